@@ -1,0 +1,281 @@
+"""Tenants (organisations), people, memberships, tokens, invitations, audit.
+
+Privacy classes (see docs/architecture.md):
+
+* ``Organisation`` and ``User`` are *shared* objects: every signed-in member sees an
+  organisation's public fields. They use plain managers with explicit selectors.
+* ``Membership``, ``ApiToken``, ``Invitation`` and ``AuditEvent`` are *private* to one
+  organisation. Their default manager is django-scopes' fail-closed manager: a query
+  made outside ``scope(organisation=...)`` raises ``ScopeError`` instead of
+  returning every tenant's rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from django_scopes import ScopedManager
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=username)
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Signs in with an e-mail address; belongs to organisations."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(_("e-mail address"), max_length=254, unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    # Empty until the user picks one: until then the browser's Accept-Language decides.
+    language = models.CharField(_("preferred language"), max_length=8, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("staff (operator)"), default=False)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+
+class OrganisationKind(models.TextChoices):
+    GOVERNMENT = "government", _("Government")
+    AGENCY = "agency", _("International agency")
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    OFFICIAL = "official", _("Official")
+    MODERATOR = "moderator", _("Moderator")
+    VIEWER = "viewer", _("Viewer")
+
+
+ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
+    OrganisationKind.GOVERNMENT: (Role.ADMIN, Role.OFFICIAL, Role.VIEWER),
+    OrganisationKind.AGENCY: (Role.MODERATOR, Role.ADMIN, Role.VIEWER),
+}
+
+
+class OrganisationQuerySet(models.QuerySet["Organisation"]):
+    def active(self) -> OrganisationQuerySet:
+        return self.filter(is_active=True)
+
+    def identified_by(self, key: str) -> OrganisationQuerySet:
+        """Match the public id (UUID) or the slug, as commands and headers accept both."""
+        try:
+            return self.filter(id=uuid.UUID(str(key)))
+        except ValueError:
+            return self.filter(slug=str(key).lower())
+
+
+class Organisation(models.Model):
+    """The tenant: a government body of one country, or an international agency."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=OrganisationKind.choices)
+    country = CountryField(_("country"), blank=True)
+    is_origin = models.BooleanField(_("country of origin"), default=False)
+    is_destination = models.BooleanField(_("country of destination"), default=False)
+    focal_point = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("focal point"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    require_two_factor = models.BooleanField(_("require two-factor authentication"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="government") & ~models.Q(country="")
+                    | models.Q(kind="agency", country="", is_origin=False, is_destination=False)
+                ),
+                name="organisation_country_matches_kind",
+                violation_error_message=_(
+                    "A government needs a country; an agency has none and is neither origin nor destination."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_agency(self) -> bool:
+        return self.kind == OrganisationKind.AGENCY
+
+    @property
+    def valid_roles(self) -> tuple[str, ...]:
+        return ROLES_BY_KIND[self.kind]
+
+
+class Membership(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation} ({self.role})"
+
+
+class ApiToken(models.Model):
+    """A named API token acting for one user in one organisation. Only a hash is kept."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    # The first characters of the token, shown in lists so people can tell tokens apart.
+    prefix = models.CharField(max_length=16, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Invitation(models.Model):
+    """An e-mailed, expiring, single-use invitation to join an organisation."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organisation}"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who did what to which object, for which organisation.
+
+    The database refuses UPDATE and DELETE on this table (see the migration's
+    trigger), so not even a bug or the admin can rewrite history. References are
+    kept without foreign-key constraints for the same reason: a deleted user or
+    object must not cascade into the log.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    actor = models.ForeignKey(User, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+")
+    actor_email = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organisation", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_email} {self.action} {self.object_type}"

@@ -1,0 +1,415 @@
+"""Writes for accounts. Each service owns its transaction and writes an audit row.
+
+Services take keyword-only arguments and raise ``django.core.exceptions.ValidationError``
+with a dict naming the field; the API turns that into a 400 and the operator
+commands into a non-zero exit with the same message.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from accounts.models import (
+    ROLES_BY_KIND,
+    ApiToken,
+    AuditEvent,
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    User,
+)
+from accounts.tenancy import Actor, tenant_scope, unscoped
+from accounts.tokens import API_TOKEN_PREFIX, hash_secret, new_secret
+
+
+def audit_record(
+    *,
+    actor: Actor | None,
+    action: str,
+    obj: Any = None,
+    organisation: Organisation | None = None,
+    changes: dict[str, Any] | None = None,
+    object_type: str = "",
+    object_id: str = "",
+) -> AuditEvent:
+    """Append one audit row. Call inside the transaction of the change it records."""
+    user = actor.user if actor else None
+    org = organisation or (actor.organisation if actor else None)
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    with unscoped("the audit row names its organisation explicitly"):
+        return AuditEvent.objects.create(
+            organisation=org,
+            actor=user,
+            actor_email=getattr(user, "email", "") or "",
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            object_repr=str(obj)[:200] if obj is not None else "",
+            changes=changes or {},
+        )
+
+
+# --- Organisations ---------------------------------------------------------------
+
+
+def _validate_country(code: str, *, field: str = "country") -> str:
+    code = (code or "").strip().upper()
+    if code and code not in dict(countries):
+        raise ValidationError({field: _("'%(code)s' is not an ISO 3166-1 alpha-2 country code.") % {"code": code}})
+    return code
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:70] or "organisation"
+    slug, n = base, 2
+    while Organisation.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def organisation_create(
+    *,
+    name: str,
+    kind: str,
+    country: str = "",
+    is_origin: bool = False,
+    is_destination: bool = False,
+    slug: str = "",
+    actor: Actor | None = None,
+) -> Organisation:
+    """Create a tenant. Operators only (commands, admin); raises ValidationError."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("A name is required.")})
+    if kind not in OrganisationKind.values:
+        raise ValidationError({"kind": _("Kind must be 'government' or 'agency'.")})
+    country = _validate_country(country)
+    if kind == OrganisationKind.GOVERNMENT and not country:
+        raise ValidationError({"country": _("A government organisation needs a country.")})
+    if kind == OrganisationKind.AGENCY:
+        if country:
+            raise ValidationError({"country": _("An international agency has no country.")})
+        if is_origin or is_destination:
+            raise ValidationError({"kind": _("An agency is neither a country of origin nor of destination.")})
+    slug = slugify(slug) if slug else _unique_slug(name)
+    if Organisation.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": _("The slug '%(slug)s' is taken.") % {"slug": slug}})
+    org = Organisation.objects.create(
+        name=name, slug=slug, kind=kind, country=country, is_origin=is_origin, is_destination=is_destination
+    )
+    audit_record(actor=actor, action="organisation.created", obj=org, organisation=org)
+    return org
+
+
+ORGANISATION_EDITABLE = ("name", "is_origin", "is_destination", "focal_point", "require_two_factor")
+
+
+@transaction.atomic
+def organisation_update(*, organisation: Organisation, actor: Actor, **fields: Any) -> Organisation:
+    """Change an organisation's settings. The caller has checked ``actor.is_admin``."""
+    changes: dict[str, Any] = {}
+    focal = fields.get("focal_point")
+    if focal is not None and membership_for_user(organisation=organisation, user=focal) is None:
+        raise ValidationError({"focal_point": _("The focal point must be a member of the organisation.")})
+    if organisation.is_agency and (fields.get("is_origin") or fields.get("is_destination")):
+        raise ValidationError({"is_origin": _("An agency is neither a country of origin nor of destination.")})
+    for key, value in fields.items():
+        if key not in ORGANISATION_EDITABLE:
+            raise ValidationError({key: _("This field cannot be changed.")})
+        old = getattr(organisation, key)
+        if old != value:
+            changes[key] = [str(old) if old is not None else None, str(value) if value is not None else None]
+            setattr(organisation, key, value)
+    if changes:
+        organisation.save(update_fields=list(changes))
+        audit_record(actor=actor, action="organisation.updated", obj=organisation, changes=changes)
+    return organisation
+
+
+# --- Users and memberships ------------------------------------------------------
+
+
+def membership_for_user(*, organisation: Organisation, user: User) -> Membership | None:
+    with unscoped("checking one user's membership of a named organisation"):
+        return Membership.objects.filter(organisation=organisation, user=user).first()
+
+
+def _validate_role(organisation: Organisation, role: str) -> str:
+    valid = ROLES_BY_KIND[organisation.kind]
+    if role not in valid:
+        raise ValidationError(
+            {
+                "role": _("'%(role)s' is not a role in a %(kind)s organisation; choose one of: %(valid)s.")
+                % {"role": role, "kind": organisation.kind, "valid": ", ".join(valid)}
+            }
+        )
+    return role
+
+
+@transaction.atomic
+def user_get_or_create(*, email: str, full_name: str = "", password: str | None = None) -> tuple[User, bool]:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": _("Enter a valid e-mail address.")}) from None
+    user = User.objects.filter(email__iexact=email).first()
+    if user:
+        if password:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        return user, False
+    if password:
+        from django.contrib.auth.password_validation import validate_password
+
+        try:
+            validate_password(password, User(email=email, full_name=full_name))
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from None
+    user = User.objects.create_user(email=email, password=password, full_name=full_name)
+    return user, True
+
+
+@transaction.atomic
+def membership_add(*, organisation: Organisation, user: User, role: str, actor: Actor | None = None) -> Membership:
+    """Add (or change the role of) a member. Raises ValidationError on a bad role."""
+    _validate_role(organisation, role)
+    with unscoped("membership writes name their organisation explicitly"):
+        membership, created = Membership.objects.get_or_create(
+            organisation=organisation, user=user, defaults={"role": role}
+        )
+        if not created and membership.role != role:
+            old = membership.role
+            membership.role = role
+            membership.save(update_fields=["role"])
+            audit_record(
+                actor=actor,
+                action="membership.role_changed",
+                obj=membership,
+                organisation=organisation,
+                changes={"role": [old, role]},
+            )
+        elif created:
+            audit_record(
+                actor=actor,
+                action="membership.added",
+                obj=membership,
+                organisation=organisation,
+                changes={"email": user.email, "role": role},
+            )
+        if organisation.focal_point_id is None and role in ("admin", "official", "moderator"):
+            organisation.focal_point = user
+            organisation.save(update_fields=["focal_point"])
+    return membership
+
+
+def _admins_left(organisation: Organisation, excluding: Membership) -> bool:
+    with unscoped("counting the organisation's other admins"):
+        return Membership.objects.filter(organisation=organisation, role="admin").exclude(pk=excluding.pk).exists()
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: str, actor: Actor) -> Membership:
+    _validate_role(membership.organisation, role)
+    if membership.role == "admin" and role != "admin" and not _admins_left(membership.organisation, membership):
+        raise ValidationError({"role": _("An organisation must keep at least one administrator.")})
+    return membership_add(organisation=membership.organisation, user=membership.user, role=role, actor=actor)
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: Actor) -> None:
+    org = membership.organisation
+    if membership.role == "admin" and not _admins_left(org, membership):
+        raise ValidationError({"detail": _("An organisation must keep at least one administrator.")})
+    audit_record(
+        actor=actor,
+        action="membership.removed",
+        obj=membership,
+        organisation=org,
+        changes={"email": membership.user.email, "role": membership.role},
+    )
+    if org.focal_point_id == membership.user_id:
+        org.focal_point = None
+        org.save(update_fields=["focal_point"])
+    with unscoped("removing a row already resolved through the scope"):
+        ApiToken.objects.filter(organisation=org, user=membership.user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        membership.delete()
+
+
+# --- API tokens ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def token_issue(
+    *, user: User, organisation: Organisation, name: str, actor: Actor | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token for a member; returns the row and the secret (shown once)."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the token a name, so you can tell it apart later.")})
+    if len(name) > 100:
+        raise ValidationError({"name": _("Ensure this field has no more than 100 characters.")})
+    if membership_for_user(organisation=organisation, user=user) is None:
+        raise ValidationError(
+            {"organisation": _("%(email)s is not a member of %(org)s.") % {"email": user.email, "org": organisation}}
+        )
+    secret = new_secret(API_TOKEN_PREFIX)
+    with unscoped("the token names its organisation explicitly"):
+        token = ApiToken.objects.create(
+            user=user, organisation=organisation, name=name, prefix=secret[:10], key_hash=hash_secret(secret)
+        )
+    audit_record(
+        actor=actor or Actor(user=user, organisation=organisation, role=None),
+        action="token.issued",
+        obj=token,
+        organisation=organisation,
+    )
+    return token, secret
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, actor: Actor) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="token.revoked", obj=token, organisation=token.organisation)
+    return token
+
+
+def token_authenticate(*, secret: str) -> ApiToken | None:
+    """Find the active token for a presented secret (unscoped: this *is* the edge)."""
+    if not secret or len(secret) > 200:
+        return None
+    with unscoped("authentication resolves the tenant from the token"):
+        token = (
+            ApiToken.objects.select_related("user", "organisation")
+            .filter(key_hash=hash_secret(secret), revoked_at__isnull=True)
+            .first()
+        )
+        if token is None or not token.user.is_active or not token.organisation.is_active:
+            return None
+        if membership_for_user(organisation=token.organisation, user=token.user) is None:
+            return None
+        now = timezone.now()
+        # Write at most once a minute per token: a busy integration must not turn
+        # every read into a write.
+        if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+    return token
+
+
+# --- Invitations -----------------------------------------------------------------------
+
+
+def invitation_url(secret: str) -> str:
+    return f"{settings.SITE_URL}/accounts/invitations/{secret}/"
+
+
+@transaction.atomic
+def invitation_create(*, actor: Actor, email: str, role: str) -> tuple[Invitation, str]:
+    """Invite someone to the actor's organisation. Caller has checked ``actor.is_admin``."""
+    organisation = actor.organisation
+    assert organisation is not None
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": _("Enter a valid e-mail address.")}) from None
+    _validate_role(organisation, role)
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing and membership_for_user(organisation=organisation, user=existing):
+        raise ValidationError({"email": _("%(email)s is already a member.") % {"email": email}})
+    secret = new_secret()
+    with tenant_scope(actor):
+        invitation = Invitation.objects.create(
+            organisation=organisation,
+            email=email,
+            role=role,
+            invited_by=actor.user,
+            token_hash=hash_secret(secret),
+            expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+        )
+    audit_record(actor=actor, action="invitation.created", obj=invitation, changes={"email": email, "role": role})
+    url = invitation_url(secret)
+    context = {"invitation": invitation, "url": url, "organisation": organisation, "inviter": actor.user}
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=_("You are invited to join %(org)s on Corridor") % {"org": organisation.name},
+            message=render_to_string("accounts/email/invitation.txt", context),
+            from_email=None,
+            recipient_list=[email],
+        )
+    )
+    return invitation, secret
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor: Actor) -> Invitation:
+    if invitation.status == "pending":
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="invitation.revoked", obj=invitation)
+    return invitation
+
+
+class InvitationInvalid(Exception):
+    """The link is unknown, used, revoked or expired (one message for all: no oracle)."""
+
+
+def invitation_lookup(*, secret: str) -> Invitation:
+    with unscoped("the invitation link identifies its organisation"):
+        invitation = (
+            Invitation.objects.select_related("organisation").filter(token_hash=hash_secret(secret or "")).first()
+        )
+    if invitation is None or invitation.status != "pending" or not invitation.organisation.is_active:
+        raise InvitationInvalid
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *, secret: str, user: User | None = None, full_name: str = "", password: str | None = None
+) -> Membership:
+    """Accept an invitation: single use, enforced by a row lock on the invitation.
+
+    An existing signed-in user joins as themselves; otherwise an account is created
+    for the invited address with the given password.
+    """
+    invitation = invitation_lookup(secret=secret)
+    with unscoped("locking the invitation named by the link"):
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != "pending":
+        raise InvitationInvalid
+    if user is None:
+        if not password:
+            raise ValidationError({"password": _("Choose a password.")})
+        user, _created = user_get_or_create(email=invitation.email, full_name=full_name, password=password)
+    membership = membership_add(
+        organisation=invitation.organisation,
+        user=user,
+        role=invitation.role,
+        actor=Actor(user=user, organisation=invitation.organisation, role=invitation.role),
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership

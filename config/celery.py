@@ -1,0 +1,36 @@
+"""The Celery application: ``celery -A config worker`` / ``celery -A config beat``.
+
+Configuration comes from Django settings (``CELERY_*``). Every queue is declared
+in ``task_queues`` so a bare worker consumes them all; routes send each family of
+tasks to its queue so that operators can scale them separately. All beat schedules
+live in ``config/beat.py``.
+"""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+app = Celery("corridor")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+@app.on_configure.connect
+def _declare_queues(sender: Celery, **kwargs: object) -> None:
+    from django.conf import settings
+
+    sender.conf.task_queues = [Queue(name) for name in settings.CELERY_TASK_QUEUE_NAMES]
+    from config.beat import BEAT_SCHEDULE
+
+    sender.conf.beat_schedule = BEAT_SCHEDULE
+
+
+app.autodiscover_tasks()
+
+
+@app.task(name="corridor.ping", queue="default")
+def ping() -> str:
+    """Health probe: a worker that answers is consuming the default queue."""
+    return "pong"

@@ -1,0 +1,117 @@
+"""Shared fixtures: Alice (admin) and Bob (official) of Italy's ministry, Charlie
+(admin) of Morocco's, the outsider who must see 404s, and Mona, a moderator at an
+international agency."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+from django_scopes import scopes_disabled
+from rest_framework.test import APIClient
+
+from accounts.models import Organisation, User
+from accounts.services import token_issue
+from tests.factories import AgencyFactory, OrganisationFactory, member
+
+pytest_plugins: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _test_environment(settings: Any) -> Iterator[None]:
+    """Fast hasher, fresh cache namespace, tasks inline, scopes off for setup code.
+
+    Requests made by a test still run in their own tenant scope: the API base
+    re-enables scoping for the duration of each request.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # One cache namespace per test, so throttle and lockout counters never leak
+    # between tests or between xdist workers sharing one Redis.
+    caches["default"].key_prefix = f"test-{uuid.uuid4().hex}"
+    from config.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    with scopes_disabled():
+        yield
+    app.conf.task_always_eager = eager
+
+
+@pytest.fixture
+def italy(db: Any) -> Organisation:
+    return OrganisationFactory(
+        name="Ministry of Labour and Social Policies", slug="it-labour", country="IT", is_destination=True
+    )
+
+
+@pytest.fixture
+def morocco(db: Any) -> Organisation:
+    return OrganisationFactory(
+        name="Ministry of Economic Inclusion, Employment and Skills",
+        slug="ma-employment",
+        country="MA",
+        is_origin=True,
+        is_destination=False,
+    )
+
+
+@pytest.fixture
+def agency(db: Any) -> Organisation:
+    return AgencyFactory(name="International Labour Mobility Agency", slug="ilma")
+
+
+@pytest.fixture
+def alice(italy: Organisation) -> User:
+    return member(italy, "admin", email="alice@lavoro.gov.example", full_name="Alice Rossi")
+
+
+@pytest.fixture
+def bob(italy: Organisation) -> User:
+    return member(italy, "official", email="bob@lavoro.gov.example", full_name="Bob Bianchi")
+
+
+@pytest.fixture
+def charlie(morocco: Organisation) -> User:
+    return member(morocco, "admin", email="charlie@emploi.gov.example", full_name="Charlie Alaoui")
+
+
+@pytest.fixture
+def mona(agency: Organisation) -> User:
+    return member(agency, "moderator", email="mona@ilma.example", full_name="Mona Moderator")
+
+
+def token_client(user: User, organisation: Organisation) -> APIClient:
+    _token, secret = token_issue(user=user, organisation=organisation, name="tests")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    return client
+
+
+@pytest.fixture
+def alice_api(alice: User, italy: Organisation) -> APIClient:
+    return token_client(alice, italy)
+
+
+@pytest.fixture
+def bob_api(bob: User, italy: Organisation) -> APIClient:
+    return token_client(bob, italy)
+
+
+@pytest.fixture
+def charlie_api(charlie: User, morocco: Organisation) -> APIClient:
+    return token_client(charlie, morocco)
+
+
+@pytest.fixture
+def anon_api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def scopes_off() -> Iterator[None]:
+    with scopes_disabled():
+        yield
