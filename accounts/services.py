@@ -186,6 +186,27 @@ def user_get_or_create(*, email: str, full_name: str = "", password: str | None 
     return user, True
 
 
+PROFILE_EDITABLE = ("full_name", "language", "time_zone")
+
+
+@transaction.atomic
+def profile_update(*, user: User, **fields: Any) -> User:
+    """Change one's own name, language or time zone. The caller has validated the values."""
+    changes: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key not in PROFILE_EDITABLE:
+            raise ValidationError({key: _("This field cannot be changed.")})
+        old = getattr(user, key)
+        if old != value:
+            changes[key] = [old, value]
+            setattr(user, key, value)
+    if changes:
+        user.save(update_fields=list(changes))
+        actor = Actor(user=user, organisation=None, role=None)
+        audit_record(actor=actor, action="user.profile_updated", obj=user, changes=changes)
+    return user
+
+
 @transaction.atomic
 def membership_add(*, organisation: Organisation, user: User, role: str, actor: Actor | None = None) -> Membership:
     """Add (or change the role of) a member. Raises ValidationError on a bad role."""

@@ -1,8 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+# Operators sign in through our own form, which asks for the TOTP code and counts
+# failures for the lockout; the admin's bare password form would bypass both.
+admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
 
 api_v1 = [
     path("", include("accounts.api.urls")),

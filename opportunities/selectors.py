@@ -1,0 +1,110 @@
+"""Reads for the reference data. The classifications are public: no actor filter."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.db.models import Case, ExpressionWrapper, F, FloatField, Q, QuerySet, Value, When
+
+from opportunities.models import Currency, Language, Occupation, Sector
+from opportunities.search import normalise, query_words, tsquery_text
+
+SEARCH_LIMIT = 50
+# Below this, a trigram match alone is noise ("word similarity" of the query with
+# the closest run of text in the occupation's titles and labels).
+TRIGRAM_THRESHOLD = 0.5
+# ts_rank weights for D, C, B, A: own titles (A) count most, ESCO titles (B) next,
+# ESCO alternative labels (C) least.
+RANK_WEIGHTS = [0.05, 0.2, 0.5, 1.0]
+_CONFIGS = ("english", "french", "spanish")
+
+
+def occupation_list(*, level: int | None = None) -> QuerySet[Occupation]:
+    queryset = Occupation.objects.all()
+    if level is not None:
+        queryset = queryset.filter(level=level)
+    return queryset.order_by("code")
+
+
+def occupation_get(*, code: str) -> Occupation | None:
+    return Occupation.objects.filter(code=code).first()
+
+
+def occupation_ancestors(*, occupation: Occupation) -> list[Occupation]:
+    """From the major group down to the direct parent (the ancestors' codes are prefixes)."""
+    prefixes = [occupation.code[:n] for n in range(1, len(occupation.code))]
+    return list(Occupation.objects.filter(code__in=prefixes).order_by("level"))
+
+
+def _tsquery(query: str, operator: str) -> SearchQuery | None:
+    """The query in every language configuration, as written and without accents."""
+    forms = dict.fromkeys(
+        tsquery_text(words, operator=operator)
+        for words in (query_words(query, fold_accents=False), query_words(query))
+        if words
+    )
+    combined: SearchQuery | None = None
+    for raw in forms:
+        for config in _CONFIGS:
+            one = SearchQuery(raw, config=config, search_type="raw")
+            combined = one if combined is None else combined | one
+    return combined
+
+
+def occupation_search(
+    *, query: str, queryset: QuerySet[Occupation] | None = None, limit: int | None = SEARCH_LIMIT
+) -> QuerySet[Occupation]:
+    """Occupations matching ``query``, best first (at most ``limit``; ``None`` for no cap).
+
+    A query of digits is a code prefix ("22" → 22, 221, 2211, …, in code order).
+    Otherwise the query is matched, in one indexed statement, against the titles in
+    English, French and Spanish and, for unit groups, the titles and alternative
+    labels of their ESCO occupations:
+
+    * full text (stemmed per language, the last word as a prefix): any word may
+      match, all words matching ranks higher;
+    * trigram word similarity, for typos and partial words;
+    * boosts for a title or ESCO label equal to the query, and for an own title
+      starting with it.
+    """
+    queryset = Occupation.objects.all() if queryset is None else queryset
+    text = normalise(query)
+    if text.isdigit():
+        return _cap(queryset.filter(code__startswith=text).order_by("code"), limit)
+    any_word, all_words = _tsquery(query, "|"), _tsquery(query, "&")
+    if any_word is None or all_words is None:
+        return queryset.none()
+    similarity = TrigramWordSimilarity(Value(text), "search_document")
+    prefix = Q(title_en__istartswith=query.strip()) | Q(title_fr__istartswith=query.strip())
+    prefix |= Q(title_es__istartswith=query.strip())
+    score = (
+        SearchRank(F("search_vector"), any_word, weights=RANK_WEIGHTS)
+        + 2 * SearchRank(F("search_vector"), all_words, weights=RANK_WEIGHTS)
+        + F("similarity")
+        + Case(When(search_terms__contains=[text], then=Value(1.0)), default=Value(0.0))
+        + Case(When(prefix, then=Value(0.5)), default=Value(0.0))
+    )
+    return _cap(
+        queryset.annotate(similarity=similarity)
+        .filter(Q(search_vector=any_word) | Q(similarity__gte=TRIGRAM_THRESHOLD))
+        .annotate(score=ExpressionWrapper(score, output_field=FloatField()))
+        .order_by("-score", "code"),
+        limit,
+    )
+
+
+def _cap(queryset: QuerySet[Occupation], limit: int | None) -> QuerySet[Occupation]:
+    return queryset if limit is None else queryset[:limit]
+
+
+def sector_list(*, level: str | None = None) -> QuerySet[Sector]:
+    """ISIC sections and divisions in UNSD order (each section followed by its divisions)."""
+    levels = [level] if level else [Sector.Level.SECTION, Sector.Level.DIVISION]
+    return Sector.objects.filter(level__in=levels).order_by("position")
+
+
+def language_list() -> QuerySet[Language]:
+    return Language.objects.order_by("code")
+
+
+def currency_list() -> QuerySet[Currency]:
+    return Currency.objects.order_by("code")

@@ -1,0 +1,79 @@
+"""One error shape everywhere under /api/, whatever raised it, with DEBUG on or off."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.models import AuditEvent
+from accounts.services import audit_record
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_an_unknown_api_path_is_a_json_404(debug, settings, alice_api):
+    settings.DEBUG = debug
+    response = alice_api.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.urls("tests.config.urls_failing")
+def test_an_unhandled_error_is_a_json_500(debug, settings, client):
+    settings.DEBUG = debug
+    client.raise_request_exception = False
+    response = client.get("/api/v1/explode/")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Server error."}
+    assert "boom" not in response.content.decode()
+
+
+def test_a_bad_filter_value_is_a_400_naming_the_field(alice_api):
+    response = alice_api.get("/api/v1/organisations/?kind=empire")
+    assert response.status_code == 400
+    assert "kind" in response.json()
+
+
+def test_lists_paginate_with_a_capped_page_size(alice_api, italy, morocco, agency):
+    body = alice_api.get("/api/v1/organisations/?page_size=2").json()
+    assert set(body) == {"count", "next", "previous", "results"}
+    assert body["count"] == 3 and len(body["results"]) == 2 and body["next"]
+    capped = alice_api.get("/api/v1/organisations/?page_size=100000").json()
+    assert len(capped["results"]) == 3
+    assert alice_api.get("/api/v1/organisations/?page=99").status_code == 404
+
+
+def test_it_throttles_with_a_json_429(alice_api, monkeypatch):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"user": "3/minute", "anon": "3/minute"})
+    statuses = [alice_api.get("/api/v1/me/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    last = alice_api.get("/api/v1/me/")
+    assert "detail" in last.json() and int(last["Retry-After"]) > 0
+
+
+def test_the_schema_and_docs_are_public_and_served_locally(anon_api):
+    schema = anon_api.get("/api/schema/?format=json")
+    assert schema.status_code == 200
+    spec = schema.json()
+    assert spec["openapi"].startswith("3.")
+    # Request and response components are split, and errors are documented.
+    assert {"InvitationCreateRequest", "Invitation", "PatchedMeUserRequest"} <= set(spec["components"]["schemas"])
+    invite = spec["paths"]["/api/v1/organisations/{organisation_id}/invitations/"]["post"]["responses"]
+    assert {"201", "400", "401", "403", "404"} <= set(invite)
+    docs = anon_api.get("/api/docs/")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "cdn" not in html.lower() and "/static/drf_spectacular_sidecar/" in html
+
+
+def test_the_audit_log_is_append_only(alice):
+    event = audit_record(actor=None, action="test.recorded", object_type="test")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE accounts_auditevent SET action = 'rewritten' WHERE id = %s", [event.id])
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    assert AuditEvent.objects.get(pk=event.pk).action == "test.recorded"

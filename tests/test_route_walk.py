@@ -1,0 +1,121 @@
+"""One test walks every API route × method as Charlie, an outsider to Italy's private data.
+
+Each detail route is pointed at one of Italy's private objects. Charlie must get a
+404 (or a 403/405 where the route itself is closed to him), never a 500 and never
+a body that leaks an Italian private value. A new route fails
+``test_every_api_route_is_walked`` until it is given a target below.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.models import Membership
+from accounts.services import invitation_create, token_issue
+from accounts.tenancy import Actor
+
+pytestmark = pytest.mark.django_db
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    for p in patterns:
+        route = prefix + str(p.pattern)
+        if isinstance(p, URLResolver):
+            yield from walk(p.url_patterns, route)
+        elif isinstance(p, URLPattern) and route.startswith("api/v1/"):
+            yield p.name or "", route
+
+
+def api_routes() -> list[tuple[str, str]]:
+    seen: dict[str, str] = {}
+    for name, route in walk(get_resolver().url_patterns):
+        route = re.sub(r"(^|/)\^", r"\1", route).replace("$", "")
+        if "\\.(?P<format>" in route or "<format>" in route:
+            continue  # DRF's format-suffix twins of the same views
+        seen.setdefault(route, name)
+    return sorted((name, route) for route, name in seen.items())
+
+
+# Per URL name: which of Italy's objects the placeholders point at.
+Target = Callable[[dict[str, Any]], dict[str, str]]
+TARGETS: dict[str, Target] = {
+    "organisation-detail": lambda o: {"pk": str(o["italy"].id)},
+    "member-list": lambda o: {"organisation_id": str(o["italy"].id)},
+    "member-detail": lambda o: {"organisation_id": str(o["italy"].id), "pk": str(o["membership"].id)},
+    "invitation-list": lambda o: {"organisation_id": str(o["italy"].id)},
+    "invitation-detail": lambda o: {"organisation_id": str(o["italy"].id), "pk": str(o["invitation"].id)},
+    "token-detail": lambda o: {"pk": str(o["token"].id)},
+    "occupation-detail": lambda o: {"pk": "2221", "code": "2221"},
+}
+
+
+def fill(route: str, kwargs: dict[str, str]) -> str:
+    def sub(match: re.Match[str]) -> str:
+        return kwargs[match.group("name")]
+
+    route = re.sub(r"\(\?P<(?P<name>\w+)>[^)]*\)", sub, route)
+    return "/" + re.sub(r"<(?:\w+:)?(?P<name>\w+)>", sub, route)
+
+
+@pytest.fixture
+def italian_secrets(italy, alice, bob) -> dict[str, Any]:
+    actor = Actor(user=alice, organisation=italy, role="admin")
+    invitation, _ = invitation_create(actor=actor, email="secret.invitee@lavoro.gov.example", role="official")
+    token, _ = token_issue(user=alice, organisation=italy, name="confidential-integration")
+    membership = Membership.objects.get(organisation=italy, user=bob)
+    return {"italy": italy, "invitation": invitation, "token": token, "membership": membership}
+
+
+def test_every_api_route_is_walked():
+    untargeted = [
+        (name, route) for name, route in api_routes() if ("<" in route or "(?P" in route) and name not in TARGETS
+    ]
+    assert untargeted == [], "give these routes a target in TARGETS"
+
+
+def test_an_outsider_meets_no_private_data_on_any_route(charlie_api, italian_secrets, alice, bob):
+    leaks = [
+        alice.email,
+        bob.email,
+        "secret.invitee",
+        "confidential-integration",
+        str(italian_secrets["membership"].id),
+        str(italian_secrets["invitation"].id),
+        str(italian_secrets["token"].id),
+    ]
+    failures = []
+    for name, route in api_routes():
+        url = fill(route, TARGETS[name](italian_secrets)) if name in TARGETS else "/" + route
+        for method in METHODS:
+            response = getattr(charlie_api, method)(url, {}, format="json")
+            body = response.content.decode()
+            if response.status_code >= 500:
+                failures.append(f"{method.upper()} {url} → {response.status_code}")
+            elif response.status_code < 400 and any(secret in body for secret in leaks):
+                failures.append(f"{method.upper()} {url} leaked private data ({response.status_code})")
+            elif response.status_code >= 400 and not response["Content-Type"].startswith("application/json"):
+                failures.append(f"{method.upper()} {url} answered {response.status_code} without JSON")
+    assert failures == []
+    # And the private objects are untouched.
+    italian_secrets["invitation"].refresh_from_db()
+    italian_secrets["token"].refresh_from_db()
+    assert italian_secrets["invitation"].status == "pending"
+    assert italian_secrets["token"].revoked_at is None
+    assert Membership.objects.filter(pk=italian_secrets["membership"].pk, role="official").exists()
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_private_routes_answer_404_to_an_outsider(method, charlie_api, italian_secrets):
+    for name in ("member-detail", "invitation-detail", "token-detail", "member-list", "invitation-list"):
+        route = next(route for n, route in api_routes() if n == name)
+        response = getattr(charlie_api, method)(fill(route, TARGETS[name](italian_secrets)), {}, format="json")
+        assert response.status_code in (404, 405), (name, method, response.status_code)
+        if response.status_code == 404:
+            assert response.json() == {"detail": "Not found."}
