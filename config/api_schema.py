@@ -17,16 +17,23 @@ ErrorDetail = inline_serializer(
         "code": serializers.CharField(required=False, help_text="A stable machine-readable code, where given."),
     },
 )
-FieldErrors = inline_serializer(
-    name="FieldErrors",
-    fields={
-        "field_name": serializers.ListField(
-            child=serializers.CharField(),
-            help_text="One entry per invalid field (named by the field; `non_field_errors` for the whole object), "
-            "each a list of messages naming the rule.",
-        )
+# A 400 names each invalid field; nested input (lists of lines, objects) nests the
+# same way, so the value is either a list of messages or an object/list of those.
+FieldErrors: dict[str, Any] = {
+    "type": "object",
+    "description": "Each invalid field (named as in the request; `non_field_errors` for the whole object) "
+    "with the messages naming the rule it breaks. Nested input nests the same way. A body that is not "
+    "valid JSON at all gets `detail` instead.",
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "array", "items": {"type": "object"}},
+            {"type": "object"},
+        ]
     },
-)
+    "example": {"email": ["Enter a valid email address."]},
+}
 
 _ERROR_RESPONSES = {
     "400": (FieldErrors, "Invalid input: each invalid field with the rule it breaks; nothing was saved."),
@@ -45,10 +52,11 @@ class AutoSchema(SpectacularAutoSchema):
         codes = ["429"]
         if not getattr(self.view, "public", False):
             codes += ["401", "403"]
-        if self.method in ("POST", "PUT", "PATCH") or self._has_filters():
+        if self.method in ("POST", "PUT", "PATCH") or self._has_filters() or self._is_paginated():
             codes.append("400")
-        if "{" in self.path or self.method in ("POST", "PUT", "PATCH", "DELETE"):
-            codes.append("404")
+        # Every operation can 404: a detail outside the actor's view, a page past
+        # the end of a list, or an acting organisation that no longer has the object.
+        codes.append("404")
         for code in codes:
             if code not in responses:
                 serializer, description = _ERROR_RESPONSES[code]
@@ -56,6 +64,11 @@ class AutoSchema(SpectacularAutoSchema):
                     OpenApiResponse(response=serializer, description=description), code, direction=direction
                 )
         return dict(sorted(responses.items()))
+
+    def _is_paginated(self) -> bool:
+        return (
+            self.method == "GET" and self._is_list_view() and getattr(self.view, "pagination_class", None) is not None
+        )
 
     def _has_filters(self) -> bool:
         return bool(getattr(self.view, "filterset_class", None) or getattr(self.view, "filterset_fields", None))

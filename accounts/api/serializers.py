@@ -6,15 +6,33 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import ApiToken, AuditEvent, Invitation, Membership, Organisation, Role, User
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "nullable": True,
+        "pattern": "^[A-Z]{2}$",
+        "description": "ISO 3166-1 alpha-2 code; null for an international agency.",
+    }
+)
+class CountryCodeField(serializers.Field):
+    """The organisation's country code, or null (agencies have none)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str | None:
+        return str(value.code if hasattr(value, "code") else value) or None
+
+
 class OrganisationSummarySerializer(serializers.ModelSerializer):
-    country = CountryField(read_only=True)
+    country = CountryCodeField()
 
     class Meta:
         model = Organisation
@@ -25,7 +43,7 @@ class OrganisationSummarySerializer(serializers.ModelSerializer):
 class OrganisationSerializer(serializers.ModelSerializer):
     """Public fields, visible to every signed-in caller."""
 
-    country = CountryField(read_only=True)
+    country = CountryCodeField()
     focal_point = serializers.SerializerMethodField()
 
     class Meta:
@@ -94,6 +112,29 @@ class OrganisationPrivateSerializer(OrganisationSerializer):
         return self.context["pending_invitations"]
 
 
+class OrganisationDetailSerializer(OrganisationSerializer):
+    """Documentation only: the public fields always, the private ones for members only."""
+
+    focal_point_id = serializers.UUIDField(required=False, allow_null=True)
+    require_two_factor = serializers.BooleanField(required=False)
+    is_active = serializers.BooleanField(required=False)
+    created_at = serializers.DateTimeField(required=False)
+    members = MembershipSerializer(many=True, required=False)
+    pending_invitations = serializers.IntegerField(required=False)
+
+    class Meta(OrganisationSerializer.Meta):
+        fields = [
+            *OrganisationSerializer.Meta.fields,
+            "focal_point_id",
+            "require_two_factor",
+            "is_active",
+            "created_at",
+            "members",
+            "pending_invitations",
+        ]
+        read_only_fields = OrganisationSerializer.Meta.fields
+
+
 class OrganisationUpdateSerializer(serializers.Serializer):
     """Admins may change these; the focal point must be a member (checked by the service)."""
 
@@ -107,26 +148,25 @@ class MeMembershipSerializer(serializers.Serializer):
     role = serializers.CharField()
 
 
+def _time_zones() -> list[str]:
+    import zoneinfo
+
+    return sorted(zoneinfo.available_timezones())
+
+
 class MeUserSerializer(serializers.ModelSerializer):
+    language = serializers.ChoiceField(
+        choices=[("", _("Follow the browser")), *settings.LANGUAGES],
+        allow_blank=True,
+        required=False,
+        help_text=_("Empty to follow the browser's Accept-Language."),
+    )
+    time_zone = serializers.ChoiceField(choices=_time_zones(), required=False, help_text=_("An IANA time zone name."))
+
     class Meta:
         model = User
         fields = ["id", "email", "full_name", "language", "time_zone"]
         read_only_fields = ["id", "email"]
-
-    def validate_language(self, value: str) -> str:
-        if value and value not in dict(settings.LANGUAGES):
-            raise serializers.ValidationError(
-                _("Choose one of: %(codes)s, or empty to follow the browser.")
-                % {"codes": ", ".join(dict(settings.LANGUAGES))}
-            )
-        return value
-
-    def validate_time_zone(self, value: str) -> str:
-        import zoneinfo
-
-        if value not in zoneinfo.available_timezones():
-            raise serializers.ValidationError(_("'%(tz)s' is not an IANA time zone name.") % {"tz": value})
-        return value
 
 
 class MeSerializer(serializers.Serializer):

@@ -24,6 +24,7 @@ from accounts.api import serializers as s
 from accounts.models import AuditEvent, Organisation
 from accounts.tenancy import Actor
 from config.api import ActorAPIView, ActorViewSet
+from config.filters import StrictBooleanFilter
 
 
 def require_admin(actor: Actor) -> None:
@@ -62,8 +63,8 @@ class MeView(ActorAPIView):
 class OrganisationFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=[("government", "government"), ("agency", "agency")])
     country = django_filters.CharFilter(method="filter_country")
-    is_origin = django_filters.BooleanFilter()
-    is_destination = django_filters.BooleanFilter()
+    is_origin = StrictBooleanFilter()
+    is_destination = StrictBooleanFilter()
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
 
     class Meta:
@@ -78,7 +79,7 @@ class OrganisationFilter(django_filters.FilterSet):
     list=extend_schema(summary="Active organisations (public fields)"),
     retrieve=extend_schema(
         summary="One organisation: public fields, plus members and settings for its own members",
-        responses=s.OrganisationPrivateSerializer,
+        responses=s.OrganisationDetailSerializer,
         parameters=[OpenApiParameter("id", str, OpenApiParameter.PATH, description="Public id (UUID) or slug.")],
     ),
     partial_update=extend_schema(
@@ -274,10 +275,11 @@ class AuditEventViewSet(mixins.ListModelMixin, ActorViewSet):
         super().initial(request, *args, **kwargs)
         require_admin(self.actor)
 
-    @action(detail=False, methods=["get"], url_path="actions")
     @extend_schema(
         summary="Distinct actions recorded, for filter pickers",
         responses={200: {"type": "array", "items": {"type": "string"}}},
+        filters=False,
     )
+    @action(detail=False, methods=["get"], url_path="actions", filterset_class=None, pagination_class=None)
     def actions(self, request: Request) -> Response:
         return Response(sorted(set(self.get_queryset().values_list("action", flat=True).distinct())))

@@ -40,9 +40,9 @@ ACCEPT_LANGUAGE = OpenApiParameter(
     name="Accept-Language",
     type=OpenApiTypes.STR,
     location=OpenApiParameter.HEADER,
-    enum=["en", "fr", "es"],
     required=False,
-    description="The language of `title`/`name` (a signed-in user's own choice takes precedence).",
+    description="The language of `title`/`name`: `en`, `fr` or `es`; anything else falls back to English "
+    "(a signed-in user's own choice takes precedence).",
 )
 
 

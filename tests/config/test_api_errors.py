@@ -77,3 +77,29 @@ def test_the_audit_log_is_append_only(alice):
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).delete()
     assert AuditEvent.objects.get(pk=event.pk).action == "test.recorded"
+
+
+@pytest.mark.parametrize(
+    "query", ["page_size=ten", "page_size=0", "page_size=-3", "page=abc", "page=0", "page=1&page=2"]
+)
+def test_a_malformed_page_parameter_is_a_400_naming_it(query, alice_api):
+    response = alice_api.get(f"/api/v1/organisations/?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()
+
+
+def test_an_agency_has_no_country_rather_than_an_empty_code(alice_api, agency):
+    body = alice_api.get(f"/api/v1/organisations/{agency.slug}/").json()
+    assert body["country"] is None and body["kind"] == "agency"
+
+
+def test_an_unreadable_boolean_filter_is_a_400_not_the_unfiltered_list(alice_api, italy, morocco):
+    assert alice_api.get("/api/v1/organisations/?is_origin=perhaps").status_code == 400
+    origins = alice_api.get("/api/v1/organisations/?is_origin=true").json()["results"]
+    assert [o["slug"] for o in origins] == [morocco.slug]
+
+
+def test_a_body_that_is_not_json_is_a_400(alice_api):
+    response = alice_api.generic("POST", "/api/v1/tokens/", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert "JSON" in response.json()["detail"]
