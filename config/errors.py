@@ -34,6 +34,16 @@ def _validation_detail(exc: DjangoValidationError) -> Any:
     return {"non_field_errors": [str(m) for m in exc.messages]}
 
 
+class StateConflict(Exception):
+    """Raised by services when an object's state does not allow an action (HTTP 409)."""
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "The object's state does not allow this."
+    default_code = "conflict"
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         detail = _validation_detail(exc)
@@ -43,7 +53,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, StateConflict):
+        exc = Conflict(str(exc))
     response = exception_handler(exc, context)
     if response is not None and isinstance(response.data, list):
         response.data = {"non_field_errors": response.data}

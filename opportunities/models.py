@@ -8,6 +8,8 @@ the application. Countries come from django-countries and need no table.
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
@@ -201,3 +203,242 @@ class Currency(models.Model):
     @property
     def name(self) -> str:
         return getattr(self, f"name_{active_language()}") or self.name_en
+
+
+# --- Listings -------------------------------------------------------------------------
+
+
+class Direction(models.TextChoices):
+    DEMAND = "demand", _("Demand: places offered by a destination government")
+    SUPPLY = "supply", _("Supply: workers offered by an origin government")
+
+
+class SchemeType(models.TextChoices):
+    SEASONAL = "seasonal", _("Seasonal work scheme")
+    CIRCULAR = "circular", _("Circular migration programme")
+    MOBILITY_PARTNERSHIP = "mobility_partnership", _("Mobility partnership")
+    TALENT_PARTNERSHIP = "talent_partnership", _("Talent / skills partnership")
+    BILATERAL_LABOUR_AGREEMENT = "bilateral_labour_agreement", _("Bilateral labour agreement")
+    G2G_RECRUITMENT = "g2g_recruitment", _("Government-to-government recruitment")
+    OTHER = "other", _("Other")
+
+
+class Visibility(models.TextChoices):
+    MEMBERS = "members", _("All member organisations")
+    PARTNERS = "partners", _("Partner countries only")
+    PUBLIC = "public", _("Public")
+
+
+class ListingStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted for moderation")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    PUBLISHED = "published", _("Published")
+    REJECTED = "rejected", _("Rejected")
+    CLOSED = "closed", _("Closed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    EXPIRED = "expired", _("Expired")
+
+
+# Once published, a listing stays readable as history by whoever could read it published.
+PUBLISHED_OR_HISTORY = (
+    ListingStatus.PUBLISHED,
+    ListingStatus.CLOSED,
+    ListingStatus.WITHDRAWN,
+    ListingStatus.EXPIRED,
+)
+IN_MODERATION = (ListingStatus.SUBMITTED, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED)
+
+
+class Listing(models.Model):
+    """An opportunity posted by a government: a scheme (demand) or a labour offer (supply).
+
+    Visibility is decided by ``opportunities.selectors.listing_visible_to``; writes go
+    through ``opportunities.services``. Denormalised columns (``owner_country``,
+    ``total_quantity``, ``isco_prefixes``, ``search_vector``) are recomputed by the
+    services on every write, in the same transaction.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="listings")
+    owner_country = models.CharField(_("owner country"), max_length=2, editable=False)
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ListingStatus.choices, default=ListingStatus.DRAFT, editable=False
+    )
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.CharField(_("summary"), max_length=500, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    text_language = models.CharField(_("language of the text"), max_length=2, blank=True)
+    scheme_type = models.CharField(_("scheme type"), max_length=32, choices=SchemeType.choices)
+    partner_countries = ArrayField(models.CharField(max_length=2), default=list, blank=True)
+    sectors = ArrayField(models.CharField(max_length=2), default=list, blank=True)
+    starts_on = models.DateField(_("window starts"))
+    ends_on = models.DateField(_("window ends"))
+    application_deadline = models.DateField(_("application deadline"))
+    duration_months_min = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_months_max = models.PositiveSmallIntegerField(null=True, blank=True)
+    circular = models.BooleanField(_("circular (return and re-entry)"), default=False)
+
+    housing = models.BooleanField(_("housing provided"), default=False)
+    social_security_coverage = models.BooleanField(_("social security coverage"), default=False)
+    pension_portability = models.BooleanField(_("pension portability"), default=False)
+    qualification_recognition = models.BooleanField(_("recognition of qualifications"), default=False)
+    pre_departure_training = models.BooleanField(_("pre-departure training"), default=False)
+    return_reintegration_support = models.BooleanField(_("return and reintegration support"), default=False)
+    fair_recruitment = models.BooleanField(_("fair recruitment: workers pay no fees"), default=False)
+    equal_access_for_women = models.BooleanField(_("equal access for women"), default=False)
+    conditions_notes = models.TextField(_("notes on conditions"), blank=True)
+    gender_provisions = models.TextField(_("gender provisions"), blank=True)
+    wage_floor_monthly = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+
+    annual_cap = models.PositiveIntegerField(_("annual cap"), null=True, blank=True)
+    allocations = models.JSONField(_("allocations per origin country"), default=list, blank=True)
+    max_stay_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    stay_window_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    stay_overrides = models.JSONField(default=list, blank=True)
+    season_earliest_start = models.CharField(max_length=5, blank=True)
+    season_latest_end = models.CharField(max_length=5, blank=True)
+    min_guaranteed_hours = models.PositiveIntegerField(null=True, blank=True)
+    min_guaranteed_hours_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
+    lead_time_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
+    gender_target_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    visibility = models.CharField(_("visibility"), max_length=16, choices=Visibility.choices, default=Visibility.MEMBERS)
+    contact = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("contact")
+    )
+
+    total_quantity = models.PositiveIntegerField(default=0, editable=False)
+    # Every prefix of every line's ISCO code ("6111" → 6, 61, 611, 6111): an
+    # indexed array containment answers "occupation 61" at any level.
+    isco_prefixes = ArrayField(models.CharField(max_length=4), default=list, editable=False)
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("listing")
+        verbose_name_plural = _("listings")
+        ordering = ["-published_at", "-created_at"]
+        indexes = [
+            models.Index(fields=["status", "direction", "-published_at"], name="listing_status_direction"),
+            models.Index(fields=["owner", "status"], name="listing_owner_status"),
+            models.Index(fields=["owner_country"], name="listing_owner_country"),
+            models.Index(fields=["application_deadline"], name="listing_deadline"),
+            models.Index(fields=["starts_on", "ends_on"], name="listing_window"),
+            GinIndex(fields=["partner_countries"], name="listing_partner_countries"),
+            GinIndex(fields=["sectors"], name="listing_sectors"),
+            GinIndex(fields=["isco_prefixes"], name="listing_isco_prefixes"),
+            GinIndex(fields=["search_vector"], name="listing_search_vector"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="listing_window_order"),
+            models.CheckConstraint(
+                condition=models.Q(application_deadline__lte=models.F("ends_on")), name="listing_deadline_in_window"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(gender_target_percent__isnull=True) | models.Q(gender_target_percent__lte=100),
+                name="listing_gender_target_percent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(wage_floor_monthly__isnull=True) | ~models.Q(currency=""),
+                name="listing_wage_has_currency",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(visibility="partners") | ~models.Q(partner_countries=[]),
+                name="listing_partners_visibility_needs_partners",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class OccupationLine(models.Model):
+    """One occupation of a listing with its quantity (places for demand, workers for supply)."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="occupation_lines")
+    position = models.PositiveSmallIntegerField(default=0)
+    occupation = models.ForeignKey(
+        Occupation, on_delete=models.PROTECT, related_name="+", db_column="isco_code", verbose_name=_("ISCO-08")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    skill_level = models.PositiveSmallIntegerField(_("skill level"))
+    min_experience_years = models.PositiveSmallIntegerField(null=True, blank=True)
+    # [{"language": "de", "level": "B1"}]: required levels (demand) or available ones (supply).
+    languages = models.JSONField(default=list, blank=True)
+    qualification_notes = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("occupation line")
+        verbose_name_plural = _("occupation lines")
+        ordering = ["listing", "position"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="occupation_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(skill_level__gte=1, skill_level__lte=4), name="occupation_line_skill_level"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occupation_id} × {self.quantity}"
+
+
+class ListingTransition(models.Model):
+    """One step of the moderation workflow: who, for which organisation, when, from, to, why."""
+
+    id = models.BigAutoField(primary_key=True)
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=20, choices=ListingStatus.choices)
+    to_status = models.CharField(max_length=20, choices=ListingStatus.choices)
+    action = models.CharField(max_length=32)
+    actor = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.SET_NULL, null=True, related_name="+")
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id}: {self.from_status} → {self.to_status}"
+
+
+class RevisionStatus(models.TextChoices):
+    PENDING = "pending", _("Pending moderation")
+    APPROVED = "approved", _("Approved")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    REJECTED = "rejected", _("Rejected")
+    SUPERSEDED = "superseded", _("Superseded by a later edit")
+
+
+class ListingRevision(models.Model):
+    """A proposed edit of a published listing; the published version stays live until approved."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="revisions")
+    # The validated payload: the same shape as the API's write body.
+    data = models.JSONField()
+    status = models.CharField(max_length=20, choices=RevisionStatus.choices, default=RevisionStatus.PENDING)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing"], condition=models.Q(status="pending"), name="listing_one_pending_revision"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"revision of {self.listing_id} ({self.status})"

@@ -1,11 +1,26 @@
-"""Reads for the reference data. The classifications are public: no actor filter."""
+"""Reads for opportunities: the reference data (public, no actor filter) and
+listings (always through ``listing_visible_to(actor)``)."""
 
 from __future__ import annotations
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
-from django.db.models import Case, ExpressionWrapper, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import Case, ExpressionWrapper, F, FloatField, Prefetch, Q, QuerySet, Value, When
 
-from opportunities.models import Currency, Language, Occupation, Sector
+from accounts.tenancy import Actor
+from opportunities.models import (
+    IN_MODERATION,
+    PUBLISHED_OR_HISTORY,
+    Currency,
+    Language,
+    Listing,
+    ListingRevision,
+    ListingStatus,
+    Occupation,
+    OccupationLine,
+    RevisionStatus,
+    Sector,
+    Visibility,
+)
 from opportunities.search import normalise, query_words, tsquery_text
 
 SEARCH_LIMIT = 50
@@ -108,3 +123,55 @@ def language_list() -> QuerySet[Language]:
 
 def currency_list() -> QuerySet[Currency]:
     return Currency.objects.order_by("code")
+
+
+# --- Listings ---------------------------------------------------------------------------
+
+
+def listing_visible_to(*, actor: Actor) -> QuerySet[Listing]:
+    """Every listing the actor may read (the one visibility rule; anything else is a 404).
+
+    * drafts: only the owner organisation;
+    * submitted, changes requested, rejected: the owner and agency moderators;
+    * published, and afterwards closed, withdrawn or expired (as history): per
+      ``visibility`` — ``members``: every signed-in organisation; ``partners``: the
+      owner, agencies and governments of the partner countries; ``public``: anyone.
+    """
+    qs = Listing.objects.all()
+    published = Q(status__in=PUBLISHED_OR_HISTORY)
+    if not actor.is_authenticated:
+        return qs.filter(published, visibility=Visibility.PUBLIC)
+    org = actor.organisation
+    if actor.is_agency:
+        visible = published
+        if actor.role == "moderator":
+            visible |= Q(status__in=IN_MODERATION)
+    else:
+        visible = published & (
+            Q(visibility__in=(Visibility.MEMBERS, Visibility.PUBLIC))
+            | Q(visibility=Visibility.PARTNERS, partner_countries__contains=[actor.country])
+        )
+    return qs.filter(Q(owner=org) | visible)
+
+
+def listing_list(*, actor: Actor) -> QuerySet[Listing]:
+    """Visible listings with everything a list or detail renders, in a fixed number of queries."""
+    pending = ListingRevision.objects.filter(status=RevisionStatus.PENDING).only("id", "created_at", "listing_id")
+    return (
+        listing_visible_to(actor=actor)
+        .select_related("owner", "contact")
+        .prefetch_related(
+            Prefetch("occupation_lines", queryset=OccupationLine.objects.select_related("occupation")),
+            Prefetch("revisions", queryset=pending, to_attr="pending_revisions"),
+        )
+    )
+
+
+def public_listing_list() -> QuerySet[Listing]:
+    """Published public listings, for anonymous readers (the public pages, the feed)."""
+    return listing_list(actor=Actor.anonymous()).filter(status=ListingStatus.PUBLISHED)
+
+
+def listing_query(query: str) -> SearchQuery | None:
+    """A listing search query in every language configuration (the last word also as a prefix)."""
+    return _tsquery(query, "&")

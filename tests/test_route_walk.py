@@ -53,6 +53,20 @@ TARGETS: dict[str, Target] = {
     "invitation-detail": lambda o: {"organisation_id": str(o["italy"].id), "pk": str(o["invitation"].id)},
     "token-detail": lambda o: {"pk": str(o["token"].id)},
     "occupation-detail": lambda o: {"pk": "2221", "code": "2221"},
+    **{
+        f"listing-{name}": lambda o: {"pk": str(o["listing"].id)}
+        for name in (
+            "detail",
+            "history",
+            "revisions",
+            "submit",
+            "approve",
+            "request-changes",
+            "reject",
+            "withdraw",
+            "close",
+        )
+    },
 }
 
 
@@ -70,7 +84,10 @@ def italian_secrets(italy, alice, bob) -> dict[str, Any]:
     invitation, _ = invitation_create(actor=actor, email="secret.invitee@lavoro.gov.example", role="official")
     token, _ = token_issue(user=alice, organisation=italy, name="confidential-integration")
     membership = Membership.objects.get(organisation=italy, user=bob)
-    return {"italy": italy, "invitation": invitation, "token": token, "membership": membership}
+    from tests.opportunities.conftest import create_listing, seasonal_scheme
+
+    listing = create_listing(actor, seasonal_scheme(title="confidential-draft-scheme"))
+    return {"italy": italy, "invitation": invitation, "token": token, "membership": membership, "listing": listing}
 
 
 def test_every_api_route_is_walked():
@@ -86,6 +103,8 @@ def test_an_outsider_meets_no_private_data_on_any_route(charlie_api, italian_sec
         bob.email,
         "secret.invitee",
         "confidential-integration",
+        "confidential-draft-scheme",
+        str(italian_secrets["listing"].id),
         str(italian_secrets["membership"].id),
         str(italian_secrets["invitation"].id),
         str(italian_secrets["token"].id),
@@ -95,7 +114,8 @@ def test_an_outsider_meets_no_private_data_on_any_route(charlie_api, italian_sec
         url = fill(route, TARGETS[name](italian_secrets)) if name in TARGETS else "/" + route
         for method in METHODS:
             response = getattr(charlie_api, method)(url, {}, format="json")
-            body = response.content.decode()
+            raw = b"".join(response.streaming_content) if response.streaming else response.content
+            body = raw.decode()
             if response.status_code >= 500:
                 failures.append(f"{method.upper()} {url} → {response.status_code}")
             elif response.status_code < 400 and any(secret in body for secret in leaks):
@@ -109,11 +129,23 @@ def test_an_outsider_meets_no_private_data_on_any_route(charlie_api, italian_sec
     assert italian_secrets["invitation"].status == "pending"
     assert italian_secrets["token"].revoked_at is None
     assert Membership.objects.filter(pk=italian_secrets["membership"].pk, role="official").exists()
+    italian_secrets["listing"].refresh_from_db()
+    assert italian_secrets["listing"].status == "draft"
 
 
 @pytest.mark.parametrize("method", METHODS)
 def test_private_routes_answer_404_to_an_outsider(method, charlie_api, italian_secrets):
-    for name in ("member-detail", "invitation-detail", "token-detail", "member-list", "invitation-list"):
+    for name in (
+        "member-detail",
+        "invitation-detail",
+        "token-detail",
+        "member-list",
+        "invitation-list",
+        "listing-detail",
+        "listing-history",
+        "listing-submit",
+        "listing-approve",
+    ):
         route = next(route for n, route in api_routes() if n == name)
         response = getattr(charlie_api, method)(fill(route, TARGETS[name](italian_secrets)), {}, format="json")
         assert response.status_code in (404, 405), (name, method, response.status_code)

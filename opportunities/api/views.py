@@ -1,0 +1,203 @@
+"""Listings API: CRUD, the moderation actions, history, revisions, CSV export.
+
+Every lookup starts from ``listing_list(actor)`` (config.api.ActorViewSet), so a
+listing the actor may not read is a 404 for every method and action.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.tenancy import Actor
+from config.api import ActorViewSet
+from opportunities import services
+from opportunities.api import serializers as s
+from opportunities.api.filters import ListingFilter
+from opportunities.models import Listing
+from opportunities.selectors import listing_list
+
+CONFLICT = OpenApiResponse(description="The listing's status does not allow this (e.g. approving a draft).")
+
+
+def _transition_action(name: str, summary: str, *, with_reason: bool = False) -> Any:
+    url_path = name.replace("_", "-")
+
+    def handler(self: ListingViewSet, request: Request, pk: str | None = None) -> Response:
+        reason = ""
+        if with_reason:
+            body = s.ReasonSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            reason = body.validated_data["reason"]
+        listing = services.listing_transition(actor=self.actor, listing=self.get_object(), action=name, reason=reason)
+        return Response(self._read(listing))
+
+    # The router maps the URL to the method by its name, so name it before decorating.
+    handler.__name__ = handler.__qualname__ = name
+    handler = action(detail=True, methods=["post"], url_path=url_path, url_name=url_path)(handler)
+    return extend_schema(
+        summary=summary,
+        request=s.ReasonSerializer if with_reason else None,
+        responses={200: s.ListingSerializer, 409: CONFLICT},
+    )(handler)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Listings the acting organisation may see, filtered and searched"),
+    retrieve=extend_schema(summary="One listing"),
+    create=extend_schema(
+        summary="Post a listing (a draft until submitted and approved)",
+        request=s.ListingWriteSerializer,
+        responses={201: s.ListingSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Edit a draft (in place) or a published listing (as a revision for moderation)",
+        request=s.ListingWriteSerializer,
+        responses={200: s.ListingSerializer, 409: CONFLICT},
+    ),
+    destroy=extend_schema(summary="Delete a draft", responses={204: None, 409: CONFLICT}),
+)
+class ListingViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ActorViewSet,
+):
+    serializer_class = s.ListingSerializer
+    filterset_class = ListingFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def queryset_for(self, actor: Actor) -> QuerySet[Listing]:
+        return listing_list(actor=actor)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = s.ListingWriteSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        listing = services.listing_create(actor=self.actor, data=body.validated_data)
+        return Response(self._read(listing), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        listing = self.get_object()
+        body = s.ListingWriteSerializer(listing, data=request.data, partial=True, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        payload = s.json_payload({**s.listing_write_data(listing), **body.validated_data})
+        listing = services.listing_update(actor=self.actor, listing=listing, data=body.validated_data, payload=payload)
+        return Response(self._read(listing))
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.partial_update(request, *args, **kwargs)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.listing_delete(actor=self.actor, listing=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _read(self, listing: Listing) -> dict[str, Any]:
+        return s.ListingSerializer(self.get_queryset().get(pk=listing.pk), context=self.get_serializer_context()).data
+
+    submit = _transition_action("submit", "Submit a draft (or a listing with changes requested) for moderation")
+    approve = _transition_action("approve", "Approve a submitted listing, or a published listing's pending revision")
+    request_changes = _transition_action(
+        "request_changes", "Send a submitted listing (or a pending revision) back with a reason", with_reason=True
+    )
+    reject = _transition_action("reject", "Reject a submitted listing (or a pending revision) with a reason", with_reason=True)
+    withdraw = _transition_action("withdraw", "Withdraw a published listing")
+    close = _transition_action("close", "Close a published listing (places filled)")
+
+    @extend_schema(summary="Every transition: who, organisation, when, from, to, reason", responses=s.ListingTransitionSerializer(many=True))
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        listing = self.get_object()
+        transitions = listing.transitions.select_related("actor", "organisation")
+        return Response(s.ListingTransitionSerializer(transitions, many=True).data)
+
+    @extend_schema(
+        summary="Revisions of a published listing, each with a field-by-field diff (owner and moderators)",
+        responses=s.ListingRevisionSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def revisions(self, request: Request, pk: str | None = None) -> Response:
+        listing = self.get_object()
+        may_see = (self.actor.organisation and listing.owner_id == self.actor.organisation.pk) or (
+            self.actor.is_agency and self.actor.role == "moderator"
+        )
+        revisions = listing.revisions.select_related("listing") if may_see else listing.revisions.none()
+        return Response(s.ListingRevisionSerializer(revisions, many=True).data)
+
+    @extend_schema(
+        summary="CSV of every listing the caller can see, with the list's filters",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def export(self, request: Request) -> StreamingHttpResponse:
+        listings = self.filter_queryset(self.get_queryset())
+        response = StreamingHttpResponse(_csv_rows(listings), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="corridor-listings.csv"'
+        return response
+
+
+CSV_COLUMNS = [
+    ("id", _("id")),
+    ("title", _("title")),
+    ("direction", _("direction")),
+    ("scheme_type", _("scheme type")),
+    ("status", _("status")),
+    ("owner", _("owner")),
+    ("owner_country", _("owner country")),
+    ("partner_countries", _("partner countries")),
+    ("occupations", _("occupations (ISCO-08 × quantity)")),
+    ("total_quantity", _("total quantity")),
+    ("starts_on", _("window starts")),
+    ("ends_on", _("window ends")),
+    ("application_deadline", _("application deadline")),
+    ("published_at", _("published")),
+    ("visibility", _("visibility")),
+]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_value(value: Any) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting with = + - @ would be a formula in a spreadsheet: neutralise it.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _csv_rows(listings: QuerySet[Listing]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow([str(label) for _key, label in CSV_COLUMNS])
+    for listing in listings.iterator(chunk_size=500):
+        lines = " ".join(f"{line.occupation_id}×{line.quantity}" for line in listing.occupation_lines.all())
+        row = {
+            "id": listing.pk,
+            "title": listing.title,
+            "direction": listing.direction,
+            "scheme_type": listing.scheme_type,
+            "status": listing.status,
+            "owner": listing.owner.name,
+            "owner_country": listing.owner_country,
+            "partner_countries": " ".join(listing.partner_countries),
+            "occupations": lines,
+            "total_quantity": listing.total_quantity,
+            "starts_on": listing.starts_on,
+            "ends_on": listing.ends_on,
+            "application_deadline": listing.application_deadline,
+            "published_at": listing.published_at.isoformat() if listing.published_at else "",
+            "visibility": listing.visibility,
+        }
+        yield writer.writerow([_csv_value(row[key]) for key, _label in CSV_COLUMNS])

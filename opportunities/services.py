@@ -1,0 +1,334 @@
+"""Writes for listings: creation, edits, revisions and the moderation workflow.
+
+Each service owns its transaction, records the transition and an audit row, and
+sends side effects after commit (``on_commit`` hooks other apps register through
+``opportunities.signals``). Permission assumptions are in each docstring; the
+services raise ``django.core.exceptions.PermissionDenied`` (403),
+``InvalidTransition`` (409) and expect already-validated data
+(``opportunities.api.serializers.ListingWriteSerializer``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.services import audit_record
+from config.errors import StateConflict
+from accounts.tenancy import Actor, unscoped
+from opportunities.models import (
+    Listing,
+    ListingRevision,
+    ListingStatus,
+    ListingTransition,
+    OccupationLine,
+    RevisionStatus,
+)
+from opportunities.search import both_forms, normalise
+
+
+class InvalidTransition(StateConflict):
+    """The listing is not in a state that allows this action (an HTTP 409)."""
+
+
+# Hooks run after commit when a listing's publication changes (matching, notifications).
+# Other apps append callables taking (listing_id, event) in their AppConfig.ready().
+LISTING_HOOKS: list[Callable[[str, str], None]] = []
+
+
+def _after_commit(listing: Listing, event: str) -> None:
+    listing_id = str(listing.pk)
+    for hook in LISTING_HOOKS:
+        transaction.on_commit(lambda hook=hook: hook(listing_id, event))
+
+
+# --- Who may do what -----------------------------------------------------------------------
+
+
+def _is_owner_editor(actor: Actor, listing: Listing) -> bool:
+    return actor.organisation is not None and listing.owner_id == actor.organisation.pk and actor.role in ("admin", "official")
+
+
+def _is_moderator(actor: Actor, listing: Listing) -> bool:
+    # An owner can never approve its own listing: moderators belong to agencies, never to the owner.
+    return actor.is_agency and actor.role == "moderator" and listing.owner_id != actor.organisation.pk
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+# --- Writing the listing's fields -------------------------------------------------------------
+
+SCALAR_EXCLUDE = ("occupation_lines", "contact")
+
+
+def _apply(listing: Listing, data: dict[str, Any]) -> None:
+    """Copy validated data onto the listing and replace its lines; recompute derived columns."""
+    for field, value in data.items():
+        if field in SCALAR_EXCLUDE:
+            continue
+        setattr(listing, field, value)
+    if "contact" in data:
+        listing.contact_id = data["contact"]
+    if listing.contact_id is None and listing.owner.focal_point_id:
+        listing.contact_id = listing.owner.focal_point_id
+    listing.owner_country = str(listing.owner.country)
+    lines = data.get("occupation_lines")
+    if lines is not None:
+        listing.total_quantity = sum(line["quantity"] for line in lines)
+        listing.isco_prefixes = sorted({line["isco_code"][:n] for line in lines for n in range(1, len(line["isco_code"]) + 1)})
+    listing.save()
+    if lines is not None:
+        listing.occupation_lines.all().delete()
+        OccupationLine.objects.bulk_create(
+            OccupationLine(
+                listing=listing,
+                position=position,
+                occupation_id=line["isco_code"],
+                quantity=line["quantity"],
+                skill_level=line["skill_level"],
+                min_experience_years=line.get("min_experience_years"),
+                languages=[dict(item) for item in line.get("languages") or []],
+                qualification_notes=line.get("qualification_notes") or "",
+            )
+            for position, line in enumerate(lines)
+        )
+    _index(listing)
+
+
+_CONFIGS = ("english", "french", "spanish", "simple")
+
+
+def _multilingual(param: str, weight: str) -> str:
+    parts = " || ".join(f"to_tsvector('{config}', %({param})s)" for config in _CONFIGS)
+    return f"setweight({parts}, '{weight}')"
+
+
+_INDEX_SQL = f"""
+UPDATE opportunities_listing SET search_vector =
+    {_multilingual("title", "A")} || {_multilingual("summary", "B")}
+    || {_multilingual("description", "C")} || {_multilingual("occupations", "D")}
+WHERE id = %(id)s
+"""
+
+
+def _index(listing: Listing) -> None:
+    """Recompute the stored full-text vector.
+
+    Text is indexed under every language configuration, as written and without
+    accents, and so are the titles of the listing's occupations in English, French
+    and Spanish plus their ESCO job titles: a search for "nurses", "infirmier" or
+    "enfermera" finds a listing whose line is 2221 though its text never says so.
+    (Queries add a prefix match on their last word, which bridges stems such as
+    Spanish "enfermer" and "enfermeri".)
+    """
+    from opportunities.models import EscoOccupation, Occupation
+
+    codes = list(listing.occupation_lines.values_list("occupation_id", flat=True))
+    occupations = Occupation.objects.filter(code__in=codes)
+    titles = [both_forms(getattr(o, f"title_{lang}")) for o in occupations for lang in ("en", "fr", "es")]
+    titles += [normalise(t) for t in EscoOccupation.objects.filter(occupation_id__in=codes).values_list("title_en", flat=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INDEX_SQL,
+            {
+                "id": listing.pk,
+                "title": both_forms(listing.title),
+                "summary": both_forms(listing.summary),
+                "description": both_forms(listing.description),
+                "occupations": " | ".join(titles),
+            },
+        )
+
+
+def _record(listing: Listing, *, actor: Actor | None, action: str, from_status: str, reason: str = "") -> None:
+    ListingTransition.objects.create(
+        listing=listing,
+        from_status=from_status,
+        to_status=listing.status,
+        action=action,
+        actor=actor.user if actor else None,
+        organisation=actor.organisation if actor else None,
+        reason=reason,
+    )
+    audit_record(
+        actor=actor,
+        action=f"listing.{action}",
+        obj=listing,
+        organisation=actor.organisation if actor and actor.organisation else listing.owner,
+        changes={"from": from_status, "to": listing.status, **({"reason": reason} if reason else {})},
+    )
+
+
+# --- Create, edit, delete -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def listing_create(*, actor: Actor, data: dict[str, Any]) -> Listing:
+    """Create a draft owned by the actor's organisation. Needs an admin or official."""
+    _require(
+        actor.organisation is not None and not actor.is_agency and actor.role in ("admin", "official"),
+        _("Only an administrator or official of a government may post listings."),
+    )
+    listing = Listing(owner=actor.organisation, created_by=actor.user, status=ListingStatus.DRAFT)
+    _apply(listing, data)
+    _record(listing, actor=actor, action="created", from_status=ListingStatus.DRAFT)
+    return listing
+
+
+@transaction.atomic
+def listing_update(*, actor: Actor, listing: Listing, data: dict[str, Any], payload: dict[str, Any]) -> Listing:
+    """Edit a listing (owner's admins and officials).
+
+    Drafts and listings with changes requested change in place. A published
+    listing gets a pending revision instead (``payload``: the full write body, as
+    JSON), which moderators approve while the published version stays live; a
+    newer edit supersedes the pending one.
+    """
+    _require(_is_owner_editor(actor, listing), _("Only the owner's administrators and officials may edit a listing."))
+    listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    if listing.status in (ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED):
+        _apply(listing, data)
+        audit_record(actor=actor, action="listing.edited", obj=listing, changes={"fields": sorted(data)})
+        return listing
+    if listing.status == ListingStatus.PUBLISHED:
+        listing.revisions.filter(status=RevisionStatus.PENDING).update(status=RevisionStatus.SUPERSEDED)
+        revision = ListingRevision.objects.create(listing=listing, data=payload, created_by=actor.user)
+        audit_record(actor=actor, action="listing.revision_proposed", obj=listing, changes={"revision": str(revision.pk)})
+        return listing
+    raise InvalidTransition(
+        _("A %(status)s listing cannot be edited.") % {"status": listing.get_status_display().lower()}
+    )
+
+
+@transaction.atomic
+def listing_delete(*, actor: Actor, listing: Listing) -> None:
+    """Delete a draft (owner's admins and officials); anything else stays as history."""
+    _require(_is_owner_editor(actor, listing), _("Only the owner's administrators and officials may delete a listing."))
+    if listing.status != ListingStatus.DRAFT:
+        raise InvalidTransition(_("Only a draft can be deleted; withdraw or close a published listing instead."))
+    audit_record(actor=actor, action="listing.deleted", obj=listing)
+    listing.delete()
+
+
+# --- The moderation workflow -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    sources: tuple[str, ...]
+    target: str
+    who: str  # "owner" or "moderator"
+    needs_reason: bool = False
+
+
+WORKFLOW: dict[str, Step] = {
+    "submit": Step((ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED), ListingStatus.SUBMITTED, "owner"),
+    "approve": Step((ListingStatus.SUBMITTED,), ListingStatus.PUBLISHED, "moderator"),
+    "request_changes": Step((ListingStatus.SUBMITTED,), ListingStatus.CHANGES_REQUESTED, "moderator", True),
+    "reject": Step((ListingStatus.SUBMITTED,), ListingStatus.REJECTED, "moderator", True),
+    "withdraw": Step((ListingStatus.PUBLISHED,), ListingStatus.WITHDRAWN, "owner"),
+    "close": Step((ListingStatus.PUBLISHED,), ListingStatus.CLOSED, "owner"),
+}
+
+
+@transaction.atomic
+def listing_transition(*, actor: Actor, listing: Listing, action: str, reason: str = "") -> Listing:
+    """Move a listing along the workflow.
+
+    Owners' admins and officials submit, withdraw and close; agency moderators
+    approve, request changes and reject (the latter two with a reason the owner
+    sees). On a published listing with a pending revision, the moderators' three
+    actions decide the revision instead, and the listing stays published.
+    Raises PermissionDenied (wrong role), InvalidTransition (wrong state) and
+    ValidationError (missing reason).
+    """
+    from django.core.exceptions import ValidationError
+
+    step = WORKFLOW[action]
+    if step.who == "owner":
+        _require(_is_owner_editor(actor, listing), _("Only the owner's administrators and officials may do this."))
+    else:
+        _require(_is_moderator(actor, listing), _("Only a moderator of an international agency may do this."))
+    reason = (reason or "").strip()
+    if step.needs_reason and not reason:
+        raise ValidationError({"reason": _("Give the owner a reason.")})
+    listing = Listing.objects.select_for_update().select_related("owner").get(pk=listing.pk)
+    if step.who == "moderator" and listing.status == ListingStatus.PUBLISHED:
+        return _decide_revision(actor=actor, listing=listing, action=action, reason=reason)
+    if listing.status not in step.sources:
+        raise InvalidTransition(
+            _("Cannot %(action)s a listing that is %(status)s.")
+            % {"action": action.replace("_", " "), "status": listing.get_status_display().lower()}
+        )
+    from_status = listing.status
+    listing.status = step.target
+    now = timezone.now()
+    fields = ["status", "updated_at"]
+    if step.target == ListingStatus.SUBMITTED:
+        listing.submitted_at = now
+        fields.append("submitted_at")
+    if step.target == ListingStatus.PUBLISHED:
+        listing.published_at = now
+        fields.append("published_at")
+    listing.save(update_fields=fields)
+    _record(listing, actor=actor, action=action, from_status=from_status, reason=reason)
+    if step.target == ListingStatus.PUBLISHED:
+        _after_commit(listing, "published")
+    elif from_status == ListingStatus.PUBLISHED:
+        _after_commit(listing, step.target)
+    if step.who == "moderator":
+        _after_commit(listing, f"moderated:{action}")
+    return listing
+
+
+def _decide_revision(*, actor: Actor, listing: Listing, action: str, reason: str) -> Listing:
+    from opportunities.api.serializers import ListingWriteSerializer
+
+    revision = listing.revisions.select_for_update().filter(status=RevisionStatus.PENDING).first()
+    if revision is None:
+        raise InvalidTransition(_("This listing is published and has no pending revision to decide."))
+    now = timezone.now()
+    if action == "approve":
+        owner_actor = Actor(user=revision.created_by, organisation=listing.owner, role="official")
+        serializer = ListingWriteSerializer(data=revision.data, context={"actor": owner_actor})
+        serializer.is_valid(raise_exception=True)
+        _apply(listing, serializer.validated_data)
+        revision.status = RevisionStatus.APPROVED
+        _after_commit(listing, "revised")
+    else:
+        revision.status = RevisionStatus.CHANGES_REQUESTED if action == "request_changes" else RevisionStatus.REJECTED
+    revision.decided_by, revision.decided_at, revision.reason = actor.user, now, reason
+    revision.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+    _record(listing, actor=actor, action=f"revision_{action}", from_status=listing.status, reason=reason)
+    _after_commit(listing, f"moderated:revision_{action}")
+    return listing
+
+
+def listings_expire(*, today: Any = None) -> int:
+    """Expire published listings whose deadline has passed. Idempotent; returns how many."""
+    today = today or timezone.localdate()
+    expired = 0
+    with unscoped("maintenance over every organisation's listings"):
+        ids = list(
+            Listing.objects.filter(status=ListingStatus.PUBLISHED, application_deadline__lt=today).values_list("pk", flat=True)
+        )
+        for pk in ids:
+            with transaction.atomic():
+                listing = Listing.objects.select_for_update(skip_locked=True).filter(pk=pk, status=ListingStatus.PUBLISHED).first()
+                if listing is None:
+                    continue
+                listing.status = ListingStatus.EXPIRED
+                listing.save(update_fields=["status", "updated_at"])
+                _record(listing, actor=None, action="expired", from_status=ListingStatus.PUBLISHED)
+                _after_commit(listing, ListingStatus.EXPIRED)
+                expired += 1
+    return expired
