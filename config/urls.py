@@ -5,6 +5,8 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from opportunities.feeds import PublicListingsFeed
+
 # Operators sign in through our own form, which asks for the TOTP code and counts
 # failures for the lockout; the admin's bare password form would bypass both.
 admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
@@ -13,6 +15,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("reference/", include("opportunities.api.reference_urls")),
     path("", include("opportunities.api.urls")),
+    path("public/", include("opportunities.api.public_urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
+    path("feeds/listings.atom", PublicListingsFeed(), name="listings-feed"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -305,7 +305,9 @@ class Listing(models.Model):
     lead_time_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
     gender_target_percent = models.PositiveSmallIntegerField(null=True, blank=True)
 
-    visibility = models.CharField(_("visibility"), max_length=16, choices=Visibility.choices, default=Visibility.MEMBERS)
+    visibility = models.CharField(
+        _("visibility"), max_length=16, choices=Visibility.choices, default=Visibility.MEMBERS
+    )
     contact = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("contact")
     )

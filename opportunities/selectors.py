@@ -172,6 +172,19 @@ def public_listing_list() -> QuerySet[Listing]:
     return listing_list(actor=Actor.anonymous()).filter(status=ListingStatus.PUBLISHED)
 
 
+# ts_rank weights for the listing vector built by ``opportunities.services._index``, in
+# ts_rank's order D, C, B, A: D the listing's occupations, C its description, B its
+# summary, A its title. The occupations say what the listing recruits or offers, so
+# they count for more than a word met in passing in the description (the default
+# weights, 0.1 for D, would rank "led by the home's nurses" above a nursing scheme).
+LISTING_RANK_WEIGHTS = [0.6, 0.1, 0.4, 1.0]
+
+
 def listing_query(query: str) -> SearchQuery | None:
     """A listing search query in every language configuration (the last word also as a prefix)."""
     return _tsquery(query, "&")
+
+
+def listing_rank(query: SearchQuery) -> SearchRank:
+    """How well a listing matches ``listing_query``: the higher, the better."""
+    return SearchRank(F("search_vector"), query, weights=LISTING_RANK_WEIGHTS)

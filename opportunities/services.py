@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
-from config.errors import StateConflict
 from accounts.tenancy import Actor, unscoped
+from config.errors import StateConflict
 from opportunities.models import (
     Listing,
     ListingRevision,
@@ -52,7 +52,11 @@ def _after_commit(listing: Listing, event: str) -> None:
 
 
 def _is_owner_editor(actor: Actor, listing: Listing) -> bool:
-    return actor.organisation is not None and listing.owner_id == actor.organisation.pk and actor.role in ("admin", "official")
+    return (
+        actor.organisation is not None
+        and listing.owner_id == actor.organisation.pk
+        and actor.role in ("admin", "official")
+    )
 
 
 def _is_moderator(actor: Actor, listing: Listing) -> bool:
@@ -84,7 +88,9 @@ def _apply(listing: Listing, data: dict[str, Any]) -> None:
     lines = data.get("occupation_lines")
     if lines is not None:
         listing.total_quantity = sum(line["quantity"] for line in lines)
-        listing.isco_prefixes = sorted({line["isco_code"][:n] for line in lines for n in range(1, len(line["isco_code"]) + 1)})
+        listing.isco_prefixes = sorted(
+            {line["isco_code"][:n] for line in lines for n in range(1, len(line["isco_code"]) + 1)}
+        )
     listing.save()
     if lines is not None:
         listing.occupation_lines.all().delete()
@@ -112,12 +118,13 @@ def _multilingual(param: str, weight: str) -> str:
     return f"setweight({parts}, '{weight}')"
 
 
+# Built from constants only; every value is a bound parameter.
 _INDEX_SQL = f"""
 UPDATE opportunities_listing SET search_vector =
     {_multilingual("title", "A")} || {_multilingual("summary", "B")}
     || {_multilingual("description", "C")} || {_multilingual("occupations", "D")}
 WHERE id = %(id)s
-"""
+"""  # noqa: S608
 
 
 def _index(listing: Listing) -> None:
@@ -135,7 +142,9 @@ def _index(listing: Listing) -> None:
     codes = list(listing.occupation_lines.values_list("occupation_id", flat=True))
     occupations = Occupation.objects.filter(code__in=codes)
     titles = [both_forms(getattr(o, f"title_{lang}")) for o in occupations for lang in ("en", "fr", "es")]
-    titles += [normalise(t) for t in EscoOccupation.objects.filter(occupation_id__in=codes).values_list("title_en", flat=True)]
+    titles += [
+        normalise(t) for t in EscoOccupation.objects.filter(occupation_id__in=codes).values_list("title_en", flat=True)
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
             _INDEX_SQL,
@@ -202,7 +211,9 @@ def listing_update(*, actor: Actor, listing: Listing, data: dict[str, Any], payl
     if listing.status == ListingStatus.PUBLISHED:
         listing.revisions.filter(status=RevisionStatus.PENDING).update(status=RevisionStatus.SUPERSEDED)
         revision = ListingRevision.objects.create(listing=listing, data=payload, created_by=actor.user)
-        audit_record(actor=actor, action="listing.revision_proposed", obj=listing, changes={"revision": str(revision.pk)})
+        audit_record(
+            actor=actor, action="listing.revision_proposed", obj=listing, changes={"revision": str(revision.pk)}
+        )
         return listing
     raise InvalidTransition(
         _("A %(status)s listing cannot be edited.") % {"status": listing.get_status_display().lower()}
@@ -319,11 +330,17 @@ def listings_expire(*, today: Any = None) -> int:
     expired = 0
     with unscoped("maintenance over every organisation's listings"):
         ids = list(
-            Listing.objects.filter(status=ListingStatus.PUBLISHED, application_deadline__lt=today).values_list("pk", flat=True)
+            Listing.objects.filter(status=ListingStatus.PUBLISHED, application_deadline__lt=today).values_list(
+                "pk", flat=True
+            )
         )
         for pk in ids:
             with transaction.atomic():
-                listing = Listing.objects.select_for_update(skip_locked=True).filter(pk=pk, status=ListingStatus.PUBLISHED).first()
+                listing = (
+                    Listing.objects.select_for_update(skip_locked=True)
+                    .filter(pk=pk, status=ListingStatus.PUBLISHED)
+                    .first()
+                )
                 if listing is None:
                     continue
                 listing.status = ListingStatus.EXPIRED

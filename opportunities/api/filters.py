@@ -6,8 +6,7 @@ Every parameter is validated: a bad value is a 400 naming it, never an ignored f
 from __future__ import annotations
 
 import django_filters
-from django.contrib.postgres.search import SearchRank
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -15,7 +14,7 @@ from django_countries import countries
 from config.filters import StrictBooleanFilter
 from opportunities import reference
 from opportunities.models import Direction, Listing, ListingStatus, SchemeType
-from opportunities.selectors import listing_query
+from opportunities.selectors import listing_query, listing_rank
 
 COUNTRY_CHOICES = [(code, code) for code, _name in countries]
 
@@ -50,7 +49,8 @@ class ListingFilter(django_filters.FilterSet):
     sector = django_filters.CharFilter(method="filter_sector", help_text=_("An ISIC Rev.4 section or division."))
     open = StrictBooleanFilter(method="filter_open", help_text=_("true: the application deadline has not passed."))
     window_start = django_filters.DateFilter(
-        method="filter_window", help_text=_("With window_end: listings whose window overlaps [window_start, window_end].")
+        method="filter_window",
+        help_text=_("With window_end: listings whose window overlaps [window_start, window_end]."),
     )
     window_end = django_filters.DateFilter(method="filter_window")
     fair_recruitment = StrictBooleanFilter()
@@ -120,5 +120,5 @@ class ListingFilter(django_filters.FilterSet):
             return qs
         qs = qs.filter(search_vector=query)
         if not self.data.get("ordering"):
-            qs = qs.annotate(rank=SearchRank(F("search_vector"), query)).order_by("-rank", "-published_at")
+            qs = qs.annotate(rank=listing_rank(query)).order_by("-rank", "-published_at")
         return qs

@@ -145,7 +145,7 @@ class ListingWriteSerializer(serializers.Serializer):
     scheme_type = serializers.ChoiceField(choices=SchemeType.choices)
     partner_countries = serializers.ListField(child=CountryCodeField(), required=False, default=list, max_length=250)
     sectors = serializers.ListField(
-        child=serializers.CharField(max_length=2), required=False, default=list, max_length=120
+        child=serializers.CharField(max_length=10), required=False, default=list, max_length=120
     )
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
@@ -200,7 +200,11 @@ class ListingWriteSerializer(serializers.Serializer):
 
     def validate_sectors(self, value: list[str]) -> list[str]:
         codes = [code.strip().upper() for code in value]
-        unknown = [c for c in codes if not (reference.isic_exists(c, level="section") or reference.isic_exists(c, level="division"))]
+        unknown = [
+            c
+            for c in codes
+            if not (reference.isic_exists(c, level="section") or reference.isic_exists(c, level="division"))
+        ]
         if unknown:
             raise serializers.ValidationError(
                 _("Not ISIC Rev.4 sections or divisions: %(codes)s.") % {"codes": ", ".join(unknown)}
@@ -247,7 +251,10 @@ class ListingWriteSerializer(serializers.Serializer):
             fail("duration_months_max", _("The longest duration must not be shorter than the shortest."))
         partners = data.get("partner_countries") or []
         if str(owner.country) in partners:
-            fail("partner_countries", _("The owner's own country (%(code)s) cannot be a partner.") % {"code": owner.country})
+            fail(
+                "partner_countries",
+                _("The owner's own country (%(code)s) cannot be a partner.") % {"code": owner.country},
+            )
         if data.get("visibility") == Visibility.PARTNERS and not partners:
             fail("visibility", _("'partners' visibility needs at least one partner country."))
         if data.get("wage_floor_monthly") is not None and not data.get("currency"):
@@ -255,7 +262,10 @@ class ListingWriteSerializer(serializers.Serializer):
         self._check_allocations(data, partners, fail)
         max_stay, window = data.get("max_stay_months"), data.get("stay_window_months")
         if max_stay is not None and window is not None and max_stay > window:
-            fail("max_stay_months", _("The stay (max_stay_months) cannot be longer than its window (stay_window_months)."))
+            fail(
+                "max_stay_months",
+                _("The stay (max_stay_months) cannot be longer than its window (stay_window_months)."),
+            )
         for override in data.get("stay_overrides") or []:
             if window is not None and override["max_stay_months"] > window:
                 fail(
@@ -282,11 +292,18 @@ class ListingWriteSerializer(serializers.Serializer):
         cap = data.get("annual_cap")
         total = sum(a["places"] for a in allocations)
         if cap is not None and total > cap:
-            fail("allocations", _("The allocations add up to %(total)s places, above the annual cap of %(cap)s.") % {"total": total, "cap": cap})
+            fail(
+                "allocations",
+                _("The allocations add up to %(total)s places, above the annual cap of %(cap)s.")
+                % {"total": total, "cap": cap},
+            )
         if partners:
             outside = sorted({a["country"] for a in allocations} - set(partners))
             if outside:
-                fail("allocations", _("Allocations for countries that are not partners: %(codes)s.") % {"codes": ", ".join(outside)})
+                fail(
+                    "allocations",
+                    _("Allocations for countries that are not partners: %(codes)s.") % {"codes": ", ".join(outside)},
+                )
         keys = [(a["country"], a.get("isco_code") or "") for a in allocations]
         if len(keys) != len(set(keys)):
             fail("allocations", _("Give each country (and occupation) one allocation."))
@@ -416,7 +433,10 @@ class ListingSerializer(serializers.ModelSerializer):
             "type": "object",
             "nullable": True,
             "description": "The pending edit of a published listing, for its owner and moderators.",
-            "properties": {"id": {"type": "string", "format": "uuid"}, "created_at": {"type": "string", "format": "date-time"}},
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "created_at": {"type": "string", "format": "date-time"},
+            },
         }
     )
     def get_pending_revision(self, listing: Listing) -> dict[str, Any] | None:
@@ -455,7 +475,7 @@ class ListingRevisionSerializer(serializers.ModelSerializer):
     @extend_schema_field(
         {
             "type": "object",
-            "description": "Field by field: {field: {\"from\": current value, \"to\": proposed value}}.",
+            "description": 'Field by field: {field: {"from": current value, "to": proposed value}}.',
             "additionalProperties": {"type": "object", "properties": {"from": {}, "to": {}}},
         }
     )

@@ -112,11 +112,16 @@ class ListingViewSet(
     request_changes = _transition_action(
         "request_changes", "Send a submitted listing (or a pending revision) back with a reason", with_reason=True
     )
-    reject = _transition_action("reject", "Reject a submitted listing (or a pending revision) with a reason", with_reason=True)
+    reject = _transition_action(
+        "reject", "Reject a submitted listing (or a pending revision) with a reason", with_reason=True
+    )
     withdraw = _transition_action("withdraw", "Withdraw a published listing")
     close = _transition_action("close", "Close a published listing (places filled)")
 
-    @extend_schema(summary="Every transition: who, organisation, when, from, to, reason", responses=s.ListingTransitionSerializer(many=True))
+    @extend_schema(
+        summary="Every transition: who, organisation, when, from, to, reason",
+        responses=s.ListingTransitionSerializer(many=True),
+    )
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def history(self, request: Request, pk: str | None = None) -> Response:
         listing = self.get_object()

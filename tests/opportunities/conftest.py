@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.tenancy import Actor
@@ -14,7 +15,7 @@ from opportunities.models import Listing
 from opportunities.services import listing_create, listing_transition
 from tests.factories import member
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def days(n: int) -> str:
@@ -81,7 +82,10 @@ def spain(db: Any) -> Organisation:
     from tests.factories import OrganisationFactory
 
     return OrganisationFactory(
-        name="Ministry of Inclusion, Social Security and Migration", slug="es-inclusion", country="ES", is_destination=True
+        name="Ministry of Inclusion, Social Security and Migration",
+        slug="es-inclusion",
+        country="ES",
+        is_destination=True,
     )
 
 

@@ -1,0 +1,65 @@
+"""The public Atom feed of listings: ``/feeds/listings.atom``.
+
+The 50 most recently published listings marked public, for feed readers, news
+desks and partner systems that poll. Each entry links to the listing in the public
+API (there is no public web page for a listing yet) and is identified by a URN of
+the listing's id, which never changes.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.syndication.views import Feed
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext_lazy as _
+
+from opportunities.models import Listing
+from opportunities.selectors import public_listing_list
+
+FEED_SIZE = 50
+
+
+class PublicListingsFeed(Feed):
+    feed_type = Atom1Feed
+    title = _("Corridor: legal labour-migration opportunities")
+    subtitle = _("Schemes and labour offers published by governments and marked public.")
+    author_name = "Corridor"
+
+    def link(self) -> str:
+        return reverse("public-listing-list")
+
+    def feed_url(self) -> str:
+        return reverse("listings-feed")
+
+    def items(self) -> QuerySet[Listing]:
+        return public_listing_list().order_by("-published_at")[:FEED_SIZE]
+
+    def item_title(self, item: Listing) -> str:
+        return item.title
+
+    def item_description(self, item: Listing) -> str:
+        return item.summary or item.description[:500]
+
+    def item_link(self, item: Listing) -> str:
+        return reverse("public-listing-detail", kwargs={"pk": item.pk})
+
+    def item_guid(self, item: Listing) -> str:
+        return f"urn:uuid:{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item: Listing) -> datetime.datetime | None:
+        return item.published_at
+
+    def item_updateddate(self, item: Listing) -> datetime.datetime | None:
+        return item.published_at
+
+    def item_author_name(self, item: Listing) -> str:
+        return item.owner.name
+
+    def item_categories(self, item: Listing) -> list[str]:
+        isco = [f"ISCO-08:{line.occupation_id}" for line in item.occupation_lines.all()]
+        return [item.scheme_type, *dict.fromkeys(isco)]
