@@ -269,6 +269,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OccupationLevelEnum": "opportunities.models.Occupation.Level",
         "SectorLevelEnum": "opportunities.models.Sector.Level",
+        "ListingStatusEnum": "opportunities.models.ListingStatus",
+        "RevisionStatusEnum": "opportunities.models.RevisionStatus",
     },
 }
 

@@ -103,3 +103,11 @@ def test_a_body_that_is_not_json_is_a_400(alice_api):
     response = alice_api.generic("POST", "/api/v1/tokens/", "{not json", content_type="application/json")
     assert response.status_code == 400
     assert "JSON" in response.json()["detail"]
+
+
+def test_the_schema_generates_without_warnings_and_validates(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    assert "/api/v1/listings/{id}/approve/" in target.read_text()
