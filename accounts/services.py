@@ -327,8 +327,10 @@ def token_authenticate(*, secret: str) -> ApiToken | None:
         )
         if token is None or not token.user.is_active or not token.organisation.is_active:
             return None
-        if membership_for_user(organisation=token.organisation, user=token.user) is None:
+        membership = membership_for_user(organisation=token.organisation, user=token.user)
+        if membership is None:
             return None
+        token.membership = membership  # the actor's role, so the request need not look it up again
         now = timezone.now()
         # Write at most once a minute per token: a busy integration must not turn
         # every read into a write.

@@ -58,7 +58,10 @@ def resolve_actor(request: Request) -> Actor:
         org: Organisation | None = request.auth.organisation
     else:
         org = _resolve_organisation(request)
-    membership = membership_for(user=user, organisation=org) if org else None
+    if isinstance(request.auth, ApiToken) and hasattr(request.auth, "membership"):
+        membership = request.auth.membership
+    else:
+        membership = membership_for(user=user, organisation=org) if org else None
     if membership is None:
         return Actor(user=user, organisation=None, role=None)
     return Actor(user=user, organisation=org, role=membership.role)

@@ -3,6 +3,8 @@ listings (always through ``listing_visible_to(actor)``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db.models import Case, ExpressionWrapper, F, FloatField, Prefetch, Q, QuerySet, Value, When
 
@@ -50,10 +52,10 @@ def occupation_ancestors(*, occupation: Occupation) -> list[Occupation]:
     return list(Occupation.objects.filter(code__in=prefixes).order_by("level"))
 
 
-def _tsquery(query: str, operator: str) -> SearchQuery | None:
+def _tsquery(query: str, operator: str, *, build: Callable[..., str] = tsquery_text) -> SearchQuery | None:
     """The query in every language configuration, as written and without accents."""
     forms = dict.fromkeys(
-        tsquery_text(words, operator=operator)
+        build(words, operator=operator)
         for words in (query_words(query, fold_accents=False), query_words(query))
         if words
     )
@@ -180,9 +182,25 @@ def public_listing_list() -> QuerySet[Listing]:
 LISTING_RANK_WEIGHTS = [0.6, 0.1, 0.4, 1.0]
 
 
+# A query word this long is also matched as a prefix, wherever it stands in the query:
+# stemmers split some word families ("enfermera" is enfermer, "enfermería" enfermeri),
+# and the stemmed prefix bridges them ("enfermeras para hospitales" finds a listing
+# indexed as "enfermería"). Shorter words would match too much ("in:*").
+LISTING_PREFIX_MIN_LENGTH = 5
+
+
+def _listing_tsquery_text(words: Sequence[str], *, operator: str) -> str:
+    last = len(words) - 1
+    return f" {operator} ".join(
+        f"({word} | {word}:*)" if n == last or len(word) >= LISTING_PREFIX_MIN_LENGTH else word
+        for n, word in enumerate(words)
+    )
+
+
 def listing_query(query: str) -> SearchQuery | None:
-    """A listing search query in every language configuration (the last word also as a prefix)."""
-    return _tsquery(query, "&")
+    """A listing search query in every language configuration: every word must match,
+    as itself or, for long words and the last one (search as you type), as a prefix."""
+    return _tsquery(query, "&", build=_listing_tsquery_text)
 
 
 def listing_rank(query: SearchQuery) -> SearchRank:

@@ -53,6 +53,7 @@ TARGETS: dict[str, Target] = {
     "invitation-detail": lambda o: {"organisation_id": str(o["italy"].id), "pk": str(o["invitation"].id)},
     "token-detail": lambda o: {"pk": str(o["token"].id)},
     "occupation-detail": lambda o: {"pk": "2221", "code": "2221"},
+    "public-listing-detail": lambda o: {"pk": str(o["listing"].id)},
     **{
         f"listing-{name}": lambda o: {"pk": str(o["listing"].id)}
         for name in (

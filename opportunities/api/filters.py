@@ -6,6 +6,7 @@ Every parameter is validated: a bad value is a 400 naming it, never an ignored f
 from __future__ import annotations
 
 import django_filters
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +14,7 @@ from django_countries import countries
 
 from config.filters import StrictBooleanFilter
 from opportunities import reference
-from opportunities.models import Direction, Listing, ListingStatus, SchemeType
+from opportunities.models import Direction, Listing, ListingStatus, SchemeType, Sector
 from opportunities.selectors import listing_query, listing_rank
 
 COUNTRY_CHOICES = [(code, code) for code, _name in countries]
@@ -24,6 +25,18 @@ class UpperChoiceFilter(django_filters.ChoiceFilter):
 
     def filter(self, qs: QuerySet[Listing], value: str) -> QuerySet[Listing]:
         return super().filter(qs, value.upper() if value else value)
+
+
+# Appended to every ordering so that ties (equal quantities, one deadline for many
+# listings) come back in the same order on every page: LIMIT/OFFSET over a partly
+# ordered set may repeat a listing on one page and skip another.
+TIEBREAK = ("-created_at", "id")
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    def filter(self, qs: QuerySet[Listing], value: list[str] | None) -> QuerySet[Listing]:
+        ordering = [self.get_ordering_value(param) for param in value or [] if param]
+        return qs.order_by(*ordering, *TIEBREAK) if ordering else qs
 
 
 class ListingFilter(django_filters.FilterSet):
@@ -46,7 +59,10 @@ class ListingFilter(django_filters.FilterSet):
     occupation = django_filters.CharFilter(
         method="filter_occupation", help_text=_("An ISCO-08 code or prefix at any level: 61 finds 6111.")
     )
-    sector = django_filters.CharFilter(method="filter_sector", help_text=_("An ISIC Rev.4 section or division."))
+    sector = django_filters.CharFilter(
+        method="filter_sector",
+        help_text=_("An ISIC Rev.4 section or division; a section also finds listings tagged with its divisions."),
+    )
     open = StrictBooleanFilter(method="filter_open", help_text=_("true: the application deadline has not passed."))
     window_start = django_filters.DateFilter(
         method="filter_window",
@@ -55,7 +71,7 @@ class ListingFilter(django_filters.FilterSet):
     window_end = django_filters.DateFilter(method="filter_window")
     fair_recruitment = StrictBooleanFilter()
     pension_portability = StrictBooleanFilter()
-    ordering = django_filters.OrderingFilter(
+    ordering = StableOrderingFilter(
         fields=["published_at", "application_deadline", "total_quantity"],
         help_text=_("published_at, application_deadline or total_quantity; prefix - for descending."),
     )
@@ -82,7 +98,8 @@ class ListingFilter(django_filters.FilterSet):
 
     def filter_partner_country(self, qs: QuerySet[Listing], name: str, value: str) -> QuerySet[Listing]:
         code = self._country(name, value)
-        return qs.filter(Q(partner_countries__contains=[code]) | Q(partner_countries=[]))
+        # Open to a country: it is named, or the listing is open to all; never its own owner's.
+        return qs.filter(Q(partner_countries__contains=[code]) | Q(partner_countries=[])).exclude(owner_country=code)
 
     def filter_occupation(self, qs: QuerySet[Listing], name: str, value: str) -> QuerySet[Listing]:
         code = value.strip()
@@ -92,9 +109,14 @@ class ListingFilter(django_filters.FilterSet):
 
     def filter_sector(self, qs: QuerySet[Listing], name: str, value: str) -> QuerySet[Listing]:
         code = value.strip().upper()
-        if not (reference.isic_exists(code, level="section") or reference.isic_exists(code, level="division")):
+        if reference.isic_exists(code, level="division"):
+            return qs.filter(sectors__contains=[code])
+        if not reference.isic_exists(code, level="section"):
             self._fail(name, _("'%(code)s' is not an ISIC Rev.4 section or division.") % {"code": value})
-        return qs.filter(sectors__contains=[code])
+        # A listing tagged "01" (crop production) is in section A (agriculture) though it
+        # does not say "A": match the section or any of its divisions, in the same query.
+        divisions = Sector.objects.filter(parent_id=code, level=Sector.Level.DIVISION).values("code")
+        return qs.filter(Q(sectors__contains=[code]) | Q(sectors__overlap=ArraySubquery(divisions)))
 
     def filter_open(self, qs: QuerySet[Listing], name: str, value: bool | None) -> QuerySet[Listing]:
         if value is None:
@@ -120,5 +142,5 @@ class ListingFilter(django_filters.FilterSet):
             return qs
         qs = qs.filter(search_vector=query)
         if not self.data.get("ordering"):
-            qs = qs.annotate(rank=listing_rank(query)).order_by("-rank", "-published_at")
+            qs = qs.annotate(rank=listing_rank(query)).order_by("-rank", "-published_at", *TIEBREAK)
         return qs

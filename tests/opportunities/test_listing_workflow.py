@@ -246,9 +246,7 @@ def test_a_newer_edit_supersedes_the_pending_revision(spain_actor, moderator, ro
 def test_expiry_is_idempotent(spain_actor, moderator):
     listing = listing_in("published", spain_actor, moderator)
     open_one = listing_in("published", spain_actor, moderator)
-    Listing.objects.filter(pk=listing.pk).update(
-        application_deadline=timezone.localdate() - datetime.timedelta(days=1)
-    )
+    Listing.objects.filter(pk=listing.pk).update(application_deadline=timezone.localdate() - datetime.timedelta(days=1))
     assert listings_expire() == 1
     assert listings_expire() == 0
     assert expire_listings() == 0  # the beat task, run again

@@ -20,6 +20,7 @@ from django.db import transaction
 from accounts.management.commands._helpers import command_error
 from accounts.models import Organisation, OrganisationKind, Role, User
 from accounts.services import membership_add, organisation_create, user_get_or_create
+from opportunities.demo import seed_listings
 
 DEMO_PASSWORD = "corridor-demo-2026"  # noqa: S105 -- public by design: printed for the local demo
 DEMO_MAIL_DOMAIN = "demo.corridor.example"
@@ -206,7 +207,7 @@ def seed_people(ctx: DemoContext) -> None:
 
 
 # Later issues append their steps here (e.g. listings after people, who post them).
-SEED_STEPS: list[SeedStep] = [seed_organisations, seed_people]
+SEED_STEPS: list[SeedStep] = [seed_organisations, seed_people, seed_listings]
 
 
 def format_logins(logins: list[DemoLogin]) -> str:
