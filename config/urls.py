@@ -15,6 +15,8 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("reference/", include("opportunities.api.reference_urls")),
     path("", include("opportunities.api.urls")),
+    path("", include("exchange.api.urls")),
+    path("", include("exchange.api.partnership_urls")),
     path("public/", include("opportunities.api.public_urls")),
 ]
 

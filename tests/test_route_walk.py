@@ -55,6 +55,18 @@ TARGETS: dict[str, Target] = {
     "occupation-detail": lambda o: {"pk": "2221", "code": "2221"},
     "public-listing-detail": lambda o: {"pk": str(o["listing"].id)},
     **{
+        f"partnership-{name}": lambda o: {"pk": str(o["partnership"].id)}
+        for name in ("detail", "confirm", "decline", "leave")
+    },
+    "partnership-document-list": lambda o: {"partnership_pk": str(o["partnership"].id)},
+    **{
+        f"partnership-document-{name}": lambda o: {
+            "partnership_pk": str(o["partnership"].id),
+            "pk": str(o["partnership_document"].id),
+        }
+        for name in ("detail", "download")
+    },
+    **{
         f"listing-{name}": lambda o: {"pk": str(o["listing"].id)}
         for name in (
             "detail",
@@ -68,6 +80,11 @@ TARGETS: dict[str, Target] = {
             "close",
         )
     },
+    "listing-matches": lambda o: {"listing_id": str(o["listing"].id)},
+    **{
+        f"match-{name}": lambda o: {"pk": str(o["match"].id)}
+        for name in ("detail", "interest", "messages", "accept", "decline")
+    },
 }
 
 
@@ -79,8 +96,29 @@ def fill(route: str, kwargs: dict[str, str]) -> str:
     return "/" + re.sub(r"<(?:\w+:)?(?P<name>\w+)>", sub, route)
 
 
+def _private_partnership(actor: Actor, settings: Any, tmp_path: Any) -> tuple[Any, Any]:
+    """Italy's partnership with Spain (not Morocco), negotiating, with one document."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from exchange.partnerships import partnership_create, partnership_document_upload
+    from tests.factories import OrganisationFactory
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    spain = OrganisationFactory(name="Ministry of Inclusion", slug="es-inclusion", country="ES")
+    partnership = partnership_create(
+        actor=actor, name="confidential-partnership", kind="mobility_partnership", members=[spain.pk]
+    )
+    document = partnership_document_upload(
+        actor=actor,
+        partnership=partnership,
+        file=SimpleUploadedFile("confidential-annex.pdf", b"%PDF-1.7\nconfidential"),
+        document_type="annex",
+    )
+    return partnership, document
+
+
 @pytest.fixture
-def italian_secrets(italy, alice, bob) -> dict[str, Any]:
+def italian_secrets(italy, alice, bob, settings, tmp_path) -> dict[str, Any]:
     actor = Actor(user=alice, organisation=italy, role="admin")
     invitation, _ = invitation_create(actor=actor, email="secret.invitee@lavoro.gov.example", role="official")
     token, _ = token_issue(user=alice, organisation=italy, name="confidential-integration")
@@ -88,7 +126,45 @@ def italian_secrets(italy, alice, bob) -> dict[str, Any]:
     from tests.opportunities.conftest import create_listing, seasonal_scheme
 
     listing = create_listing(actor, seasonal_scheme(title="confidential-draft-scheme"))
-    return {"italy": italy, "invitation": invitation, "token": token, "membership": membership, "listing": listing}
+    partnership, document = _private_partnership(actor, settings, tmp_path)
+    match = _private_match(listing)
+    return {
+        "match": match,
+        "italy": italy,
+        "invitation": invitation,
+        "token": token,
+        "membership": membership,
+        "listing": listing,
+        "partnership": partnership,
+        "partnership_document": document,
+    }
+
+
+def _private_match(demand: Any) -> Any:
+    """A match between Italy's scheme and a Moldovan offer, with a thread: none of it Morocco's."""
+    from django.utils import timezone
+
+    from exchange.models import Match, Message
+    from tests.factories import OrganisationFactory, member
+
+    moldova = OrganisationFactory(name="Moldova", slug="md-secret", country="MD", is_origin=True, is_destination=False)
+    supply_actor = Actor(user=member(moldova, "official"), organisation=moldova, role="official")
+    from tests.opportunities.conftest import create_listing, worker_offer
+
+    supply = create_listing(supply_actor, worker_offer(title="confidential-offer"))
+    match = Match.objects.create(
+        demand=demand,
+        supply=supply,
+        demand_owner=demand.owner,
+        supply_owner=moldova,
+        score=0.5,
+        explanation={"summary": "confidential-explanation"},
+        computed_at=timezone.now(),
+        state="interest_expressed",
+        interest_by=moldova,
+    )
+    Message.objects.create(match=match, organisation=moldova, body="confidential-message")
+    return match
 
 
 def test_every_api_route_is_walked():
@@ -109,6 +185,14 @@ def test_an_outsider_meets_no_private_data_on_any_route(charlie_api, italian_sec
         str(italian_secrets["membership"].id),
         str(italian_secrets["invitation"].id),
         str(italian_secrets["token"].id),
+        "confidential-partnership",
+        "confidential-offer",
+        "confidential-explanation",
+        "confidential-message",
+        str(italian_secrets["match"].id),
+        "confidential-annex",
+        str(italian_secrets["partnership"].id),
+        str(italian_secrets["partnership_document"].id),
     ]
     failures = []
     for name, route in api_routes():
@@ -132,6 +216,10 @@ def test_an_outsider_meets_no_private_data_on_any_route(charlie_api, italian_sec
     assert Membership.objects.filter(pk=italian_secrets["membership"].pk, role="official").exists()
     italian_secrets["listing"].refresh_from_db()
     assert italian_secrets["listing"].status == "draft"
+    partnership = italian_secrets["partnership"]
+    partnership.refresh_from_db()
+    assert partnership.name == "confidential-partnership"
+    assert partnership.memberships.count() == 2 and partnership.documents.count() == 1
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -146,6 +234,15 @@ def test_private_routes_answer_404_to_an_outsider(method, charlie_api, italian_s
         "listing-history",
         "listing-submit",
         "listing-approve",
+        "listing-matches",
+        "match-detail",
+        "match-messages",
+        "match-accept",
+        "partnership-detail",
+        "partnership-confirm",
+        "partnership-document-list",
+        "partnership-document-detail",
+        "partnership-document-download",
     ):
         route = next(route for n, route in api_routes() if n == name)
         response = getattr(charlie_api, method)(fill(route, TARGETS[name](italian_secrets)), {}, format="json")

@@ -196,6 +196,10 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
+# Partnership documents (exchange.partnerships): the largest upload accepted, in bytes.
+# They are private to the partnership's members and served only by the API's
+# download endpoint, never from MEDIA_URL (do not let a web server serve MEDIA_ROOT).
+PARTNERSHIP_DOCUMENT_MAX_BYTES = env_int("PARTNERSHIP_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -271,6 +275,12 @@ SPECTACULAR_SETTINGS = {
         "SectorLevelEnum": "opportunities.models.Sector.Level",
         "ListingStatusEnum": "opportunities.models.ListingStatus",
         "RevisionStatusEnum": "opportunities.models.RevisionStatus",
+        # Organisation.kind keeps its name now that partnerships have a `kind` of their own.
+        "KindEnum": "accounts.models.OrganisationKind",
+        "PartnershipKindEnum": "exchange.models.PartnershipKind",
+        "PartnershipStatusEnum": "exchange.models.PartnershipStatus",
+        "PartnershipMemberStateEnum": "exchange.models.MemberState",
+        "PartnershipDocumentTypeEnum": "exchange.models.DocumentType",
     },
 }
 

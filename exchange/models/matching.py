@@ -1,0 +1,83 @@
+"""Matches between a demand listing and a supply listing, and the dialogue about them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class MatchState(models.TextChoices):
+    SUGGESTED = "suggested", _("Suggested")
+    INTEREST_EXPRESSED = "interest_expressed", _("Interest expressed")
+    IN_DIALOGUE = "in_dialogue", _("In dialogue")
+    AGREED = "agreed", _("Agreed")
+    DECLINED = "declined", _("Declined")
+    LAPSED = "lapsed", _("Lapsed")
+    RETIRED = "retired", _("Retired (a listing closed, was withdrawn or expired)")
+
+
+OPEN_STATES = (MatchState.SUGGESTED, MatchState.INTEREST_EXPRESSED, MatchState.IN_DIALOGUE)
+
+
+class Match(models.Model):
+    """A scored pairing of a demand and a supply listing from different countries.
+
+    Visible to the two owner organisations only (``exchange.selectors.match_visible_to``).
+    ``explanation`` is a structured object a person can read; see docs/matching.md.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    demand = models.ForeignKey("opportunities.Listing", on_delete=models.CASCADE, related_name="demand_matches")
+    supply = models.ForeignKey("opportunities.Listing", on_delete=models.CASCADE, related_name="supply_matches")
+    # Denormalised owners: the visibility filter is one indexed OR, no join.
+    demand_owner = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    supply_owner = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(_("score"))
+    explanation = models.JSONField(_("explanation"), default=dict)
+    state = models.CharField(_("state"), max_length=20, choices=MatchState.choices, default=MatchState.SUGGESTED)
+    interest_by = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("match")
+        verbose_name_plural = _("matches")
+        ordering = ["-score", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["demand", "supply"], name="match_unique_pair"),
+            models.CheckConstraint(condition=models.Q(score__gte=0, score__lte=1), name="match_score_range"),
+            models.CheckConstraint(condition=~models.Q(demand_owner=models.F("supply_owner")), name="match_two_owners"),
+        ]
+        indexes = [
+            models.Index(fields=["demand_owner", "state", "-score"], name="match_demand_owner"),
+            models.Index(fields=["supply_owner", "state", "-score"], name="match_supply_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.demand_id} ↔ {self.supply_id} ({self.score:.2f})"
+
+
+class Message(models.Model):
+    """One message in the dialogue about a match, between its two governments."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="messages")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {self.body[:40]}"

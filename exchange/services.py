@@ -1,0 +1,116 @@
+"""Writes for the exchange: expressions of interest, the dialogue, and its outcome.
+
+Only the two governments of a match act on it (the views resolve the match
+through ``match_visible_to``, so anyone else has met a 404 already); among their
+members, admins and officials act, viewers read. Raises PermissionDenied (403),
+StateConflict (409) and ValidationError (400).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.services import audit_record
+from accounts.tenancy import Actor
+from config.errors import StateConflict
+from exchange.models import Match, MatchState, Message
+
+# Hooks other parts (notifications) register: called after commit with (match_id, event, organisation_id).
+MATCH_HOOKS: list[Callable[[str, str, str], None]] = []
+
+
+def _after_commit(match: Match, event: str, actor: Actor) -> None:
+    match_id, org_id = str(match.pk), str(actor.organisation.pk)
+    for hook in MATCH_HOOKS:
+        transaction.on_commit(lambda hook=hook: hook(match_id, event, org_id))
+
+
+def _require_party(actor: Actor, match: Match) -> None:
+    if actor.organisation is None or actor.organisation.pk not in (match.demand_owner_id, match.supply_owner_id):
+        raise PermissionDenied(_("Only the two governments of a match may act on it."))
+    if not actor.can_write:
+        raise PermissionDenied(_("Viewers may read the dialogue but not take part in it."))
+
+
+def _locked(match: Match) -> Match:
+    return Match.objects.select_for_update().get(pk=match.pk)
+
+
+def _clean(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"message": _("Write a message.")})
+    if len(body) > 10_000:
+        raise ValidationError({"message": _("Keep a message under 10,000 characters.")})
+    return body
+
+
+@transaction.atomic
+def match_express_interest(*, actor: Actor, match: Match, message: str) -> Match:
+    """Either government says it wants to pursue a suggested match; the message opens the thread."""
+    _require_party(actor, match)
+    body = _clean(message)
+    match = _locked(match)
+    if match.state != MatchState.SUGGESTED:
+        raise StateConflict(
+            _("Interest can be expressed only in a suggested match; this one is %(state)s.")
+            % {"state": match.get_state_display().lower()}
+        )
+    match.state = MatchState.INTEREST_EXPRESSED
+    match.interest_by = actor.organisation
+    match.save(update_fields=["state", "interest_by", "updated_at"])
+    Message.objects.create(match=match, organisation=actor.organisation, author=actor.user, body=body)
+    audit_record(actor=actor, action="match.interest_expressed", obj=match)
+    _after_commit(match, "interest.expressed", actor)
+    return match
+
+
+@transaction.atomic
+def match_post_message(*, actor: Actor, match: Match, message: str) -> Message:
+    """Add to the thread. The other party's first reply moves the match into dialogue."""
+    _require_party(actor, match)
+    body = _clean(message)
+    match = _locked(match)
+    if match.state == MatchState.SUGGESTED:
+        raise StateConflict(_("Express interest first (POST .../interest/); the message opens the thread."))
+    if match.state not in (MatchState.INTEREST_EXPRESSED, MatchState.IN_DIALOGUE, MatchState.AGREED):
+        raise StateConflict(
+            _("The dialogue is over: this match is %(state)s.") % {"state": match.get_state_display().lower()}
+        )
+    if match.state == MatchState.INTEREST_EXPRESSED and actor.organisation.pk != match.interest_by_id:
+        match.state = MatchState.IN_DIALOGUE
+        match.save(update_fields=["state", "updated_at"])
+    posted = Message.objects.create(match=match, organisation=actor.organisation, author=actor.user, body=body)
+    audit_record(actor=actor, action="match.message_posted", obj=match)
+    _after_commit(match, "message.posted", actor)
+    return posted
+
+
+@transaction.atomic
+def match_decide(*, actor: Actor, match: Match, accept: bool, reason: str = "") -> Match:
+    """Accept or decline: only the party that did not express interest decides."""
+    _require_party(actor, match)
+    match = _locked(match)
+    if match.state not in (MatchState.INTEREST_EXPRESSED, MatchState.IN_DIALOGUE):
+        raise StateConflict(
+            _("Only a match with interest expressed or in dialogue can be accepted or declined; this one is %(state)s.")
+            % {"state": match.get_state_display().lower()}
+        )
+    if actor.organisation.pk == match.interest_by_id:
+        raise PermissionDenied(_("The other government, which did not express interest, accepts or declines."))
+    match.state = MatchState.AGREED if accept else MatchState.DECLINED
+    match.decided_by = actor.organisation
+    match.decision_reason = (reason or "").strip()[:5000]
+    match.save(update_fields=["state", "decided_by", "decision_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="match.accepted" if accept else "match.declined",
+        obj=match,
+        changes={"reason": match.decision_reason} if match.decision_reason else {},
+    )
+    _after_commit(match, "match.accepted" if accept else "match.declined", actor)
+    return match
