@@ -7,6 +7,26 @@ their entries here; ``config/celery.py`` installs this dict as the beat schedule
 from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Hourly at :40: re-match listings changed in the last two hours, in case the
+    # broker was down when their matching was enqueued (matching is idempotent).
+    "exchange.rematch-recent": {"task": "exchange.rematch_recent", "schedule": crontab(minute=40)},
+    # Every 15 s: deliveries whose message the broker lost (Redis down at commit, a
+    # worker killed mid-task) and retries that have come due. A due retry is thus
+    # sent within ~15 s of its time (the promise is 30 s).
+    "exchange.sweep-deliveries": {"task": "exchange.sweep_deliveries", "schedule": 15.0},
+    # 06:00 UTC daily: the digest of the last day for daily subscriptions (and for
+    # instant ones whose burst was held back); morning in Europe and Africa.
+    "exchange.daily-digests": {"task": "exchange.send_daily_digests", "schedule": crontab(hour=6, minute=0)},
+    # Hourly at :20: e-mails held back by the burst throttle go out as one digest,
+    # so a burst waits at most an hour rather than until the morning.
+    "exchange.held-digests": {"task": "exchange.send_held_digests", "schedule": crontab(minute=20)},
+    # Mondays 06:30 UTC: the weekly digest.
+    "exchange.weekly-digests": {
+        "task": "exchange.send_weekly_digests",
+        "schedule": crontab(hour=6, minute=30, day_of_week="mon"),
+    },
+    # 05:00 UTC daily: listing.closing_soon for listings whose deadline is in 7 days.
+    "exchange.closing-soon": {"task": "exchange.notify_closing_soon", "schedule": crontab(hour=5, minute=0)},
     # Hourly, a few minutes past: a listing whose application deadline has passed
     # moves from published to expired. Deadlines are dates, so hourly is ample and
     # covers every time zone's midnight; the task is idempotent, so a late or

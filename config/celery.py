@@ -1,7 +1,7 @@
 """The Celery application: ``celery -A config worker`` / ``celery -A config beat``.
 
 Configuration comes from Django settings (``CELERY_*``). Every queue is declared
-in ``task_queues`` so a bare worker consumes them all; routes send each family of
+in ``CELERY_TASK_QUEUES`` so a bare worker consumes them all; routes send each family of
 tasks to its queue so that operators can scale them separately. All beat schedules
 live in ``config/beat.py``.
 """
@@ -9,7 +9,6 @@ live in ``config/beat.py``.
 import os
 
 from celery import Celery
-from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
@@ -17,11 +16,8 @@ app = Celery("corridor")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 
-@app.on_configure.connect
-def _declare_queues(sender: Celery, **kwargs: object) -> None:
-    from django.conf import settings
-
-    sender.conf.task_queues = [Queue(name) for name in settings.CELERY_TASK_QUEUE_NAMES]
+@app.on_after_configure.connect
+def _install_beat_schedule(sender: Celery, **kwargs: object) -> None:
     from config.beat import BEAT_SCHEDULE
 
     sender.conf.beat_schedule = BEAT_SCHEDULE

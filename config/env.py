@@ -54,6 +54,20 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_int_list(name: str, default: list[int], *, minimum: int = 0) -> list[int]:
+    """Comma-separated integers, e.g. a retry schedule in seconds."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return list(default)
+    try:
+        values = [int(item) for item in raw.split(",") if item.strip()]
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be comma-separated whole numbers; got {raw!r}.") from None
+    if not values or any(v < minimum for v in values):
+        raise ImproperlyConfigured(f"{name} must list at least one number, each at least {minimum}; got {raw!r}.")
+    return values
+
+
 def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     value = env_str(name, default).lower()
     if value not in choices:

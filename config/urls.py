@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from exchange.feeds import subscription_feed
 from opportunities.feeds import PublicListingsFeed
 
 # Operators sign in through our own form, which asks for the TOTP code and counts
@@ -17,16 +18,22 @@ api_v1 = [
     path("", include("opportunities.api.urls")),
     path("", include("exchange.api.urls")),
     path("", include("exchange.api.partnership_urls")),
+    path("", include("exchange.api.subscription_urls")),
     path("public/", include("opportunities.api.public_urls")),
 ]
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("accounts/", include("accounts.urls")),
+    path("", include("exchange.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
     path("feeds/listings.atom", PublicListingsFeed(), name="listings-feed"),
+    # No login: the unguessable token is the credential (exchange/feeds.py).
+    re_path(
+        r"^feeds/subscriptions/(?P<token>[A-Za-z0-9_-]{32,64})\.atom$", subscription_feed, name="subscription-feed"
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

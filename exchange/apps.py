@@ -8,9 +8,12 @@ class ExchangeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from opportunities.services import LISTING_HOOKS
+        from exchange import events, services
+        from opportunities.services import LISTING_HOOKS, LISTING_OUTBOX
 
         LISTING_HOOKS.append(_rematch)
+        LISTING_OUTBOX.append(events.on_listing_event)
+        services.MATCH_OUTBOX.append(events.on_match_event)
 
 
 # Publication, an approved revision, and leaving publication all change a listing's matches.
@@ -19,6 +22,13 @@ MATCHING_EVENTS = {"published", "revised", "closed", "withdrawn", "expired"}
 
 def _rematch(listing_id: str, event: str) -> None:
     if event in MATCHING_EVENTS:
+        import logging
+
         from exchange.tasks import match_listing
 
-        match_listing.delay(listing_id)
+        try:
+            match_listing.delay(listing_id)
+        except Exception:  # broker down: the hourly exchange.rematch_recent catches up
+            logging.getLogger(__name__).warning(
+                "Broker unavailable; matching of %s deferred", listing_id, exc_info=True
+            )

@@ -163,6 +163,7 @@ def listing_match(listing_id: str) -> int:
                     computed_at=now,
                 )
             )
+        existing = set(Match.objects.filter(involving).values_list("demand_id", "supply_id"))
         Match.objects.bulk_create(
             rows,
             update_conflicts=True,
@@ -179,5 +180,13 @@ def listing_match(listing_id: str) -> int:
         Match.objects.filter(involving, state=MatchState.SUGGESTED).exclude(
             **{f"{other_side_field}__in": current}
         ).update(state=MatchState.RETIRED)
+        new_pairs = [(row.demand_id, row.supply_id) for row in rows if (row.demand_id, row.supply_id) not in existing]
+        if new_pairs:
+            from exchange.events import matches_created
+
+            pair_filter = Q()
+            for demand_id, supply_id in new_pairs:
+                pair_filter |= Q(demand_id=demand_id, supply_id=supply_id)
+            matches_created(Match.objects.filter(pair_filter).select_related("demand", "supply"))
         logger.info("Matched listing %s: %d candidates", listing.pk, len(rows))
         return len(rows)

@@ -19,14 +19,13 @@ from accounts.tenancy import Actor
 from config.errors import StateConflict
 from exchange.models import Match, MatchState, Message
 
-# Hooks other parts (notifications) register: called after commit with (match_id, event, organisation_id).
-MATCH_HOOKS: list[Callable[[str, str, str], None]] = []
+# Outbox hooks (notifications) run inside the transaction: (match, event, acting organisation id).
+MATCH_OUTBOX: list[Callable[[Match, str, str], None]] = []
 
 
 def _after_commit(match: Match, event: str, actor: Actor) -> None:
-    match_id, org_id = str(match.pk), str(actor.organisation.pk)
-    for hook in MATCH_HOOKS:
-        transaction.on_commit(lambda hook=hook: hook(match_id, event, org_id))
+    for outbox in MATCH_OUTBOX:
+        outbox(match, event, str(actor.organisation.pk))
 
 
 def _require_party(actor: Actor, match: Match) -> None:

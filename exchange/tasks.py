@@ -1,4 +1,4 @@
-"""Celery adapters for the exchange: take ids, call a service."""
+"""Celery adapters for the exchange: take ids, call a service. All schedules: config/beat.py."""
 
 from celery import shared_task
 
@@ -8,3 +8,66 @@ from exchange.matching import listing_match
 @shared_task(name="exchange.match_listing", queue="matching", autoretry_for=(ConnectionError,), retry_backoff=True)
 def match_listing(listing_id: str) -> int:
     return listing_match(listing_id)
+
+
+@shared_task(name="exchange.rematch_recent", queue="matching")
+def rematch_recent() -> int:
+    """Matching is enqueued after commit; if the broker was down then, this catches up."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.tenancy import unscoped
+    from opportunities.models import Listing, ListingStatus
+
+    since = timezone.now() - timedelta(hours=2)
+    with unscoped("periodic catch-up of matching over every tenant's recent listings"):
+        ids = list(
+            Listing.objects.filter(status=ListingStatus.PUBLISHED, updated_at__gte=since).values_list("pk", flat=True)
+        )
+    for listing_id in ids:
+        listing_match(str(listing_id))
+    return len(ids)
+
+
+@shared_task(name="exchange.deliver", queue="notifications")
+def deliver(delivery_id: str) -> str:
+    # Failures are recorded on the row and retried by the sweeper, never by a broker countdown.
+    from exchange.delivery import delivery_attempt
+
+    return delivery_attempt(delivery_id)
+
+
+@shared_task(name="exchange.sweep_deliveries", queue="maintenance")
+def sweep_deliveries() -> int:
+    from exchange.delivery import deliveries_sweep
+
+    return deliveries_sweep()
+
+
+@shared_task(name="exchange.send_daily_digests", queue="notifications")
+def send_daily_digests() -> int:
+    from exchange.emails import send_digests
+
+    return send_digests(frequency="daily")
+
+
+@shared_task(name="exchange.send_weekly_digests", queue="notifications")
+def send_weekly_digests() -> int:
+    from exchange.emails import send_digests
+
+    return send_digests(frequency="weekly")
+
+
+@shared_task(name="exchange.send_held_digests", queue="notifications")
+def send_held_digests() -> int:
+    from exchange.emails import send_digests
+
+    return send_digests(frequency="instant")
+
+
+@shared_task(name="exchange.notify_closing_soon", queue="notifications")
+def notify_closing_soon() -> int:
+    from exchange.events import closing_soon
+
+    return closing_soon()

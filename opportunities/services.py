@@ -37,12 +37,18 @@ class InvalidTransition(StateConflict):
     """The listing is not in a state that allows this action (an HTTP 409)."""
 
 
-# Hooks run after commit when a listing's publication changes (matching, notifications).
-# Other apps append callables taking (listing_id, event) in their AppConfig.ready().
+# Other apps subscribe to listing events in their AppConfig.ready():
+# * LISTING_OUTBOX hooks run *inside* the transaction of the change, so what they
+#   write (notification events and deliveries) commits or rolls back with it;
+# * LISTING_HOOKS run after commit (enqueueing matching).
+# Each takes (listing, event, reason) / (listing_id, event).
+LISTING_OUTBOX: list[Callable[[Listing, str, str], None]] = []
 LISTING_HOOKS: list[Callable[[str, str], None]] = []
 
 
-def _after_commit(listing: Listing, event: str) -> None:
+def _after_commit(listing: Listing, event: str, reason: str = "") -> None:
+    for outbox in LISTING_OUTBOX:
+        outbox(listing, event, reason)
     listing_id = str(listing.pk)
     for hook in LISTING_HOOKS:
         transaction.on_commit(lambda hook=hook: hook(listing_id, event))
@@ -297,7 +303,7 @@ def listing_transition(*, actor: Actor, listing: Listing, action: str, reason: s
     elif from_status == ListingStatus.PUBLISHED:
         _after_commit(listing, step.target)
     if step.who == "moderator":
-        _after_commit(listing, f"moderated:{action}")
+        _after_commit(listing, f"moderated:{action}", reason)
     return listing
 
 
@@ -320,7 +326,7 @@ def _decide_revision(*, actor: Actor, listing: Listing, action: str, reason: str
     revision.decided_by, revision.decided_at, revision.reason = actor.user, now, reason
     revision.save(update_fields=["status", "decided_by", "decided_at", "reason"])
     _record(listing, actor=actor, action=f"revision_{action}", from_status=listing.status, reason=reason)
-    _after_commit(listing, f"moderated:revision_{action}")
+    _after_commit(listing, f"moderated:revision_{action}", reason)
     return listing
 
 

@@ -85,6 +85,12 @@ TARGETS: dict[str, Target] = {
         f"match-{name}": lambda o: {"pk": str(o["match"].id)}
         for name in ("detail", "interest", "messages", "accept", "decline")
     },
+    **{
+        f"subscription-{name}": lambda o: {"pk": str(o["subscription"].id)}
+        for name in ("detail", "rotate-secret", "test")
+    },
+    **{f"notification-{name}": lambda o: {"pk": str(o["notification"].id)} for name in ("detail", "read")},
+    **{f"delivery-{name}": lambda o: {"pk": str(o["delivery"].id)} for name in ("detail", "replay")},
 }
 
 
@@ -129,6 +135,7 @@ def italian_secrets(italy, alice, bob, settings, tmp_path) -> dict[str, Any]:
     partnership, document = _private_partnership(actor, settings, tmp_path)
     match = _private_match(listing)
     return {
+        **_private_subscription(italy),
         "match": match,
         "italy": italy,
         "invitation": invitation,
@@ -137,6 +144,37 @@ def italian_secrets(italy, alice, bob, settings, tmp_path) -> dict[str, Any]:
         "listing": listing,
         "partnership": partnership,
         "partnership_document": document,
+    }
+
+
+def _private_subscription(italy: Any) -> dict[str, Any]:
+    """Italy's saved search with a webhook and a feed, one dead delivery and one inbox item."""
+    from exchange.models import DeliveryStatus
+    from tests.exchange.factories import (
+        ChannelFactory,
+        DeliveryFactory,
+        EventFactory,
+        FeedChannelFactory,
+        NotificationFactory,
+        SubscriptionFactory,
+        WebhookChannelFactory,
+    )
+
+    subscription = SubscriptionFactory(organisation=italy, name="confidential-subscription", keywords="confidential")
+    webhook = WebhookChannelFactory(subscription=subscription, url="https://confidential-hook.example/corridor")
+    feed = FeedChannelFactory(subscription=subscription)
+    event = EventFactory(data={"title": "confidential-event"})
+    delivery = DeliveryFactory(
+        channel=webhook, event=event, status=DeliveryStatus.DEAD, last_error="confidential-error"
+    )
+    inbox = ChannelFactory(subscription=subscription)
+    notification = NotificationFactory(delivery=DeliveryFactory(channel=inbox, event=event))
+    return {
+        "subscription": subscription,
+        "webhook": webhook,
+        "feed": feed,
+        "delivery": delivery,
+        "notification": notification,
     }
 
 
@@ -193,6 +231,15 @@ def test_an_outsider_meets_no_private_data_on_any_route(charlie_api, italian_sec
         "confidential-annex",
         str(italian_secrets["partnership"].id),
         str(italian_secrets["partnership_document"].id),
+        "confidential-subscription",
+        "confidential-hook",
+        "confidential-event",
+        "confidential-error",
+        italian_secrets["webhook"].secret,
+        italian_secrets["feed"].feed_token,
+        str(italian_secrets["subscription"].id),
+        str(italian_secrets["delivery"].id),
+        str(italian_secrets["notification"].id),
     ]
     failures = []
     for name, route in api_routes():
@@ -220,6 +267,18 @@ def test_an_outsider_meets_no_private_data_on_any_route(charlie_api, italian_sec
     partnership.refresh_from_db()
     assert partnership.name == "confidential-partnership"
     assert partnership.memberships.count() == 2 and partnership.documents.count() == 1
+    from exchange.models import Event
+
+    subscription = italian_secrets["subscription"]
+    subscription.refresh_from_db()
+    assert subscription.name == "confidential-subscription" and subscription.channels.count() == 3
+    webhook = italian_secrets["webhook"]
+    assert webhook.secret == type(webhook).objects.get(pk=webhook.pk).secret
+    italian_secrets["delivery"].refresh_from_db()
+    italian_secrets["notification"].refresh_from_db()
+    assert italian_secrets["delivery"].status == "dead"
+    assert italian_secrets["notification"].read_at is None
+    assert not Event.objects.filter(type="test").exists()
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -243,6 +302,13 @@ def test_private_routes_answer_404_to_an_outsider(method, charlie_api, italian_s
         "partnership-document-list",
         "partnership-document-detail",
         "partnership-document-download",
+        "subscription-detail",
+        "subscription-rotate-secret",
+        "subscription-test",
+        "notification-detail",
+        "notification-read",
+        "delivery-detail",
+        "delivery-replay",
     ):
         route = next(route for n, route in api_routes() if n == name)
         response = getattr(charlie_api, method)(fill(route, TARGETS[name](italian_secrets)), {}, format="json")

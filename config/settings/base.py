@@ -11,12 +11,14 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from config.env import (
     database_from_url,
     env_bool,
     env_choice,
     env_int,
+    env_int_list,
     env_list,
     env_rate,
     env_str,
@@ -143,7 +145,18 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Every queue is declared here so that a bare ``celery -A config worker`` consumes all.
 CELERY_TASK_QUEUE_NAMES = ("default", "matching", "notifications", "webhooks", "maintenance")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CELERY_TASK_QUEUE_NAMES]
+# The visibility timeout must be set in all three places Celery reads it (the broker
+# transport options, the result backend transport options and app.conf itself),
+# and be longer than any task: deliveries are short, and retries are scheduled in
+# the database (next_attempt_at) rather than as long ETAs on the broker.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=10)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A web request must not hang on a dead broker: try briefly, then leave the
+# delivery row to the sweeper (exchange.events.enqueue).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Auth ------------------------------------------------------------------
@@ -281,12 +294,37 @@ SPECTACULAR_SETTINGS = {
         "PartnershipStatusEnum": "exchange.models.PartnershipStatus",
         "PartnershipMemberStateEnum": "exchange.models.MemberState",
         "PartnershipDocumentTypeEnum": "exchange.models.DocumentType",
+        # Subscriptions reuse the listings' choice sets and name their own.
+        "DirectionEnum": "opportunities.models.Direction",
+        "SchemeTypeEnum": "opportunities.models.SchemeType",
+        "ChannelTypeEnum": "exchange.models.ChannelType",
+        "ChannelStateEnum": "exchange.models.ChannelState",
+        "DeliveryStatusEnum": "exchange.models.DeliveryStatus",
+        "FrequencyEnum": "exchange.models.Frequency",
     },
 }
 
 # --- Webhooks (issue 4) -----------------------------------------------------
 
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOK_TIMEOUT_SECONDS = 15
+# Delays before each retry, in seconds (Standard Webhooks' schedule): immediately,
+# 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; then the delivery is dead. Comma-separated
+# seconds in NOTIFICATION_RETRY_SCHEDULE override it (tests use short ones).
+NOTIFICATION_RETRY_SCHEDULE = env_int_list(
+    "NOTIFICATION_RETRY_SCHEDULE", [0, 5, 300, 1800, 7200, 18000, 36000, 36000], minimum=0
+)
+# Jitter added to each retry delay, as a fraction of it (spreads a thundering herd).
+NOTIFICATION_RETRY_JITTER = 0.1
+# A delivery claimed by a worker but not finished within this time is due again.
+NOTIFICATION_CLAIM_SECONDS = env_int("NOTIFICATION_CLAIM_SECONDS", 120, minimum=1)
+# Pending deliveries older than this are re-enqueued by the sweeper (beat, every 15 s).
+NOTIFICATION_SWEEP_AFTER_SECONDS = env_int("NOTIFICATION_SWEEP_AFTER_SECONDS", 15, minimum=0)
+# Consecutive failed deliveries after which a webhook endpoint is paused and its admins told.
+WEBHOOK_PAUSE_AFTER_FAILURES = env_int("WEBHOOK_PAUSE_AFTER_FAILURES", 20, minimum=1)
+# More instant e-mails than this to one recipient within the window are held for the digest.
+NOTIFICATION_BURST_LIMIT = env_int("NOTIFICATION_BURST_LIMIT", 10, minimum=1)
+NOTIFICATION_BURST_WINDOW_SECONDS = 600
 
 # --- Security ----------------------------------------------------------------
 

