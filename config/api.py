@@ -102,6 +102,23 @@ class ActorMixin:
             exc.default_code = "two_factor_required"
             raise exc
 
+    def handle_exception(self, exc: Exception) -> Response:
+        from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+
+        actor = getattr(self, "actor", None)
+        if isinstance(exc, exceptions.PermissionDenied | DjangoPermissionDenied) and actor and actor.is_authenticated:
+            # A refused attempt is worth knowing about (OWASP API5): record who tried what.
+            from accounts.services import audit_record
+
+            audit_record(
+                actor=actor,
+                action="access.denied",
+                object_type="api",
+                object_id=f"{self.request.method} {self.request.path}"[:64],
+                changes={"detail": str(exc)[:500], "method": self.request.method, "path": self.request.path},
+            )
+        return super().handle_exception(exc)  # type: ignore[misc]
+
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         scope = getattr(self, "_scope", None)
         if scope is not None:

@@ -84,6 +84,14 @@ def mona(agency: Organisation) -> User:
     return member(agency, "moderator", email="mona@ilma.example", full_name="Mona Moderator")
 
 
+@pytest.fixture
+def moderator(agency: Organisation, mona: User) -> Any:
+    """Mona acting for the agency: the moderator every listing passes through."""
+    from accounts.tenancy import Actor
+
+    return Actor(user=mona, organisation=agency, role="moderator")
+
+
 def token_client(user: User, organisation: Organisation) -> APIClient:
     _token, secret = token_issue(user=user, organisation=organisation, name="tests")
     client = APIClient()

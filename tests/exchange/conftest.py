@@ -108,8 +108,3 @@ def moldova_actor(moldova: Organisation, mihai: User) -> Actor:
 @pytest.fixture
 def italy_official(italy: Organisation, bob: User) -> Actor:
     return Actor(user=bob, organisation=italy, role="official")
-
-
-@pytest.fixture
-def moderator(agency: Organisation, mona: User) -> Actor:
-    return Actor(user=mona, organisation=agency, role="moderator")

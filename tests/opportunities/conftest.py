@@ -107,8 +107,3 @@ def italy_actor(italy: Organisation, bob: User) -> Actor:
 @pytest.fixture
 def morocco_actor(morocco: Organisation, charlie: User) -> Actor:
     return Actor(user=charlie, organisation=morocco, role="admin")
-
-
-@pytest.fixture
-def moderator(agency: Organisation, mona: User) -> Actor:
-    return Actor(user=mona, organisation=agency, role="moderator")

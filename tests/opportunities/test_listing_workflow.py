@@ -260,3 +260,12 @@ def test_the_expiry_task_is_scheduled():
     from config.beat import BEAT_SCHEDULE
 
     assert any(entry["task"] == "opportunities.expire_listings" for entry in BEAT_SCHEDULE.values())
+
+
+def test_a_refused_moderation_attempt_is_audited(spain_actor, moderator, charlie, morocco, rosa, spain):
+    listing = listing_in("submitted", spain_actor, moderator)
+    response = token_client(rosa, spain).post(f"/api/v1/listings/{listing.id}/approve/")
+    assert response.status_code == 403
+    denied = AuditEvent.objects.get(action="access.denied")
+    assert denied.actor_email == rosa.email and denied.organisation_id == spain.pk
+    assert denied.object_id == f"POST /api/v1/listings/{listing.id}/approve/"[:64]
