@@ -86,7 +86,25 @@ class MonthDayField(serializers.CharField):
         return value
 
 
-class LanguageLevelSerializer(serializers.Serializer):
+class RequiredEvenWhenPartial:
+    """Nested items are whole objects: their required fields stay required in a PATCH.
+
+    DRF propagates ``partial`` from the root to nested serializers, which would let
+    ``{"occupation_lines": [{"quantity": 3}]}`` through without its ISCO code.
+    """
+
+    always_required: tuple[str, ...] = ()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        missing = {name: [_("This field is required.")] for name in self.always_required if name not in attrs}
+        if missing:
+            raise serializers.ValidationError(missing)
+        return super().validate(attrs)  # type: ignore[misc]
+
+
+class LanguageLevelSerializer(RequiredEvenWhenPartial, serializers.Serializer):
+    always_required = ("language", "level")
+
     language = serializers.CharField(max_length=2, help_text=_("ISO 639-1 code, e.g. de."))
     level = serializers.ChoiceField(choices=CefrLevel.choices, help_text=_("CEFR level, A1 to C2."))
 
@@ -97,7 +115,9 @@ class LanguageLevelSerializer(serializers.Serializer):
         return value
 
 
-class OccupationLineSerializer(serializers.Serializer):
+class OccupationLineSerializer(RequiredEvenWhenPartial, serializers.Serializer):
+    always_required = ("isco_code", "quantity")
+
     isco_code = IscoCodeField(help_text=_("ISCO-08 code at any level; a unit group (4 digits) is preferred."))
     quantity = serializers.IntegerField(
         min_value=1, help_text=_("Places (demand) or workers (supply); at least 1."), max_value=10_000_000
@@ -110,19 +130,23 @@ class OccupationLineSerializer(serializers.Serializer):
     qualification_notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
     def validate_languages(self, value: list[dict[str, str]]) -> list[dict[str, str]]:
-        seen = [item["language"] for item in value]
+        seen = [item.get("language") for item in value]
         if len(seen) != len(set(seen)):
             raise serializers.ValidationError(_("Give each language once."))
         return value
 
 
-class AllocationSerializer(serializers.Serializer):
+class AllocationSerializer(RequiredEvenWhenPartial, serializers.Serializer):
+    always_required = ("country", "places")
+
     country = CountryCodeField()
     places = serializers.IntegerField(min_value=1, max_value=10_000_000)
     isco_code = IscoCodeField(required=False, allow_blank=True, default="")
 
 
-class StayOverrideSerializer(serializers.Serializer):
+class StayOverrideSerializer(RequiredEvenWhenPartial, serializers.Serializer):
+    always_required = ("country", "max_stay_months")
+
     country = CountryCodeField()
     max_stay_months = serializers.IntegerField(min_value=1, max_value=120)
 

@@ -176,3 +176,28 @@ def test_codes_are_accepted_in_any_case(spain_api):
 def test_the_contact_defaults_to_the_focal_point(spain_api, spain, rosa):
     response = post(spain_api, seasonal_scheme())
     assert response.json()["contact"]["id"] == str(rosa.id)
+
+
+@pytest.mark.parametrize(
+    ("lines", "path"),
+    [
+        ([{"quantity": 3}], ["occupation_lines", 0, "isco_code"]),
+        ([{"isco_code": "9211"}], ["occupation_lines", 0, "quantity"]),
+        (
+            [{"isco_code": "9211", "quantity": 3, "languages": [{"level": "A1"}]}],
+            ["occupation_lines", 0, "languages", 0, "language"],
+        ),
+    ],
+)
+def test_a_patch_still_requires_whole_nested_items(spain_api, lines, path):
+    listing = post(spain_api, seasonal_scheme()).json()
+    response = spain_api.patch(f"/api/v1/listings/{listing['id']}/", {"occupation_lines": lines}, format="json")
+    assert response.status_code == 400, response.content
+    assert "required" in " ".join(named(response.json(), path))
+    assert [ln.occupation_id for ln in OccupationLine.objects.all()] == ["9211"]
+
+
+def test_a_patch_of_allocations_needs_whole_items(spain_api):
+    listing = post(spain_api, seasonal_scheme()).json()
+    response = spain_api.patch(f"/api/v1/listings/{listing['id']}/", {"allocations": [{"places": 5}]}, format="json")
+    assert response.status_code == 400 and "country" in named(response.json(), ["allocations", 0])
