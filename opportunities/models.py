@@ -161,48 +161,46 @@ class EscoOccupation(models.Model):
         return f"{self.esco_code} {self.title_en}"
 
 
-class Language(models.Model):
-    """An ISO 639-1 language."""
+class CodedName(models.Model):
+    """A reference code with its name in the three languages the data carries."""
 
-    code = models.CharField(_("ISO 639-1 code"), max_length=2, primary_key=True)
     name_en = models.CharField(_("name (English)"), max_length=100)
     name_fr = models.CharField(_("name (French)"), max_length=100)
     name_es = models.CharField(_("name (Spanish)"), max_length=100)
 
     class Meta:
-        verbose_name = _("language")
-        verbose_name_plural = _("languages")
+        abstract = True
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return f"{self.code} {self.name}"  # type: ignore[attr-defined]
 
     @property
     def name(self) -> str:
+        """The name in the active language."""
         return getattr(self, f"name_{active_language()}") or self.name_en
 
 
-class Currency(models.Model):
+class Language(CodedName):
+    """An ISO 639-1 language."""
+
+    code = models.CharField(_("ISO 639-1 code"), max_length=2, primary_key=True)
+
+    class Meta(CodedName.Meta):
+        verbose_name = _("language")
+        verbose_name_plural = _("languages")
+
+
+class Currency(CodedName):
     """An active ISO 4217 currency (funds, precious metals and testing codes excluded)."""
 
     code = models.CharField(_("ISO 4217 code"), max_length=3, primary_key=True)
     numeric = models.CharField(_("numeric code"), max_length=3, unique=True)
     minor_units = models.PositiveSmallIntegerField(_("minor units"), help_text=_("Digits after the decimal point."))
-    name_en = models.CharField(_("name (English)"), max_length=100)
-    name_fr = models.CharField(_("name (French)"), max_length=100)
-    name_es = models.CharField(_("name (Spanish)"), max_length=100)
 
-    class Meta:
+    class Meta(CodedName.Meta):
         verbose_name = _("currency")
         verbose_name_plural = _("currencies")
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.name}"
-
-    @property
-    def name(self) -> str:
-        return getattr(self, f"name_{active_language()}") or self.name_en
 
 
 # --- Listings -------------------------------------------------------------------------
