@@ -3,18 +3,55 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
-from accounts.selectors import memberships_of_user
+from accounts.tenancy import tenant_scope
+from config.web import web_actor
+
+# (url name, label, who sees it): "member" = anyone acting for an organisation.
+NAVIGATION = [
+    ("dashboard", _("Dashboard"), "member"),
+    ("opportunities:listings", _("Listings"), "member"),
+    ("opportunities:moderation", _("Moderation"), "agency"),
+    ("exchange:matches", _("Matches"), "member"),
+    ("exchange:partnerships", _("Partnerships"), "member"),
+    ("exchange:subscriptions", _("Alerts"), "member"),
+    ("exchange:inbox", _("Inbox"), "member"),
+    ("accounts:organisation", _("Organisation"), "admin"),
+    ("public:listings", _("Public listings"), "anonymous"),
+]
 
 
 def current_organisation(request: HttpRequest) -> dict[str, Any]:
-    """The organisation switcher's data for the page header."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {}
-    memberships = memberships_of_user(user=user)
-    chosen = request.session.get("corridor_organisation")
-    current = next(
-        (m for m in memberships if str(m.organisation_id) == chosen), memberships[0] if memberships else None
-    )
-    return {"memberships": memberships, "current_membership": current}
+    """The header: organisation switcher, navigation for the actor, unread inbox count."""
+    from accounts.selectors import memberships_of_user
+
+    actor = web_actor(request)
+    audience = {"anonymous"} if actor.organisation is None else {"member"}
+    if actor.is_agency:
+        audience.add("agency")
+    if actor.is_admin:
+        audience.add("admin")
+    nav = []
+    for name, label, who in NAVIGATION:
+        if who not in audience:
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:  # a screen not installed (yet): leave it out
+            continue
+        current = request.path == url or (url != "/" and request.path.startswith(url))
+        nav.append({"name": name, "url": url, "label": label, "current": current})
+    context: dict[str, Any] = {"nav": nav, "actor": actor}
+    if actor.organisation is not None:
+        from exchange.subscriptions import notification_unread_count
+
+        memberships = memberships_of_user(user=actor.user)
+        current_membership = next((m for m in memberships if m.organisation_id == actor.organisation.pk), None)
+        with tenant_scope(actor):
+            unread = notification_unread_count(actor=actor)
+        context.update(memberships=memberships, current_membership=current_membership, unread_count=unread)
+    elif request.user.is_authenticated:
+        context.update(memberships=[], current_membership=None)
+    return context

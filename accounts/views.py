@@ -330,14 +330,14 @@ def switch_organisation_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def set_language_view(request: HttpRequest) -> HttpResponse:
-    """Django's set_language, which also updates a signed-in user's chosen language.
+    """Django's set_language, which also records a signed-in user's choice in the profile.
 
-    The profile's language wins over the cookie, so without this a signed-in user
-    who had picked one could not switch from the header.
+    Until someone picks a language the browser's Accept-Language decides; once they
+    pick one (here or on the profile page) it follows them to every device and e-mail.
     """
     language = request.POST.get("language", "")
     user = request.user
-    if user.is_authenticated and user.language and language in dict(settings.LANGUAGES):
+    if user.is_authenticated and language in dict(settings.LANGUAGES):
         profile_update(user=user, language=language)
     return set_language(request)
 

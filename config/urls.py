@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.dashboard import dashboard_view, home_view
 from exchange.feeds import subscription_feed
 from opportunities.feeds import PublicListingsFeed
 
@@ -23,9 +24,13 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", home_view, name="home"),
+    path("dashboard/", dashboard_view, name="dashboard"),
+    path("help/", TemplateView.as_view(template_name="help.html"), name="help"),
     path("accounts/", include("accounts.urls")),
     path("", include("exchange.urls")),
+    path("", include("opportunities.web.urls")),
+    path("public/", include("opportunities.web.public_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),

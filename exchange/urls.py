@@ -1,11 +1,19 @@
-"""Exchange web pages (include at the site root: ``path("", include("exchange.urls"))``)."""
+"""Exchange web pages (include at the site root: ``path("", include("exchange.urls"))``).
+
+Route lists per area: matches and dialogue, partnerships (exchange/web/urls_matches.py)
+and alerts: subscriptions, deliveries, inbox (exchange/web/urls_alerts.py).
+"""
 
 from django.urls import path
 
 from exchange import views
+from exchange.web.urls_alerts import urlpatterns as alert_patterns
+from exchange.web.urls_matches import urlpatterns as match_patterns
 
 app_name = "exchange"
 
 urlpatterns = [
     path("notifications/unsubscribe/<str:token>/", views.unsubscribe_view, name="unsubscribe"),
+    *match_patterns,
+    *alert_patterns,
 ]

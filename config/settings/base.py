@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",  # its widget templates, for FORM_RENDERER (config.web.FormRenderer)
     "django_countries",
     "django_filters",
     "rest_framework",
@@ -82,6 +83,9 @@ ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
+# Every form field renders through templates/components/field.html (config/web.py).
+FORM_RENDERER = "config.web.FormRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -95,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.current_organisation",
             ],
+            "libraries": {"corridor": "config.templatetags"},
         },
     },
 ]

@@ -1,0 +1,1 @@
+"""Server-rendered organisation settings (members, invitations, 2FA rule, tokens, focal point)."""

@@ -1,0 +1,28 @@
+"""Template helpers for every page: ``{% load corridor %}``.
+
+Django's own ``{% querystring %}`` keeps the other query parameters in links.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def choice_label(value: Any, choices: Any) -> Any:
+    """The display label of ``value`` in a TextChoices class or a list of pairs."""
+    pairs = getattr(choices, "choices", choices) or []
+    return dict(pairs).get(value, value)
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``mapping[key]`` in a template, or None."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None

@@ -1,0 +1,168 @@
+"""The base of every server-rendered page: who is acting, in which tenant scope.
+
+The API has ``config.api.ActorMixin``; pages have the two decorators here, and
+nothing else may read tenant data from a web view:
+
+* ``@actor_required`` — signed in and acting for an organisation. Sets
+  ``request.actor`` (``accounts.tenancy.Actor``) and runs the view, its template
+  rendering included, inside ``tenant_scope(actor)``. ``roles=`` limits the
+  view to those membership roles (others get 403); ``agency=True`` to agency staff.
+* ``@public_page`` — anyone; ``request.actor`` is the signed-in actor or anonymous,
+  and the view runs inside that actor's scope (an anonymous scope matches nothing).
+
+Views must render with ``render()`` (not a lazy ``TemplateResponse``) so that the
+template is evaluated while the scope is still active.
+
+Helpers shared by the pages: ``paginate``, ``flatten_errors`` (a DRF
+``ValidationError`` into ``{"field.0.sub": [messages]}`` for inline errors) and
+``csv_response`` (streamed, formula-safe CSV).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.forms.renderers import TemplatesSetting
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from accounts.selectors import memberships_of_user
+from accounts.tenancy import Actor, tenant_scope
+
+SESSION_ORGANISATION_KEY = "corridor_organisation"  # the same key config.api reads
+PAGE_SIZE = 25
+
+View = Callable[..., HttpResponse]
+
+
+class FormRenderer(TemplatesSetting):
+    """Every form field renders through ``components/field.html`` (label, hint, error, aria)."""
+
+    field_template_name = "components/field.html"
+
+
+def web_actor(request: HttpRequest) -> Actor:
+    """The actor of a browser session: the organisation chosen in the switcher, else the first."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return Actor.anonymous()
+    cached = getattr(request, "_corridor_actor", None)
+    if cached is not None:
+        return cached
+    memberships = memberships_of_user(user=user)
+    chosen = request.session.get(SESSION_ORGANISATION_KEY)
+    membership = next((m for m in memberships if str(m.organisation_id) == chosen), None)
+    if membership is None and memberships:
+        membership = memberships[0]
+    if membership is not None:
+        actor = Actor(user=user, organisation=membership.organisation, role=membership.role)
+    else:
+        actor = Actor(user=user, organisation=None, role=None)
+    request._corridor_actor = actor  # type: ignore[attr-defined]
+    return actor
+
+
+def actor_required(view: View | None = None, *, roles: Sequence[str] | None = None, agency: bool | None = None) -> Any:
+    """Signed in, acting for an organisation, optionally with one of ``roles``."""
+
+    def decorate(func: View) -> View:
+        @functools.wraps(func)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            actor = web_actor(request)
+            if actor.organisation is None:
+                return render(request, "components/no_organisation.html", status=403)
+            if roles is not None and actor.role not in roles:
+                raise PermissionDenied(_("Your role in this organisation cannot do this."))
+            if agency is not None and actor.is_agency != agency:
+                raise PermissionDenied(_("Only agency staff can do this.") if agency else _("Agencies cannot do this."))
+            request.actor = actor  # type: ignore[attr-defined]
+            with tenant_scope(actor):
+                return _keep_scope(func(request, *args, **kwargs), actor)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+def _keep_scope(response: HttpResponse, actor: Actor) -> HttpResponse:
+    """A streamed body is produced after the view returns: keep the scope around it too."""
+    if isinstance(response, StreamingHttpResponse):
+        content = response.streaming_content
+
+        def scoped() -> Iterator[Any]:
+            with tenant_scope(actor):
+                yield from content
+
+        response.streaming_content = scoped()
+    return response
+
+
+def public_page(func: View) -> View:
+    """Open to everyone; signed-in users act as themselves (and see what they may see)."""
+
+    @functools.wraps(func)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        actor = web_actor(request)
+        request.actor = actor  # type: ignore[attr-defined]
+        with tenant_scope(actor):
+            return _keep_scope(func(request, *args, **kwargs), actor)
+
+    return wrapper
+
+
+def paginate(request: HttpRequest, items: Any, *, per_page: int = PAGE_SIZE) -> Page:
+    """One page of ``items``; a missing or bad ``page`` shows the nearest valid page."""
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """``{"occupation_lines": [{"quantity": ["…"]}]}`` → ``{"occupation_lines.0.quantity": ["…"]}``."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = "__all__" if key in ("non_field_errors", "__all__") and not prefix else str(key)
+            out.update(flatten_errors(value, f"{prefix}.{name}" if prefix else name))
+    elif isinstance(detail, list) and detail and all(isinstance(item, str) for item in detail):
+        out.setdefault(prefix or "__all__", []).extend(str(item) for item in detail)
+    elif isinstance(detail, list):
+        for index, item in enumerate(detail):
+            if item:
+                out.update(flatten_errors(item, f"{prefix}.{index}" if prefix else str(index)))
+    elif detail:
+        out.setdefault(prefix or "__all__", []).append(str(detail))
+    return out
+
+
+def csv_cell(value: Any) -> str:
+    """A cell as text; one starting with = + - @ would be a spreadsheet formula, so neutralise it."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_rows(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    # The byte-order mark makes Excel read the file as UTF-8 (accents in names).
+    yield "\ufeff" + writer.writerow([str(label) for label in header])
+    for row in rows:
+        yield writer.writerow([csv_cell(value) for value in row])
+
+
+def csv_response(filename: str, header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> StreamingHttpResponse:
+    """A streamed CSV download. Callers pass a lazy ``rows`` (e.g. ``.iterator()``)."""
+    response = StreamingHttpResponse(csv_rows(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,1 @@
+"""Server-rendered pages for the exchange: matches, dialogue, partnerships, alerts, inbox."""

@@ -1,0 +1,5 @@
+"""Routes of the alert pages: subscriptions, delivery log, inbox."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,1 @@
+"""Server-rendered pages for listings: browse, detail, form, workflow, moderation, public pages."""

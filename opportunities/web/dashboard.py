@@ -1,0 +1,11 @@
+"""The listings part of the dashboard (config/dashboard.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+
+def section(request: HttpRequest) -> dict[str, Any] | None:
+    return None

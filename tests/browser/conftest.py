@@ -1,0 +1,192 @@
+"""Browser tests: a real headless Chromium (Debian's package) driven by Playwright.
+
+Every page a test visits through ``Visitor.go`` (or checks with ``Visitor.check``)
+is held to the site's promises, in the browser, as a user would meet them:
+
+* **Accessibility** — the vendored axe-core (tests/browser/vendor) runs on the page
+  with the WCAG 2.0/2.1/2.2 A and AA rules; any *serious* or *critical* violation fails.
+* **Weight** — the bytes Chromium received for the page and everything it loaded
+  (HTML, CSS, JS, images, fonts; headers and bodies as sent, compressed or not) with
+  the cache disabled, i.e. a first load with a cold cache, must stay within 150 KB.
+  Bytes, not time: the figure is the same on every run.
+* **Screenshots** — with ``CORRIDOR_SCREENSHOTS=<dir>`` (``make screenshots``),
+  ``Visitor.check(screenshot="name")`` saves ``<dir>/name.png`` for docs/.
+
+Chromium must be installed (``apt-get install -y chromium``; ``make test`` does it
+when it can); a missing browser fails the run, it never skips.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+# Playwright's sync API runs an event loop in the test's thread; Django's ORM calls
+# made by the test itself (fixtures, assertions) are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
+
+AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
+PAGE_BUDGET_BYTES = 150 * 1024
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests need a live server, hence real transactions (and the reference data back after)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        pytest.fail(f"Chromium is not installed at {path}: run 'apt-get install -y chromium' or set CHROMIUM_PATH.")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+class Visitor:
+    """One person in one browser context: navigates, and checks every page it sees."""
+
+    def __init__(self, browser: Any, base_url: str, *, locale: str = "en-GB") -> None:
+        self.base_url = base_url.rstrip("/")
+        self.context = browser.new_context(
+            base_url=self.base_url,
+            locale=locale,
+            extra_http_headers={"Accept-Language": locale},
+            viewport={"width": 1100, "height": 760},
+        )
+        self.context.set_default_timeout(15_000)
+        self.page = self.context.new_page()
+        self._bytes: dict[str, int] = {}
+        cdp = self.context.new_cdp_session(self.page)
+        cdp.send("Network.enable")
+        # Every load is a first load: nothing comes from the cache.
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        cdp.on("Network.loadingFinished", self._finished)
+        self.console_errors: list[str] = []
+        self.page.on("console", lambda msg: msg.type == "error" and self.console_errors.append(msg.text))
+        self.page.on("pageerror", lambda exc: self.console_errors.append(str(exc)))
+        self.pages_checked: list[str] = []
+
+    def _finished(self, event: dict[str, Any]) -> None:
+        self._bytes[event["requestId"]] = int(event.get("encodedDataLength", 0))
+
+    # --- Session --------------------------------------------------------------------
+
+    def sign_in_as(self, user: Any) -> None:
+        """A signed-in session without typing the password (the sign-in form has its own test)."""
+        client = Client()
+        client.force_login(user)
+        self.context.add_cookies(
+            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": self.base_url}]
+        )
+
+    def sign_in_with_form(self, email: str, password: str) -> None:
+        self.go("/accounts/login/")
+        self.page.get_by_label("E-mail").fill(email)
+        self.page.get_by_label("Password").fill(password)
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Sign in").click()
+
+    # --- Navigation and checks ----------------------------------------------------------
+
+    def go(self, path: str, *, screenshot: str | None = None) -> Any:
+        self.reset()
+        response = self.page.goto(path)
+        assert response is not None and response.status < 400, f"GET {path}: {response and response.status}"
+        self.check(screenshot=screenshot)
+        return response
+
+    def reset(self) -> None:
+        """Start counting bytes afresh (call before an action that loads a new page)."""
+        self._bytes.clear()
+
+    def check(self, *, screenshot: str | None = None) -> None:
+        """Axe, page weight and (optionally) a screenshot of the page now shown."""
+        self.page.wait_for_load_state("load")
+        self.assert_accessible()
+        self.assert_within_budget()
+        if screenshot:
+            self.screenshot(screenshot)
+        self.pages_checked.append(self.page.url)
+
+    def page_bytes(self) -> int:
+        self.page.wait_for_load_state("networkidle")
+        return sum(self._bytes.values())
+
+    def assert_within_budget(self) -> None:
+        total = self.page_bytes()
+        assert total <= PAGE_BUDGET_BYTES, f"{self.page.url} transferred {total} bytes (budget {PAGE_BUDGET_BYTES})"
+
+    def axe_violations(self) -> list[dict[str, Any]]:
+        if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
+            self.page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        result = self.page.evaluate(
+            "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+        )
+        return [v for v in result["violations"] if v.get("impact") in ("serious", "critical")]
+
+    def assert_accessible(self) -> None:
+        violations = self.axe_violations()
+        report = "\n".join(
+            f"- {v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(node["target"][0] if node["target"] else "?" for node in v["nodes"][:5])
+            for v in violations
+        )
+        assert not violations, f"axe-core on {self.page.url}:\n{report}"
+
+    def screenshot(self, name: str) -> None:
+        folder = os.environ.get("CORRIDOR_SCREENSHOTS")
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visitor_factory(browser: Any, live_server: Any) -> Iterator[Any]:
+    """``visitor_factory(locale="fr-FR")`` → a fresh ``Visitor`` (own cookies, cold cache)."""
+    visitors: list[Visitor] = []
+
+    def make(*, locale: str = "en-GB") -> Visitor:
+        visitor = Visitor(browser, live_server.url, locale=locale)
+        visitors.append(visitor)
+        return visitor
+
+    yield make
+    for visitor in visitors:
+        visitor.close()
+
+
+@pytest.fixture
+def visitor(visitor_factory: Any) -> Visitor:
+    return visitor_factory()
