@@ -12,10 +12,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from config.web import actor_required, web_actor
-from exchange.web.dashboard import section as exchange_section
+from exchange.web.dashboard import section as alerts_section
+from exchange.web.matches import dashboard_section as matches_section
 from opportunities.web.dashboard import section as opportunities_section
 
-SECTIONS = [opportunities_section, exchange_section]
+SECTIONS = [opportunities_section, matches_section, alerts_section]
 
 
 @actor_required

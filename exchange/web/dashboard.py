@@ -1,4 +1,4 @@
-"""The exchange part of the dashboard (config/dashboard.py): matches, messages, notifications, webhooks."""
+"""The alerts part of the dashboard (config/dashboard.py): unread notifications, failing webhooks."""
 
 from __future__ import annotations
 
