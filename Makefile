@@ -7,13 +7,15 @@ PORT ?= 8000
 # Two xdist workers: the machines (and CI) have two cores.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv run serve migrate seed test lint format check-deploy worker beat stop clean
+.PHONY: help venv browser run serve migrate seed test lint format check-deploy worker beat stop clean messages screenshots
 
 help:
 	@echo "make run    - set up, migrate, load demo data, serve http://$(HOST):$(PORT)"
 	@echo "make test   - set up, ruff, makemigrations --check, the whole pytest suite"
 	@echo "make worker / make beat - Celery worker / scheduler (needs REDIS_URL)"
 	@echo "make stop   - stop the embedded PostgreSQL started by make run"
+	@echo "make messages    - refresh and compile the fr/es translation catalogues in locale/"
+	@echo "make screenshots - run the browser tests and refresh docs/screenshots/"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +24,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 venv: $(VENV)/.installed
+
+# The browser tests drive Debian's Chromium (never a browser a test tool downloads).
+CHROMIUM ?= $(shell command -v chromium || echo /usr/bin/chromium)
+browser:
+	@test -x "$(CHROMIUM)" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null || \
+	    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
+	  else echo "Install Chromium (apt-get install chromium) or set CHROMIUM_PATH"; exit 1; fi; }
 
 migrate: venv
 	$(PY) manage.py migrate --noinput
@@ -44,9 +56,18 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: venv lint
+test: venv browser lint
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest --create-db -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# Translations: English is the source; French and Spanish catalogues are committed
+# compiled (locale/*/LC_MESSAGES/django.mo), so a fresh checkout needs no gettext.
+messages: venv
+	$(PY) manage.py makemessages --locale fr --locale es --no-obsolete --ignore ".venv/*" --ignore "var/*" --ignore "tests/*"
+	$(PY) manage.py compilemessages --locale fr --locale es --ignore ".venv/*"
+
+screenshots: venv browser
+	CORRIDOR_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest --create-db -n $(PYTEST_WORKERS) tests/browser
 
 check-deploy: venv
 	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py check --deploy --fail-level WARNING

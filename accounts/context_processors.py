@@ -7,7 +7,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import tenant_scope
-from config.web import web_actor
+from config.web import web_actor, web_memberships
 
 # (url name, label, who sees it): "member" = anyone acting for an organisation.
 NAVIGATION = [
@@ -25,8 +25,6 @@ NAVIGATION = [
 
 def current_organisation(request: HttpRequest) -> dict[str, Any]:
     """The header: organisation switcher, navigation for the actor, unread inbox count."""
-    from accounts.selectors import memberships_of_user
-
     actor = web_actor(request)
     audience = {"anonymous"} if actor.organisation is None else {"member"}
     if actor.is_agency:
@@ -47,7 +45,7 @@ def current_organisation(request: HttpRequest) -> dict[str, Any]:
     if actor.organisation is not None:
         from exchange.subscriptions import notification_unread_count
 
-        memberships = memberships_of_user(user=actor.user)
+        memberships = web_memberships(request)
         current_membership = next((m for m in memberships if m.organisation_id == actor.organisation.pk), None)
         with tenant_scope(actor):
             unread = notification_unread_count(actor=actor)

@@ -56,7 +56,7 @@ def web_actor(request: HttpRequest) -> Actor:
     cached = getattr(request, "_corridor_actor", None)
     if cached is not None:
         return cached
-    memberships = memberships_of_user(user=user)
+    memberships = web_memberships(request)
     chosen = request.session.get(SESSION_ORGANISATION_KEY)
     membership = next((m for m in memberships if str(m.organisation_id) == chosen), None)
     if membership is None and memberships:
@@ -67,6 +67,13 @@ def web_actor(request: HttpRequest) -> Actor:
         actor = Actor(user=user, organisation=None, role=None)
     request._corridor_actor = actor  # type: ignore[attr-defined]
     return actor
+
+
+def web_memberships(request: HttpRequest) -> list[Any]:
+    """The signed-in user's memberships (for the switcher), read once per request."""
+    if not hasattr(request, "_corridor_memberships"):
+        request._corridor_memberships = memberships_of_user(user=request.user)  # type: ignore[attr-defined]
+    return request._corridor_memberships  # type: ignore[attr-defined]
 
 
 def actor_required(view: View | None = None, *, roles: Sequence[str] | None = None, agency: bool | None = None) -> Any:
