@@ -1,9 +1,9 @@
 """The public Atom feed of listings: ``/feeds/listings.atom``.
 
 The 50 most recently published listings marked public, for feed readers, news
-desks and partner systems that poll. Each entry links to the listing in the public
-API (there is no public web page for a listing yet) and is identified by a URN of
-the listing's id, which never changes.
+desks and partner systems that poll. Each entry links to the listing's public web
+page (``/public/listings/<id>/``, with schema.org JSON-LD) and is identified by a URN
+of the listing's id, which never changes.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class PublicListingsFeed(Feed):
         return item.summary or item.description[:500]
 
     def item_link(self, item: Listing) -> str:
-        return reverse("public-listing-detail", kwargs={"pk": item.pk})
+        return reverse("public:listing", kwargs={"pk": item.pk})
 
     def item_guid(self, item: Listing) -> str:
         return f"urn:uuid:{item.pk}"

@@ -8,4 +8,6 @@ app_name = "public"
 
 urlpatterns = [
     path("listings/", public.listing_list_view, name="listings"),
+    path("listings/export.csv", public.listing_export_view, name="listings_export"),
+    path("listings/<uuid:pk>/", public.listing_detail_view, name="listing"),
 ]

@@ -71,7 +71,7 @@ def test_a_feed_entry_carries_link_id_dates_author_and_categories(client: Client
     entry = by_title(client)["Public strawberry harvest"]
     assert entry.findtext(f"{ATOM}id") == f"urn:uuid:{public_scheme.pk}"
     link = entry.find(f"{ATOM}link").get("href")
-    assert link == f"http://testserver/api/v1/public/listings/{public_scheme.pk}/"
+    assert link == f"http://testserver/public/listings/{public_scheme.pk}/"
     assert entry.findtext(f"{ATOM}summary") == public_scheme.summary
     published = datetime.datetime.fromisoformat(entry.findtext(f"{ATOM}published"))
     assert published == public_scheme.published_at
@@ -79,7 +79,7 @@ def test_a_feed_entry_carries_link_id_dates_author_and_categories(client: Client
     assert entry.findtext(f"{ATOM}author/{ATOM}name") == "Ministry of Inclusion, Social Security and Migration"
     terms = [category.get("term") for category in entry.findall(f"{ATOM}category")]
     assert terms == ["seasonal", "ISCO-08:9211", "ISCO-08:6111"]
-    # The link answers without a login.
+    # The link answers without a login: the listing's public web page.
     assert client.get(link.removeprefix("http://testserver")).status_code == 200
 
 
