@@ -9,11 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from accounts.tenancy import tenant_scope
 from config.web import web_actor, web_memberships
 
-# (url name, label, who sees it): "member" = anyone acting for an organisation.
+# (url name, label, who sees it): "member" = anyone acting for an organisation;
+# "moderator" = an agency's moderators (the only ones the moderation pages admit).
 NAVIGATION = [
     ("dashboard", _("Dashboard"), "member"),
     ("opportunities:listings", _("Listings"), "member"),
-    ("opportunities:moderation", _("Moderation"), "agency"),
+    ("opportunities:moderation", _("Moderation"), "moderator"),
     ("exchange:matches", _("Matches"), "member"),
     ("exchange:partnerships", _("Partnerships"), "member"),
     ("exchange:subscriptions", _("Alerts"), "member"),
@@ -27,8 +28,8 @@ def current_organisation(request: HttpRequest) -> dict[str, Any]:
     """The header: organisation switcher, navigation for the actor, unread inbox count."""
     actor = web_actor(request)
     audience = {"anonymous"} if actor.organisation is None else {"member"}
-    if actor.is_agency:
-        audience.add("agency")
+    if actor.is_agency and actor.role == "moderator":
+        audience.add("moderator")
     if actor.is_admin:
         audience.add("admin")
     nav = []
