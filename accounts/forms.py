@@ -8,10 +8,13 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpRequest
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from config.forms import AutocompleteInput
 
 BAD_CREDENTIALS = _("Enter a correct e-mail address and password.")
 
@@ -54,6 +57,10 @@ class CodeForm(forms.Form):
 
     code = forms.CharField(
         label=_("Six-digit code"),
+        help_text=_(
+            "Open the authenticator app on your phone (for example FreeOTP, Google Authenticator or "
+            "Microsoft Authenticator) and type the code it shows for Corridor. A new code appears every 30 seconds."
+        ),
         min_length=6,
         max_length=7,  # allows "123 456"
         widget=forms.TextInput(
@@ -105,26 +112,65 @@ class InvitationSignUpForm(forms.Form):
         return cleaned
 
 
-def _time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+# Regions whose zones are suggested; the field accepts any name zoneinfo knows (as the API does).
+_SUGGESTED_REGIONS = ("Africa/", "America/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Indian/", "Pacific/")
+
+
+def time_zone_suggestions() -> list[tuple[str, str]]:
+    names = sorted(name for name in zoneinfo.available_timezones() if name.startswith(_SUGGESTED_REGIONS))
+    return [("UTC", "UTC"), *((name, name) for name in names)]
 
 
 def _language_choices() -> list[tuple[str, str]]:
-    return [("", _("Follow my browser")), *settings.LANGUAGES]
+    """The languages in their own names ("Français"), as in the header's chooser."""
+    choices: list[tuple[str, Any]] = [("", _("Follow my browser"))]
+    for code, _name in settings.LANGUAGES:
+        choices.append((code, get_language_info(code)["name_local"].capitalize()))
+    return choices
 
 
 class ProfileForm(forms.Form):
     full_name = forms.CharField(
-        label=_("Full name"), max_length=200, required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label=_("Full name"),
+        max_length=200,
+        required=False,
+        help_text=_("Shown to the other members of your organisations and in the history of what you change."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    language = forms.ChoiceField(label=_("Preferred language"), choices=_language_choices, required=False)
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=_time_zone_choices)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=_language_choices,
+        required=False,
+        help_text=_(
+            "The language of the pages and of the e-mails Corridor sends you. "
+            "“Follow my browser” uses the language your web browser asks for."
+        ),
+    )
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        max_length=64,
+        help_text=_("Dates and times are shown in this zone. Start typing a city, for example Rome or Casablanca."),
+        widget=AutocompleteInput(options=time_zone_suggestions),
+    )
 
     def clean_time_zone(self) -> str:
-        value = self.cleaned_data["time_zone"]
+        value = self.cleaned_data["time_zone"].strip()
         if value not in zoneinfo.available_timezones():
-            raise forms.ValidationError(_("Choose a time zone from the list."))
+            raise forms.ValidationError(
+                _("Choose a time zone from the suggestions, written as Region/City, for example Europe/Rome.")
+            )
         return value
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Django's form (one e-mail per matching account, nothing said otherwise) with our wording."""
+
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        help_text=_("The address you sign in with."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
 
 
 class OrganisationSwitchForm(forms.Form):

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts import views
+from accounts.web import organisation
 
 app_name = "accounts"
 
@@ -11,7 +12,6 @@ urlpatterns = [
     path("2fa/setup/", views.two_factor_setup_view, name="two_factor_setup"),
     path("2fa/disable/", views.two_factor_disable_view, name="two_factor_disable"),
     path("profile/", views.profile_view, name="profile"),
-    path("organisation/", views.switch_organisation_view, name="switch_organisation"),
     path("language/", views.set_language_view, name="set_language"),
     path("invitations/<str:secret>/", views.invitation_view, name="invitation"),
     path("password-reset/", views.password_reset_view, name="password_reset"),
@@ -22,4 +22,21 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password-reset/done/", views.password_reset_complete_view, name="password_reset_complete"),
+    # The organisation one acts for: the header's switcher, and the settings pages (admins).
+    path("organisation/switch/", views.switch_organisation_view, name="switch_organisation"),
+    path("organisation/", organisation.overview_view, name="organisation"),
+    path("organisation/two-factor/", organisation.two_factor_rule_view, name="organisation_two_factor"),
+    path("organisation/focal-point/", organisation.focal_point_view, name="organisation_focal_point"),
+    path("organisation/members/", organisation.members_view, name="organisation_members"),
+    path("organisation/members.csv", organisation.members_csv_view, name="organisation_members_csv"),
+    path("organisation/members/<uuid:pk>/role/", organisation.member_role_view, name="organisation_member_role"),
+    path("organisation/members/<uuid:pk>/remove/", organisation.member_remove_view, name="organisation_member_remove"),
+    path("organisation/invitations/", organisation.invitations_view, name="organisation_invitations"),
+    path(
+        "organisation/invitations/<uuid:pk>/revoke/",
+        organisation.invitation_revoke_view,
+        name="organisation_invitation_revoke",
+    ),
+    path("organisation/tokens/", organisation.tokens_view, name="organisation_tokens"),
+    path("organisation/tokens/<uuid:pk>/revoke/", organisation.token_revoke_view, name="organisation_token_revoke"),
 ]

@@ -1,8 +1,10 @@
 """Server-rendered account pages: sign-in (with TOTP), 2FA enrolment, invitations,
 profile, password reset and the organisation switcher.
 
-Web views are not tenant-scoped (only the API activates django-scopes), so every
-cross-tenant read goes through the selectors and services, which say why.
+These pages are about a person rather than an organisation, so they are not run in
+a tenant scope: every cross-tenant read goes through the selectors and services,
+which say why. The organisation settings (members, invitations, tokens) are in
+``accounts/web/organisation.py``, behind ``config.web.actor_required``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language
 
 from accounts import two_factor
-from accounts.forms import CodeForm, InvitationSignUpForm, OrganisationSwitchForm, ProfileForm, SignInForm
+from accounts.forms import (
+    CodeForm,
+    InvitationSignUpForm,
+    OrganisationSwitchForm,
+    PasswordResetRequestForm,
+    ProfileForm,
+    SignInForm,
+)
 from accounts.models import User
 from accounts.selectors import membership_for, organisation_get
 from accounts.services import InvitationInvalid, invitation_accept, invitation_lookup, profile_update
@@ -196,6 +205,8 @@ def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
 
     device = two_factor.enrolment_start(user=user)
     form = CodeForm(data=request.POST or None)
+    # The page's instructions come first: do not jump past them to the code.
+    form.fields["code"].widget.attrs.pop("autofocus", None)
     if request.method == "POST" and form.is_valid():
         if two_factor.enrolment_confirm(request=request, device=device, code=form.cleaned_data["code"]):
             messages.success(request, _("Two-factor authentication is on."))
@@ -346,6 +357,7 @@ def set_language_view(request: HttpRequest) -> HttpResponse:
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetRequestForm
     template_name = "accounts/password_reset_form.html"
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"

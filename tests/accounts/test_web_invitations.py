@@ -152,7 +152,7 @@ def test_the_pages_work_with_tenant_scoping_switched_on(client: Client, alice: U
     with scope():
         assert client.get(url(secret)).status_code == 200
         assert client.post(url(secret), SIGN_UP).status_code == 302
-        assert client.get("/").status_code == 200
+        assert client.get("/accounts/organisation/tokens/").status_code == 200
         assert client.get("/accounts/profile/").status_code == 200
         assert client.get("/accounts/2fa/setup/").status_code == 200
     assert Membership.objects.filter(user__email="nadia@lavoro.gov.example", organisation=italy).exists()

@@ -133,7 +133,7 @@ def test_signing_out_needs_a_post(client: Client, alice: User) -> None:
 
 def test_the_header_shows_the_organisation_and_a_sign_out_button(client: Client, alice: User) -> None:
     client.force_login(alice)
-    html = client.get("/").content.decode()
+    html = client.get("/accounts/profile/").content.decode()
     assert "Ministry of Labour and Social Policies" in html
     assert 'action="/accounts/logout/"' in html
     assert "Sign in</a>" not in html

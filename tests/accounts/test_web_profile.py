@@ -9,6 +9,7 @@ from accounts.models import Organisation, User
 from accounts.services import membership_add
 
 PROFILE = "/accounts/profile/"
+SWITCH = "/accounts/organisation/switch/"
 
 pytestmark = pytest.mark.django_db
 
@@ -26,13 +27,13 @@ def test_choosing_french_changes_the_page_language(client: Client, alice: User) 
 
     alice.refresh_from_db()
     assert (alice.full_name, alice.language, alice.time_zone) == ("Alice R.", "fr", "Europe/Rome")
-    assert '<html lang="fr"' in client.get("/").content.decode()
+    assert '<html lang="fr"' in client.get(PROFILE).content.decode()
 
 
 def test_an_empty_language_follows_the_browser(client: Client, alice: User) -> None:
     client.force_login(alice)
     client.post(PROFILE, {"full_name": "Alice", "language": "", "time_zone": "UTC"})
-    html = client.get("/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    html = client.get(PROFILE, HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert '<html lang="es"' in html
 
 
@@ -59,7 +60,7 @@ def test_the_header_language_chooser_also_updates_a_chosen_profile_language(clie
     client.post("/accounts/language/", {"language": "es", "next": "/"})
     alice.refresh_from_db()
     assert alice.language == "es"
-    assert '<html lang="es"' in client.get("/").content.decode()
+    assert '<html lang="es"' in client.get(PROFILE).content.decode()
 
 
 def test_the_switcher_changes_the_current_organisation(
@@ -67,16 +68,16 @@ def test_the_switcher_changes_the_current_organisation(
 ) -> None:
     membership_add(organisation=morocco, user=alice, role="viewer")
     client.force_login(alice)
-    response = client.post("/accounts/organisation/", {"organisation": str(morocco.pk), "next": PROFILE})
+    response = client.post(SWITCH, {"organisation": str(morocco.pk), "next": PROFILE})
     assert response.status_code == 302
     assert response["Location"] == PROFILE
     assert client.session["corridor_organisation"] == str(morocco.pk)
-    assert f"Acting for {morocco.name}" in client.get(PROFILE).content.decode()
+    assert f"Acting for <strong>{morocco.name}</strong>" in client.get(PROFILE).content.decode()
 
 
 def test_the_switcher_refuses_an_organisation_one_does_not_belong_to(
     client: Client, alice: User, morocco: Organisation
 ) -> None:
     client.force_login(alice)
-    client.post("/accounts/organisation/", {"organisation": str(morocco.pk)})
+    client.post(SWITCH, {"organisation": str(morocco.pk)})
     assert "corridor_organisation" not in client.session

@@ -110,7 +110,7 @@ def test_an_enrolled_member_is_let_through_after_the_code_step(client: Client, i
     device = TOTPDevice.objects.create(user=bob, name="phone", confirmed=True)
     client.post("/accounts/login/", {"email": bob.email, "password": PASSWORD})
     client.post("/accounts/login/verify/", {"code": code_for(device)})
-    assert client.get("/").status_code == 200
+    assert client.get("/accounts/profile/").status_code == 200
 
 
 def test_members_of_other_organisations_are_not_redirected(client: Client, italy: Organisation, charlie: User) -> None:
