@@ -12,12 +12,14 @@ from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
 from accounts.tenancy import Actor
 from config.errors import StateConflict
 from exchange.models import Match, MatchState, Message
+from exchange.models.matching import MatchRead
 
 # Outbox hooks (notifications) run inside the transaction: (match, event, acting organisation id).
 MATCH_OUTBOX: list[Callable[[Match, str, str], None]] = []
@@ -113,3 +115,20 @@ def match_decide(*, actor: Actor, match: Match, accept: bool, reason: str = "") 
     )
     _after_commit(match, "match.accepted" if accept else "match.declined", actor)
     return match
+
+
+def match_mark_read(*, actor: Actor, match: Match) -> None:
+    """Record that the actor's organisation has read the match and its thread, now.
+
+    Called when one of its members opens the match (the view found it through
+    ``match_visible_to``, so the organisation is one of its two governments). Viewers
+    read too. One upsert; no audit row (reading changes nothing for anyone else).
+    """
+    if actor.organisation is None or actor.organisation.pk not in (match.demand_owner_id, match.supply_owner_id):
+        return
+    MatchRead.objects.bulk_create(
+        [MatchRead(match=match, organisation=actor.organisation, read_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["match", "organisation"],
+        update_fields=["read_at"],
+    )

@@ -81,3 +81,25 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id}: {self.body[:40]}"
+
+
+class MatchRead(models.Model):
+    """When an organisation last read a match's page (its explanation and thread).
+
+    One row per match and organisation, written when a member opens the match: a
+    match with no row is *new* to that organisation, and the other government's
+    messages posted after ``read_at`` are *unread*. Per organisation, not per person:
+    the dialogue is between governments, and any of their officials answers it.
+    """
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="reads")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(_("read at"))
+
+    class Meta:
+        verbose_name = _("match read")
+        verbose_name_plural = _("match reads")
+        constraints = [models.UniqueConstraint(fields=["match", "organisation"], name="match_read_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} read {self.match_id} at {self.read_at:%Y-%m-%d %H:%M}"

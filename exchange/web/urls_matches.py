@@ -1,5 +1,35 @@
-"""Routes of the match, dialogue and partnership pages."""
+"""Routes of the match, dialogue and partnership pages (mounted at the site root, namespace ``exchange``)."""
 
-from django.urls import URLPattern
+from django.urls import path, re_path
 
-urlpatterns: list[URLPattern] = []
+from exchange.web import matches, partnerships
+
+urlpatterns = [
+    path("matches/", matches.match_list_view, name="matches"),
+    path("matches/export.csv", matches.match_export_view, name="matches_export"),
+    path("matches/<uuid:pk>/", matches.match_detail_view, name="match"),
+    path("matches/<uuid:pk>/interest/", matches.match_interest_view, name="match_interest"),
+    path("matches/<uuid:pk>/messages/", matches.match_message_view, name="match_message"),
+    re_path(
+        r"^matches/(?P<pk>[0-9a-f-]{36})/(?P<decision>accept|decline)/$",
+        matches.match_decide_view,
+        name="match_decide",
+    ),
+    path("partnerships/", partnerships.partnership_list_view, name="partnerships"),
+    path("partnerships/export.csv", partnerships.partnership_export_view, name="partnerships_export"),
+    path("partnerships/new/", partnerships.partnership_create_view, name="partnership_create"),
+    path("partnerships/<uuid:pk>/", partnerships.partnership_detail_view, name="partnership"),
+    path("partnerships/<uuid:pk>/edit/", partnerships.partnership_edit_view, name="partnership_edit"),
+    path("partnerships/<uuid:pk>/confirm/", partnerships.partnership_confirm_view, name="partnership_confirm"),
+    path("partnerships/<uuid:pk>/decline/", partnerships.partnership_decline_view, name="partnership_decline"),
+    path(
+        "partnerships/<uuid:pk>/documents/",
+        partnerships.partnership_document_upload_view,
+        name="partnership_document_upload",
+    ),
+    path(
+        "partnerships/<uuid:pk>/documents/<uuid:document_pk>/",
+        partnerships.partnership_document_view,
+        name="partnership_document",
+    ),
+]

@@ -6,7 +6,6 @@ listing the actor may not read is a 404 for every method and action.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +21,7 @@ from rest_framework.response import Response
 
 from accounts.tenancy import Actor
 from config.api import ActorViewSet
+from config.web import csv_rows
 from opportunities import services
 from opportunities.api import serializers as s
 from opportunities.api.filters import ListingFilter
@@ -172,37 +172,32 @@ CSV_COLUMNS = [
 ]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+def csv_values(listing: Listing) -> list[Any]:
+    """One listing as a CSV row, in the order of ``CSV_COLUMNS`` (shared with the web export)."""
+    lines = " ".join(f"{line.occupation_id}×{line.quantity}" for line in listing.occupation_lines.all())
+    row = {
+        "id": listing.pk,
+        "title": listing.title,
+        "direction": listing.direction,
+        "scheme_type": listing.scheme_type,
+        "status": listing.status,
+        "owner": listing.owner.name,
+        "owner_country": listing.owner_country,
+        "partner_countries": " ".join(listing.partner_countries),
+        "occupations": lines,
+        "total_quantity": listing.total_quantity,
+        "starts_on": listing.starts_on,
+        "ends_on": listing.ends_on,
+        "application_deadline": listing.application_deadline,
+        "published_at": listing.published_at.isoformat() if listing.published_at else "",
+        "visibility": listing.visibility,
+    }
+    return [row[key] for key, _label in CSV_COLUMNS]
 
 
-def _csv_value(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting with = + - @ would be a formula in a spreadsheet: neutralise it.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def csv_header() -> list[Any]:
+    return [label for _key, label in CSV_COLUMNS]
 
 
 def _csv_rows(listings: QuerySet[Listing]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([str(label) for _key, label in CSV_COLUMNS])
-    for listing in listings.iterator(chunk_size=500):
-        lines = " ".join(f"{line.occupation_id}×{line.quantity}" for line in listing.occupation_lines.all())
-        row = {
-            "id": listing.pk,
-            "title": listing.title,
-            "direction": listing.direction,
-            "scheme_type": listing.scheme_type,
-            "status": listing.status,
-            "owner": listing.owner.name,
-            "owner_country": listing.owner_country,
-            "partner_countries": " ".join(listing.partner_countries),
-            "occupations": lines,
-            "total_quantity": listing.total_quantity,
-            "starts_on": listing.starts_on,
-            "ends_on": listing.ends_on,
-            "application_deadline": listing.application_deadline,
-            "published_at": listing.published_at.isoformat() if listing.published_at else "",
-            "visibility": listing.visibility,
-        }
-        yield writer.writerow([_csv_value(row[key]) for key, _label in CSV_COLUMNS])
+    return csv_rows(csv_header(), (csv_values(listing) for listing in listings.iterator(chunk_size=500)))

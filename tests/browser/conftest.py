@@ -62,8 +62,10 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def browser(django_db_setup: None) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
+
+    _keep_serialized_contents()  # before Playwright switches contexts
 
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
@@ -185,6 +187,24 @@ def visitor_factory(browser: Any, live_server: Any) -> Iterator[Any]:
     yield make
     for visitor in visitors:
         visitor.close()
+
+
+def _keep_serialized_contents() -> None:
+    """Keep the database snapshot of serialized rollback visible to every connection object.
+
+    Playwright's sync API runs code in greenlets with their own context, where Django's
+    context-local connection is a different object, without the snapshot taken at
+    setup: every browser test after the first then restored an empty database (no
+    reference data) whenever a non-browser test had run first. The snapshot moves to
+    the connection class, which every connection object falls back to. Called once
+    the test database exists, before Playwright starts.
+    """
+    from django.db import connections
+
+    for conn in connections.all():
+        contents = conn.__dict__.get("_test_serialized_contents")
+        if contents:
+            type(conn)._test_serialized_contents = contents
 
 
 @pytest.fixture

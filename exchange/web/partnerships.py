@@ -1,0 +1,443 @@
+"""Partnership pages: the list, one partnership, create and edit, confirm or decline, documents.
+
+The same rules as the API (``exchange/api/partnerships.py``): reads start from
+``exchange.partnerships.partnership_list`` (members, and every signed-in
+organisation for a public partnership in force; anyone else gets a 404),
+documents from ``partnership_document_list`` (members only), and writes go through
+the services of ``exchange.partnerships`` behind the API's serializers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_countries import countries
+
+from accounts.models import OrganisationKind
+from accounts.selectors import organisation_list
+from accounts.tenancy import Actor
+from config.errors import StateConflict
+from config.web import actor_required, csv_response, paginate
+from exchange import partnerships as services
+from exchange.api.partnerships import (
+    PartnershipCreateSerializer,
+    PartnershipDocumentUploadSerializer,
+    PartnershipUpdateSerializer,
+)
+from exchange.models import MatchState, MemberState, Partnership, PartnershipMember, PartnershipStatus
+from exchange.models.partnerships import STATUS_TRANSITIONS
+from exchange.selectors import match_list
+from exchange.web.forms import DocumentUploadForm, PartnershipForm, add_errors
+from opportunities.models import Listing, ListingStatus
+from opportunities.selectors import listing_visible_to
+
+MAX_CHOICES = 300
+
+
+# --- Reading helpers ----------------------------------------------------------------------
+
+
+def _partnerships(actor: Actor) -> QuerySet[Partnership]:
+    """Visible partnerships with their members (the API's visibility; what the pages render)."""
+    members = PartnershipMember.objects.select_related("organisation").order_by("invited_at", "id")
+    return services.partnership_visible_to(actor=actor).prefetch_related(Prefetch("memberships", queryset=members))
+
+
+def _partnership(request: HttpRequest, pk: Any) -> Partnership:
+    return get_object_or_404(_partnerships(request.actor), pk=pk)
+
+
+def _own_row(partnership: Partnership, actor: Actor) -> PartnershipMember | None:
+    return next((m for m in partnership.memberships.all() if m.organisation_id == actor.organisation.pk), None)
+
+
+def _can_change(actor: Actor, own: PartnershipMember | None) -> bool:
+    """An official or admin of a confirmed member government (the services say it again)."""
+    return own is not None and own.state == MemberState.CONFIRMED and actor.can_write and not actor.is_agency
+
+
+def _require_writer(actor: Actor) -> None:
+    if actor.is_agency or not actor.can_write:
+        raise PermissionDenied(_("Only an official or an administrator of a member government can do this."))
+
+
+def _decorate(partnership: Partnership, actor: Actor) -> Partnership:
+    """The rows the reader may see (members see every row; others, the confirmed members)."""
+    rows = list(partnership.memberships.all())
+    own = _own_row(partnership, actor)
+    is_member = own is not None and own.is_active
+    if not is_member:
+        rows = [row for row in rows if row.state == MemberState.CONFIRMED]
+    partnership.rows = rows  # type: ignore[attr-defined]
+    partnership.own = own  # type: ignore[attr-defined]
+    partnership.is_member = is_member  # type: ignore[attr-defined]
+    partnership.partners = [  # type: ignore[attr-defined]
+        row for row in rows if row.organisation_id != actor.organisation.pk and row.is_active
+    ]
+    return partnership
+
+
+def _government_choices(exclude: set[Any]) -> list[tuple[Any, str]]:
+    """Active governments as "Country — Organisation", sorted by country name in the user's language."""
+    names = dict(countries)
+    governments = organisation_list().filter(kind=OrganisationKind.GOVERNMENT).exclude(pk__in=exclude)
+    choices = [(org.pk, f"{names.get(org.country.code, org.country.code)} — {org.name}") for org in governments]
+    return sorted(choices, key=lambda choice: choice[1].casefold())
+
+
+def _listing_label(listing: Listing) -> str:
+    return _("%(title)s (%(organisation)s, %(status)s)") % {
+        "title": listing.title,
+        "organisation": listing.owner.name,
+        "status": listing.get_status_display().lower(),
+    }
+
+
+def _listing_choices(actor: Actor, owners: set[Any], grouped: QuerySet[Listing] | None = None) -> list[tuple[Any, str]]:
+    """Listings the actor can read, posted by a member (or already grouped), newest first."""
+    condition = Q(owner_id__in=owners)
+    if grouped is not None:
+        condition |= Q(pk__in=grouped.values("pk"))
+    listings = (
+        listing_visible_to(actor=actor)
+        .filter(condition)
+        .exclude(status__in=(ListingStatus.REJECTED, ListingStatus.WITHDRAWN))
+        .select_related("owner")
+        .order_by("-created_at", "id")[:MAX_CHOICES]
+    )
+    return [(listing.pk, _listing_label(listing)) for listing in listings]
+
+
+def _match_choices(actor: Actor, members: set[Any] | None = None) -> list[tuple[Any, str]]:
+    """Agreed matches the actor's organisation is a party to (between members, when known)."""
+    matches = match_list(actor=actor).filter(state=MatchState.AGREED)
+    if members is not None:
+        matches = matches.filter(demand_owner_id__in=members, supply_owner_id__in=members)
+    return [
+        (
+            match.pk,
+            _("%(demand)s and %(supply)s") % {"demand": match.demand.title, "supply": match.supply.title},
+        )
+        for match in matches.order_by("-updated_at", "id")[:MAX_CHOICES]
+    ]
+
+
+# --- The list -----------------------------------------------------------------------------
+
+
+@actor_required
+def partnership_list_view(request: HttpRequest) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    page = paginate(request, _partnerships(actor).order_by("-created_at", "id"))
+    page.object_list = [_decorate(p, actor) for p in page.object_list]
+    return render(
+        request,
+        "exchange/partnerships/list.html",
+        {"page": page, "partnerships": page.object_list, "can_create": actor.can_write and not actor.is_agency},
+    )
+
+
+@actor_required
+def partnership_export_view(request: HttpRequest) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    partnerships = _partnerships(actor).order_by("-created_at", "id")
+    header = [
+        _("Partnership"),
+        _("Kind"),
+        _("Status"),
+        _("Member governments"),
+        _("Your organisation"),
+        _("Signed on"),
+        _("In force from"),
+        _("Ends on"),
+    ]
+
+    def rows() -> Any:
+        for partnership in partnerships:
+            _decorate(partnership, actor)
+            yield [
+                partnership.name,
+                partnership.get_kind_display(),
+                partnership.get_status_display(),
+                "; ".join(
+                    f"{row.organisation.name} ({row.get_state_display()})"
+                    for row in partnership.rows  # type: ignore[attr-defined]
+                ),
+                partnership.own.get_state_display() if partnership.own else _("Not a member"),  # type: ignore[attr-defined]
+                partnership.signed_on or "",
+                partnership.in_force_from or "",
+                partnership.ends_on or "",
+            ]
+
+    return csv_response("partnerships.csv", header, rows())
+
+
+# --- One partnership ----------------------------------------------------------------------
+
+
+def _detail(
+    request: HttpRequest, partnership: Partnership, *, upload_form: DocumentUploadForm | None = None, status: int = 200
+) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    _decorate(partnership, actor)
+    own = partnership.own  # type: ignore[attr-defined]
+    is_member = partnership.is_member  # type: ignore[attr-defined]
+    listings = list(
+        listing_visible_to(actor=actor).filter(partnerships=partnership).select_related("owner").order_by("title", "id")
+    )
+    matches = partnership.matches.select_related("demand", "supply", "demand_owner", "supply_owner").order_by(
+        "-updated_at", "id"
+    )
+    if not is_member:
+        matches = matches.filter(Q(demand_owner=actor.organisation) | Q(supply_owner=actor.organisation))
+    matches = list(matches)
+    readable = set(
+        listing_visible_to(actor=actor)
+        .filter(pk__in=[m.demand_id for m in matches] + [m.supply_id for m in matches])
+        .values_list("pk", flat=True)
+    )
+    for match in matches:
+        match.demand_readable = match.demand_id in readable  # type: ignore[attr-defined]
+        match.supply_readable = match.supply_id in readable  # type: ignore[attr-defined]
+        match.is_party = actor.organisation.pk in (match.demand_owner_id, match.supply_owner_id)  # type: ignore[attr-defined]
+        match.percent = round(match.score * 100)  # type: ignore[attr-defined]
+    documents = (
+        list(services.partnership_document_list(actor=actor).filter(partnership=partnership)) if is_member else []
+    )
+    can_change = _can_change(actor, own)
+    context = {
+        "partnership": partnership,
+        "listings": listings,
+        "matches": matches,
+        "documents": documents,
+        "can_change": can_change,
+        "can_answer": own is not None and own.state == MemberState.INVITED and actor.can_write and not actor.is_agency,
+        "upload_form": (upload_form or DocumentUploadForm()) if can_change else None,
+    }
+    return render(request, "exchange/partnerships/detail.html", context, status=status)
+
+
+@actor_required
+def partnership_detail_view(request: HttpRequest, pk: Any) -> HttpResponse:
+    return _detail(request, _partnership(request, pk))
+
+
+# --- Create and edit -----------------------------------------------------------------------
+
+
+def _form_page(request: HttpRequest, form: PartnershipForm, partnership: Partnership | None) -> HttpResponse:
+    return render(
+        request,
+        "exchange/partnerships/form.html",
+        {"form": form, "partnership": partnership},
+        status=400 if form.errors else 200,
+    )
+
+
+@actor_required
+def partnership_create_view(request: HttpRequest) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    _require_writer(actor)
+    form = PartnershipForm(
+        request.POST or None,
+        governments=_government_choices({actor.organisation.pk}),
+        listings=_listing_choices(actor, {actor.organisation.pk}),
+        matches=_match_choices(actor),
+        initial={"status": PartnershipStatus.NEGOTIATING},
+    )
+    if request.method == "POST" and form.is_valid():
+        body = PartnershipCreateSerializer(data=form.api_data())
+        if not body.is_valid():
+            add_errors(form, body.errors)
+        else:
+            try:
+                partnership = services.partnership_create(actor=actor, **body.validated_data)
+            except DjangoValidationError as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Partnership created. The governments you named are invited to confirm their membership."),
+                )
+                return redirect("exchange:partnership", pk=partnership.pk)
+    return _form_page(request, form, None)
+
+
+@actor_required
+def partnership_edit_view(request: HttpRequest, pk: Any) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    partnership = _partnership(request, pk)
+    own = _own_row(partnership, actor)
+    if not _can_change(actor, own):
+        if own is not None and own.state == MemberState.INVITED:
+            raise PermissionDenied(_("Confirm your organisation's membership before changing the partnership."))
+        raise PermissionDenied(_("Only confirmed members can change a partnership."))
+    active = {row.organisation_id for row in partnership.memberships.all() if row.is_active}
+    grouped = partnership.listings.all()
+    readable_grouped = [
+        str(pk)
+        for pk in listing_visible_to(actor=actor).filter(pk__in=grouped.values("pk")).values_list("pk", flat=True)
+    ]
+    current = partnership.status
+    statuses = [
+        (value, label)
+        for value, label in PartnershipStatus.choices
+        if value == current or value in STATUS_TRANSITIONS[current]
+    ]
+    form = PartnershipForm(
+        request.POST or None,
+        governments=_government_choices(active),
+        listings=_listing_choices(actor, active, grouped),
+        matches=_match_choices(actor, active)
+        + [
+            (m.pk, _("%(demand)s and %(supply)s") % {"demand": m.demand.title, "supply": m.supply.title})
+            for m in partnership.matches.select_related("demand", "supply").exclude(
+                Q(demand_owner=actor.organisation) | Q(supply_owner=actor.organisation)
+            )
+        ],
+        statuses=statuses,
+        editing=True,
+        initial={
+            "name": partnership.name,
+            "kind": partnership.kind,
+            "status": partnership.status,
+            "signed_on": partnership.signed_on,
+            "in_force_from": partnership.in_force_from,
+            "ends_on": partnership.ends_on,
+            "public": partnership.public,
+            "listings": readable_grouped,
+            "matches": [str(pk) for pk in partnership.matches.values_list("pk", flat=True)],
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        body = PartnershipUpdateSerializer(data=form.api_data(), partial=True)
+        if not body.is_valid():
+            add_errors(form, body.errors)
+        else:
+            try:
+                services.partnership_update(actor=actor, partnership=partnership, data=dict(body.validated_data))
+            except DjangoValidationError as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(request, _("Partnership saved."))
+                return redirect("exchange:partnership", pk=partnership.pk)
+    return _form_page(request, form, partnership)
+
+
+# --- Confirm or decline an invitation ------------------------------------------------------------
+
+
+def _answer(request: HttpRequest, pk: Any, *, confirm: bool) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    partnership = _partnership(request, pk)
+    detail_url = reverse("exchange:partnership", kwargs={"pk": partnership.pk})
+    if request.method == "POST":
+        try:
+            if confirm:
+                services.partnership_confirm(actor=actor, partnership=partnership)
+            else:
+                services.partnership_decline(actor=actor, partnership=partnership)
+        except StateConflict as exc:
+            messages.error(request, str(exc))
+            return redirect(detail_url)
+        if confirm:
+            messages.success(request, _("Your organisation is now a confirmed member of this partnership."))
+            return redirect(detail_url)
+        messages.success(request, _("You declined the invitation to “%(name)s”.") % {"name": partnership.name})
+        return redirect("exchange:partnerships")
+    own = _own_row(partnership, actor)
+    if own is None or not own.is_active:
+        raise PermissionDenied(_("Your organisation is not a member of this partnership."))
+    _require_writer(actor)
+    if own.state != MemberState.INVITED:
+        messages.error(request, _("Your organisation has already confirmed its membership."))
+        return redirect(detail_url)
+    context = {
+        "title": _("Confirm membership") if confirm else _("Decline the invitation"),
+        "question": (
+            _("Confirm that %(organisation)s is a member of “%(name)s”?")
+            if confirm
+            else _("Decline the invitation of %(organisation)s to “%(name)s”?")
+        )
+        % {"organisation": actor.organisation.name, "name": partnership.name},
+        "explanation": _(
+            "The other members see your confirmation. Your officials can then group listings and agreed matches "
+            "and share documents."
+        )
+        if confirm
+        else _("Your organisation will no longer see the partnership (unless it is public and in force)."),
+        "action_url": reverse(
+            "exchange:partnership_confirm" if confirm else "exchange:partnership_decline", kwargs={"pk": partnership.pk}
+        ),
+        "button": _("Confirm membership") if confirm else _("Decline the invitation"),
+        "cancel_url": detail_url,
+        "warning": not confirm,
+    }
+    return render(request, "components/confirm.html", context)
+
+
+@actor_required
+def partnership_confirm_view(request: HttpRequest, pk: Any) -> HttpResponse:
+    return _answer(request, pk, confirm=True)
+
+
+@actor_required
+def partnership_decline_view(request: HttpRequest, pk: Any) -> HttpResponse:
+    return _answer(request, pk, confirm=False)
+
+
+# --- Documents ----------------------------------------------------------------------------
+
+
+@require_POST
+@actor_required
+def partnership_document_upload_view(request: HttpRequest, pk: Any) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    # Members only, as in the API: anyone else (a public reader included) gets a 404.
+    if not services.partnership_member_of(actor=actor).filter(pk=pk).exists():
+        raise Http404
+    partnership = _partnership(request, pk)
+    form = DocumentUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        body = PartnershipDocumentUploadSerializer(data=form.cleaned_data)
+        if not body.is_valid():
+            add_errors(form, body.errors)
+        else:
+            try:
+                document = services.partnership_document_upload(
+                    actor=actor, partnership=partnership, **body.validated_data
+                )
+            except DjangoValidationError as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(request, _("“%(name)s” uploaded.") % {"name": document.original_filename})
+                return redirect(reverse("exchange:partnership", kwargs={"pk": partnership.pk}) + "#documents")
+    return _detail(request, partnership, upload_form=form, status=400)
+
+
+@actor_required
+def partnership_document_view(request: HttpRequest, pk: Any, document_pk: Any) -> FileResponse:
+    """The file as an attachment, to members only (the API's download, with its headers)."""
+    documents = services.partnership_document_list(actor=request.actor).filter(partnership_id=pk)
+    document = get_object_or_404(documents, pk=document_pk)
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError:
+        services.logger.error("Partnership document %s has no file in storage", document.pk)
+        raise Http404 from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=document.original_filename, content_type=document.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
