@@ -29,7 +29,9 @@ def test_production_storage_hashes_and_precompresses_static_files(settings: Any,
     call_command("collectstatic", interactive=False, verbosity=0)
     css = static("corridor/corridor.css")
     # A content hash in the name: a new release never meets a stale cached copy...
-    assert css.startswith("/static/corridor/corridor.") and css.endswith(".css") and css != "/static/corridor/corridor.css"
+    assert (
+        css.startswith("/static/corridor/corridor.") and css.endswith(".css") and css != "/static/corridor/corridor.css"
+    )
     hashed = tmp_path / css.removeprefix("/static/")
     # ...and a gzip copy beside it, which WhiteNoise serves to browsers that accept it.
     compressed = Path(f"{hashed}.gz")
