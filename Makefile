@@ -68,6 +68,8 @@ messages: venv
 
 screenshots: venv browser
 	CORRIDOR_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest --create-db -n $(PYTEST_WORKERS) tests/browser
+	@# Quantised to 256 colours (about a third of the size) when pngquant is installed.
+	-command -v pngquant >/dev/null && pngquant --force --ext .png --quality 60-85 --speed 1 docs/screenshots/*.png
 
 check-deploy: venv
 	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py check --deploy --fail-level WARNING
