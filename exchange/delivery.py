@@ -189,8 +189,9 @@ def _tell_admins(channel: Channel, *, disabled: bool) -> None:
         subject=f"Corridor: your webhook endpoint was {what}",
         message=(
             f"The webhook endpoint {channel.url} of the subscription “{channel.subscription.name}” was {what}.\n"
-            "Deliveries are kept. Fix the endpoint, then replay them from the delivery log "
-            "(POST /api/v1/deliveries/{id}/replay/) to resume."
+            "Deliveries are kept. Fix the endpoint, then replay them from the delivery log:\n"
+            f"{settings.SITE_URL}/alerts/deliveries/?subscription={channel.subscription_id}\n"
+            "(or POST /api/v1/deliveries/{id}/replay/ through the API) to resume."
         ),
         from_email=None,
         recipient_list=admins,

@@ -43,6 +43,7 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError
 
@@ -192,47 +193,56 @@ def _resolve(url: str) -> _Target:
         parsed = httpx.URL(url)
         host = parsed.raw_host.decode("ascii").lower()
     except (httpx.InvalidURL, TypeError, ValueError):
-        raise _Refused("Enter a valid URL.", "invalid") from None
+        raise _Refused(_("Enter a valid URL."), "invalid") from None
     if parsed.scheme not in DEFAULT_PORTS:
-        raise _Refused("Use an http:// or https:// URL.", "scheme")
+        raise _Refused(_("Use an http:// or https:// URL."), "scheme")
     if parsed.userinfo:
         raise _Refused(
-            "Remove the user name and password from the URL: every request is signed instead.", "credentials"
+            _("Remove the user name and password from the URL: every request is signed instead."), "credentials"
         )
     if not host:
-        raise _Refused("The URL has no host.", "invalid")
+        raise _Refused(_("The URL has no host."), "invalid")
     if ":" in host:
         try:
             if "%" in host:  # an interface (zone) is never a partner's address
                 raise ValueError(host)
             ipaddress.IPv6Address(host)
         except ValueError:
-            raise _Refused("The URL's IPv6 address is not valid.", "invalid") from None
+            raise _Refused(_("The URL's IPv6 address is not valid."), "invalid") from None
     elif not _HOST_NAME.fullmatch(host):
-        raise _Refused("The URL's host name is not valid.", "invalid")
+        raise _Refused(_("The URL's host name is not valid."), "invalid")
     port = parsed.port or DEFAULT_PORTS[parsed.scheme]
     if not 0 < port < 65536:
-        raise _Refused("The URL's port is not valid.", "invalid")
+        raise _Refused(_("The URL's port is not valid."), "invalid")
 
     allow_private = _allow_private()
     name = host.rstrip(".")
     if not allow_private and (name == "localhost" or name.endswith(".localhost")):
-        raise _Refused(f"{host} is this server itself; webhooks only go to public addresses.", "private_address")
+        raise _Refused(
+            _("%(host)s is this server itself; webhooks only go to public addresses.") % {"host": host},
+            "private_address",
+        )
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        raise _Refused(f"The host {host} could not be resolved.", "unresolvable") from None
+        raise _Refused(_("The host %(host)s could not be resolved.") % {"host": host}, "unresolvable") from None
     addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
-        raise _Refused(f"The host {host} could not be resolved.", "unresolvable")
+        raise _Refused(_("The host %(host)s could not be resolved.") % {"host": host}, "unresolvable")
     if not allow_private:
         for address in addresses:
             reason = _forbidden_reason(address)
             if reason is not None:
-                where = address if address == host else f"{host} resolves to {address}, which"
-                raise _Refused(
-                    f"{where} is a {reason} address; webhooks only go to public addresses.", "private_address"
+                values = {"host": host, "address": address, "reason": reason}
+                message = (
+                    _("%(address)s is a %(reason)s address; webhooks only go to public addresses.")
+                    if address == host
+                    else _(
+                        "%(host)s resolves to %(address)s, which is a %(reason)s address; "
+                        "webhooks only go to public addresses."
+                    )
                 )
+                raise _Refused(message % values, "private_address")
     return _Target(url=parsed, host=host, addresses=addresses)
 
 
