@@ -205,15 +205,9 @@ def _private_match(demand: Any) -> Any:
     return match
 
 
-def test_every_api_route_is_walked():
-    untargeted = [
-        (name, route) for name, route in api_routes() if ("<" in route or "(?P" in route) and name not in TARGETS
-    ]
-    assert untargeted == [], "give these routes a target in TARGETS"
-
-
-def test_an_outsider_meets_no_private_data_on_any_route(charlie_api, italian_secrets, alice, bob):
-    leaks = [
+def private_values(italian_secrets: dict[str, Any], alice: Any, bob: Any) -> list[str]:
+    """Strings that only Italy (and its partners) may ever see."""
+    return [
         alice.email,
         bob.email,
         "secret.invitee",
@@ -241,6 +235,17 @@ def test_an_outsider_meets_no_private_data_on_any_route(charlie_api, italian_sec
         str(italian_secrets["delivery"].id),
         str(italian_secrets["notification"].id),
     ]
+
+
+def test_every_api_route_is_walked():
+    untargeted = [
+        (name, route) for name, route in api_routes() if ("<" in route or "(?P" in route) and name not in TARGETS
+    ]
+    assert untargeted == [], "give these routes a target in TARGETS"
+
+
+def test_an_outsider_meets_no_private_data_on_any_route(charlie_api, italian_secrets, alice, bob):
+    leaks = private_values(italian_secrets, alice, bob)
     failures = []
     for name, route in api_routes():
         url = fill(route, TARGETS[name](italian_secrets)) if name in TARGETS else "/" + route
@@ -255,7 +260,11 @@ def test_an_outsider_meets_no_private_data_on_any_route(charlie_api, italian_sec
             elif response.status_code >= 400 and not response["Content-Type"].startswith("application/json"):
                 failures.append(f"{method.upper()} {url} answered {response.status_code} without JSON")
     assert failures == []
-    # And the private objects are untouched.
+    assert_untouched(italian_secrets)
+
+
+def assert_untouched(italian_secrets: dict[str, Any]) -> None:
+    """Italy's private objects are as they were: nothing an outsider did changed them."""
     italian_secrets["invitation"].refresh_from_db()
     italian_secrets["token"].refresh_from_db()
     assert italian_secrets["invitation"].status == "pending"
@@ -315,3 +324,96 @@ def test_private_routes_answer_404_to_an_outsider(method, charlie_api, italian_s
         assert response.status_code in (404, 405), (name, method, response.status_code)
         if response.status_code == 404:
             assert response.json() == {"detail": "Not found."}
+
+
+# --- The web pages: the same walk through the browser's routes -----------------------
+
+WEB_NAMESPACES = ("accounts", "opportunities", "exchange", "public")
+WEB_TARGETS: dict[str, Target] = {
+    # Credentials in the URL itself (the secret is the access): walked with a made-up one.
+    "accounts:invitation": lambda o: {"secret": "not-a-real-invitation-secret"},
+    "accounts:password_reset_confirm": lambda o: {"uidb64": "MQ", "token": "set-password"},
+    "exchange:unsubscribe": lambda o: {"token": "not-a-real-unsubscribe-token"},
+    "accounts:organisation_member_role": lambda o: {"pk": str(o["membership"].id)},
+    "accounts:organisation_member_remove": lambda o: {"pk": str(o["membership"].id)},
+    "accounts:organisation_invitation_revoke": lambda o: {"pk": str(o["invitation"].id)},
+    "accounts:organisation_token_revoke": lambda o: {"pk": str(o["token"].id)},
+    **{
+        f"exchange:{name}": lambda o: {"pk": str(o["match"].id)}
+        for name in ("match", "match_interest", "match_message")
+    },
+    "exchange:match_decide": lambda o: {"pk": str(o["match"].id), "decision": "accept"},
+    **{
+        f"exchange:{name}": lambda o: {"pk": str(o["partnership"].id)}
+        for name in (
+            "partnership",
+            "partnership_edit",
+            "partnership_confirm",
+            "partnership_decline",
+            "partnership_document_upload",
+        )
+    },
+    "exchange:partnership_document": lambda o: {
+        "pk": str(o["partnership"].id),
+        "document_pk": str(o["partnership_document"].id),
+    },
+    "exchange:delivery_replay": lambda o: {"pk": str(o["delivery"].id)},
+    **{
+        f"exchange:{name}": lambda o: {"pk": str(o["subscription"].id)}
+        for name in (
+            "subscription",
+            "subscription_edit",
+            "subscription_test",
+            "subscription_rotate",
+            "subscription_delete",
+        )
+    },
+    "exchange:inbox_read": lambda o: {"pk": str(o["notification"].id)},
+    **{
+        f"opportunities:{name}": lambda o: {"pk": str(o["listing"].id)}
+        for name in ("listing", "listing_edit", "moderation_review")
+    },
+    "opportunities:listing_transition": lambda o: {"pk": str(o["listing"].id), "action": "submit"},
+    "opportunities:moderation_decide": lambda o: {"pk": str(o["listing"].id), "action": "approve"},
+    "public:listing": lambda o: {"pk": str(o["listing"].id)},
+}
+
+
+def web_routes() -> list[tuple[str, str]]:
+    def walk_web(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if isinstance(p, URLResolver):
+                yield from walk_web(p.url_patterns, route, p.namespace or namespace)
+            elif namespace in WEB_NAMESPACES:
+                yield f"{namespace}:{p.name}", re.sub(r"(^|/)\^", r"\1", route).replace("$", "")
+
+    return sorted(set(walk_web(get_resolver().url_patterns)))
+
+
+def test_every_web_route_with_an_object_is_walked():
+    untargeted = [(n, r) for n, r in web_routes() if ("<" in r or "(?P" in r) and n not in WEB_TARGETS]
+    assert untargeted == [], "give these web routes a target in WEB_TARGETS"
+
+
+def test_an_outsider_meets_no_private_data_on_any_web_page(client, charlie, italian_secrets, alice, bob):
+    """Charlie (Morocco's admin) signed in: every page and form, GET and POST, on Italy's objects."""
+    client.force_login(charlie)
+    leaks = [value for value in private_values(italian_secrets, alice, bob) if value]
+    failures = []
+    for name, route in web_routes():
+        url = fill(route, WEB_TARGETS[name](italian_secrets)) if name in WEB_TARGETS else "/" + route
+        for method in ("get", "post"):
+            client.force_login(charlie)  # again: the walk passes through "sign out" too
+            response = getattr(client, method)(url, {"reason": "outsider", "role": "admin", "message": "hello"})
+            raw = b"".join(response.streaming_content) if response.streaming else response.content
+            body = raw.decode(errors="replace")
+            if response.status_code >= 500:
+                failures.append(f"{method.upper()} {url} → {response.status_code}")
+            # (An id the outsider typed in the URL comes back in the page's own links.)
+            elif any(secret in body for secret in leaks if secret not in url):
+                failures.append(f"{method.upper()} {url} showed private data ({response.status_code})")
+            elif name in WEB_TARGETS and "<uuid" in route and response.status_code not in (403, 404, 405):
+                failures.append(f"{method.upper()} {url} → {response.status_code}, not 404")
+    assert failures == []
+    assert_untouched(italian_secrets)
