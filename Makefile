@@ -14,7 +14,7 @@ help:
 	@echo "make test   - set up, ruff, makemigrations --check, the whole pytest suite"
 	@echo "make worker / make beat - Celery worker / scheduler (needs REDIS_URL)"
 	@echo "make stop   - stop the embedded PostgreSQL started by make run"
-	@echo "make messages    - refresh and compile the fr/es translation catalogues in locale/"
+	@echo "make messages    - refresh and compile the fr/es/ar translation catalogues in locale/"
 	@echo "make screenshots - run the browser tests and refresh docs/screenshots/"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -63,8 +63,8 @@ test: venv browser lint
 # Translations: English is the source; French and Spanish catalogues are committed
 # compiled (locale/*/LC_MESSAGES/django.mo), so a fresh checkout needs no gettext.
 messages: venv
-	$(PY) manage.py makemessages --locale fr --locale es --no-obsolete --ignore ".venv/*" --ignore "var/*" --ignore "tests/*"
-	$(PY) manage.py compilemessages --locale fr --locale es --ignore ".venv/*"
+	$(PY) manage.py makemessages --locale fr --locale es --locale ar --no-obsolete --ignore ".venv/*" --ignore "var/*" --ignore "tests/*"
+	$(PY) manage.py compilemessages --locale fr --locale es --locale ar --ignore ".venv/*"
 
 screenshots: venv browser
 	CORRIDOR_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest --create-db -n $(PYTEST_WORKERS) tests/browser

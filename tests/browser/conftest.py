@@ -9,6 +9,8 @@ is held to the site's promises, in the browser, as a user would meet them:
   (HTML, CSS, JS, images, fonts; headers and bodies as sent, compressed or not) with
   the cache disabled, i.e. a first load with a cold cache, must stay within 150 KB.
   Bytes, not time: the figure is the same on every run.
+* **Figures** — with ``CORRIDOR_PAGE_WEIGHTS=<file>``, each page's byte count is
+  appended to the file (for the README's figures).
 * **Screenshots** — with ``CORRIDOR_SCREENSHOTS=<dir>`` (``make screenshots``),
   ``Visitor.check(screenshot="name")`` saves ``<dir>/name.png`` for docs/.
 
@@ -145,6 +147,10 @@ class Visitor:
 
     def assert_within_budget(self) -> None:
         total = self.page_bytes()
+        record = os.environ.get("CORRIDOR_PAGE_WEIGHTS")  # a file: one "bytes url" line per page checked
+        if record:
+            with open(record, "a", encoding="utf-8") as handle:
+                handle.write(f"{total} {self.page.url}\n")
         assert total <= PAGE_BUDGET_BYTES, f"{self.page.url} transferred {total} bytes (budget {PAGE_BUDGET_BYTES})"
 
     def axe_violations(self) -> list[dict[str, Any]]:
