@@ -42,6 +42,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -718,3 +719,19 @@ def partnership_document_delete(*, actor: Actor, document: PartnershipDocument) 
     document.delete()
     audit_record(actor=actor, action="partnership.document_deleted", obj=partnership, changes=details)
     transaction.on_commit(lambda: storage.delete(stored))
+
+
+def document_response(document: PartnershipDocument) -> FileResponse:
+    """A members-only document as a download that no browser renders or caches (API and pages)."""
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError:
+        logger.error("Partnership document %s has no file in storage", document.pk)
+        raise Http404 from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=document.original_filename, content_type=document.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -16,7 +16,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -443,15 +443,4 @@ class PartnershipDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
     @action(detail=True, methods=["get"])
     def download(self, request: Request, partnership_pk: str | None = None, pk: str | None = None) -> FileResponse:
         document = self.get_object()
-        try:
-            handle = document.file.open("rb")
-        except FileNotFoundError:
-            services.logger.error("Partnership document %s has no file in storage", document.pk)
-            raise Http404 from None
-        response = FileResponse(
-            handle, as_attachment=True, filename=document.original_filename, content_type=document.content_type
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return services.document_response(document)

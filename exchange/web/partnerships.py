@@ -429,15 +429,4 @@ def partnership_document_view(request: HttpRequest, pk: Any, document_pk: Any) -
     """The file as an attachment, to members only (the API's download, with its headers)."""
     documents = services.partnership_document_list(actor=request.actor).filter(partnership_id=pk)
     document = get_object_or_404(documents, pk=document_pk)
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError:
-        services.logger.error("Partnership document %s has no file in storage", document.pk)
-        raise Http404 from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=document.original_filename, content_type=document.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return services.document_response(document)

@@ -49,6 +49,8 @@ from opportunities.models import (
     Visibility,
 )
 from opportunities.selectors import listing_list, listing_visible_to
+from opportunities.web.forms import CONDITIONS
+from opportunities.web.listings import ACTION_LABELS
 
 MODERATORS = ("moderator",)
 
@@ -356,20 +358,7 @@ def listing_summary(listing: Listing) -> dict[str, Any]:
         for line in listing.occupation_lines.all()
     ]
     formatter = ValueFormatter([("occupation_lines", lines), ("text_language", listing.text_language)])
-    conditions = [
-        (FIELD_LABELS[name], getattr(listing, name))
-        for name in (
-            "housing",
-            "social_security_coverage",
-            "pension_portability",
-            "qualification_recognition",
-            "pre_departure_training",
-            "return_reintegration_support",
-            "fair_recruitment",
-            "equal_access_for_women",
-            "circular",
-        )
-    ]
+    conditions = [(FIELD_LABELS[name], getattr(listing, name)) for name in CONDITIONS]
     return {
         "partner_countries": formatter.items("partner_countries", listing.partner_countries),
         "sectors": formatter.items("sectors", listing.sectors),
@@ -390,21 +379,6 @@ def listing_summary(listing: Listing) -> dict[str, Any]:
         ],
         "conditions": conditions,
     }
-
-
-ACTION_LABELS: dict[str, Any] = {
-    "created": gettext_lazy("Created"),
-    "submit": gettext_lazy("Submitted for moderation"),
-    "approve": gettext_lazy("Approved and published"),
-    "request_changes": gettext_lazy("Changes requested"),
-    "reject": gettext_lazy("Rejected"),
-    "withdraw": gettext_lazy("Withdrawn"),
-    "close": gettext_lazy("Closed"),
-    "expired": gettext_lazy("Expired"),
-    "revision_approve": gettext_lazy("Revision approved"),
-    "revision_request_changes": gettext_lazy("Changes to a revision requested"),
-    "revision_reject": gettext_lazy("Revision rejected"),
-}
 
 
 def _member_listing_url(listing: Listing) -> str | None:
