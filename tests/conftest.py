@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import caches
+from django.test import Client
 from django_scopes import scopes_disabled
 from rest_framework.test import APIClient
 
@@ -90,6 +91,18 @@ def moderator(agency: Organisation, mona: User) -> Any:
     from accounts.tenancy import Actor
 
     return Actor(user=mona, organisation=agency, role="moderator")
+
+
+def signed_in(user: User) -> Client:
+    """A browser-like client with ``user``'s session (the web pages, not the API)."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def bob_web(bob: User) -> Client:
+    return signed_in(bob)
 
 
 def token_client(user: User, organisation: Organisation) -> APIClient:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import TestCase
+from django.test import Client, TestCase
 
 from accounts.models import Organisation, User
 from accounts.tenancy import Actor
 from opportunities.models import Listing
 from opportunities.services import listing_transition
+from tests.conftest import signed_in
 from tests.factories import OrganisationFactory, member
 from tests.opportunities.conftest import create_listing, days
 
@@ -108,3 +109,18 @@ def moldova_actor(moldova: Organisation, mihai: User) -> Actor:
 @pytest.fixture
 def italy_official(italy: Organisation, bob: User) -> Actor:
     return Actor(user=bob, organisation=italy, role="official")
+
+
+@pytest.fixture
+def greta_web(greta: User) -> Client:
+    return signed_in(greta)
+
+
+@pytest.fixture
+def paolo_web(paolo: User) -> Client:
+    return signed_in(paolo)
+
+
+@pytest.fixture
+def mihai_web(mihai: User) -> Client:
+    return signed_in(mihai)

@@ -7,21 +7,15 @@ import uuid
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from accounts.models import Organisation, User
+from accounts.models import Organisation
 from exchange.models import Notification
+from tests.conftest import signed_in
 from tests.exchange.factories import ChannelFactory, EventFactory, NotificationFactory, SubscriptionFactory
 from tests.factories import member
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def notify(org: Organisation, *, type: str = "listing.published", **data: Any) -> Notification:
@@ -34,11 +28,6 @@ def notify(org: Organisation, *, type: str = "listing.published", **data: Any) -
 def unread_badge(page: str) -> str:
     start = page.index('id="unread-count"')
     return page[start : page.index("</span>", start)]
-
-
-@pytest.fixture
-def bob_web(bob: User) -> Client:
-    return signed_in(bob)
 
 
 def test_the_header_counts_unread_items_and_the_inbox_lists_them_newest_first(bob_web, italy, morocco):

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from accounts.models import User
 from exchange.models import Match, MatchState, Message
 from exchange.models.matching import MatchRead
+from tests.conftest import signed_in
 from tests.exchange.conftest import offer, published, scheme
 from tests.factories import member
 from tests.opportunities.conftest import days
@@ -58,27 +58,6 @@ def match(germany_actor, philippines_actor, moderator) -> Match:
     demand = published(germany_actor, moderator, triple_win())
     supply = published(philippines_actor, moderator, philippine_nurses())
     return Match.objects.get(demand=demand, supply=supply)
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def greta_web(greta: User) -> Client:
-    return client_for(greta)
-
-
-@pytest.fixture
-def paolo_web(paolo: User) -> Client:
-    return client_for(paolo)
-
-
-@pytest.fixture
-def mihai_web(mihai: User) -> Client:
-    return client_for(mihai)
 
 
 def url(match: Match, tail: str = "") -> str:
@@ -268,7 +247,7 @@ def test_a_message_before_interest_is_a_state_conflict_shown_on_the_page(match, 
 
 def test_viewers_read_the_dialogue_but_do_not_take_part(match, germany, greta_web):
     greta_web.post(url(match, "interest/"), {"message": "Interested."})
-    viewer = client_for(member(germany, "viewer", email="vera@arbeitsagentur.example"))
+    viewer = signed_in(member(germany, "viewer", email="vera@arbeitsagentur.example"))
     page = text(viewer.get(url(match)))
     assert "Interested." in page and "As a viewer" in page and 'name="message"' not in page
     assert viewer.post(url(match, "messages/"), {"message": "Me too"}).status_code == 403

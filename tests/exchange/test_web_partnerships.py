@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
-from accounts.models import User
 from exchange.models import MemberState, Partnership, PartnershipDocument
 from tests.exchange.conftest import offer, published, scheme
 from tests.factories import OrganisationFactory
@@ -22,27 +20,6 @@ pytestmark = pytest.mark.django_db
 def _media(settings: Any, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def greta_web(greta: User) -> Client:
-    return client_for(greta)
-
-
-@pytest.fixture
-def paolo_web(paolo: User) -> Client:
-    return client_for(paolo)
-
-
-@pytest.fixture
-def mihai_web(mihai: User) -> Client:
-    return client_for(mihai)
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Organisation, User
 from exchange.models import Channel, ChannelState, Delivery, DeliveryStatus, Event, Subscription
 from exchange.subscriptions import subscription_create
+from tests.conftest import signed_in
 from tests.exchange.factories import (
     DeliveryFactory,
     EventFactory,
@@ -40,17 +40,6 @@ def _loopback_webhooks(settings: Any) -> None:
 @pytest.fixture
 def vera(italy: Organisation) -> User:
     return member(italy, "viewer", email="vera@lavoro.gov.example", full_name="Vera Verdi")
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def bob_web(bob: User) -> Client:
-    return signed_in(bob)
 
 
 def form(**overrides: Any) -> dict[str, Any]:
