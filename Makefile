@@ -7,13 +7,14 @@ PORT ?= 8000
 # Two xdist workers: the machines (and CI) have two cores.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv browser run serve migrate seed test lint format check-deploy worker beat stop clean messages screenshots
+.PHONY: help venv browser run serve migrate seed test lint format check-deploy worker beat stop clean messages screenshots bench
 
 help:
 	@echo "make run    - set up, migrate, load demo data, serve http://$(HOST):$(PORT)"
 	@echo "make test   - set up, ruff, makemigrations --check, the whole pytest suite"
 	@echo "make worker / make beat - Celery worker / scheduler (needs REDIS_URL)"
 	@echo "make stop   - stop the embedded PostgreSQL started by make run"
+	@echo "make bench  - benchmarks (same-run ratios against a naive baseline; rolled back, nothing kept)"
 	@echo "make messages    - refresh and compile the fr/es/ar translation catalogues in locale/"
 	@echo "make screenshots - run the browser tests and refresh docs/screenshots/"
 
@@ -70,6 +71,12 @@ screenshots: venv browser
 	CORRIDOR_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest --create-db -n $(PYTEST_WORKERS) tests/browser
 	@# Quantised to 256 colours (about a third of the size) when pngquant is installed.
 	-command -v pngquant >/dev/null && pngquant --force --ext .png --quality 60-85 --speed 1 docs/screenshots/*.png
+
+# Benchmarks print ratios measured in the same run on the same data; they write
+# their data in a transaction that is rolled back. BENCH_SUBSCRIPTIONS sets the sizes.
+BENCH_SUBSCRIPTIONS ?= 10000 100000
+bench: migrate
+	$(PY) manage.py bench_fanout --subscriptions $(BENCH_SUBSCRIPTIONS)
 
 check-deploy: venv
 	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py check --deploy --fail-level WARNING

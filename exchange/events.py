@@ -26,14 +26,18 @@ organisation, whatever its filters.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.contrib.postgres.search import SearchQuery
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, router, transaction
+from django.db.models import BooleanField, F, Func, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.tenancy import unscoped
@@ -41,7 +45,6 @@ from exchange.models import (
     Channel,
     ChannelState,
     ChannelType,
-    Delivery,
     DeliveryStatus,
     Event,
     Frequency,
@@ -77,65 +80,173 @@ def _match_data(match: Match, **extra: Any) -> dict[str, Any]:
 
 
 # --- Writing the outbox ----------------------------------------------------------------------
+#
+# One statement writes an event and all its deliveries, whatever the number of
+# recipients: the recipients (a subscription queryset, or the organisations an
+# event is addressed to) are a subquery of an ``INSERT … SELECT``, so no row is
+# fetched into Python and the plan stays one set-based join (docs/notifications.md).
+
+# The delivery's first status, from its channel and subscription (``w`` is one
+# wanted (event, channel) row of ``_FAN_OUT_SQL``).
+_STATUS_SQL = f"""CASE
+    WHEN w.type = '{ChannelType.FEED}' THEN '{DeliveryStatus.SENT}'
+    WHEN w.state = '{ChannelState.PAUSED}' THEN '{DeliveryStatus.PAUSED}'
+    WHEN w.type = '{ChannelType.EMAIL}' AND w.frequency <> '{Frequency.INSTANT}' AND NOT %s
+        THEN '{DeliveryStatus.DIGEST}'
+    ELSE '{DeliveryStatus.PENDING}' END"""
+
+# Parameters, in order: the targets' own, is_test, now (next_attempt_at), now
+# (created_at), now (sent_at of feeds), event type, now (event created_at),
+# event ids, event data (JSON text). Feed deliveries are sent on writing: the feed
+# reads its deliveries. An event nobody receives is not written at all.
+_FAN_OUT_SQL = f"""
+WITH targets(event_id, subscription_id) AS ({{targets}}),
+wanted AS (
+    SELECT DISTINCT t.event_id, ch.id AS channel_id, ch.subscription_id, ch.organisation_id,
+           ch.type, ch.state, s.frequency
+    FROM targets t
+    JOIN exchange_subscription s ON s.id = t.subscription_id AND s.active
+    JOIN exchange_channel ch ON ch.subscription_id = s.id AND ch.state <> '{ChannelState.DISABLED}'
+),
+deliveries AS (
+    SELECT gen_random_uuid() AS id, w.event_id, w.subscription_id, w.channel_id, w.organisation_id,
+           {_STATUS_SQL} AS status, w.type
+    FROM wanted w
+),
+rows AS (
+    SELECT d.*, %s::timestamptz AS next_attempt_at, %s::timestamptz AS created_at,
+           CASE WHEN d.type = '{ChannelType.FEED}' THEN %s::timestamptz END AS sent_at
+    FROM deliveries d
+),
+events AS (
+    INSERT INTO exchange_event (id, type, created_at, data)
+    SELECT e.id, %s, %s::timestamptz, e.data::jsonb
+    FROM unnest(%s::uuid[], %s::text[]) AS e(id, data)
+    WHERE e.id IN (SELECT r.event_id FROM rows r)
+    RETURNING id
+)
+INSERT INTO exchange_delivery (id, event_id, subscription_id, channel_id, organisation_id, status, attempts,
+                               next_attempt_at, last_error, created_at, sent_at)
+SELECT r.id, r.event_id, r.subscription_id, r.channel_id, r.organisation_id, r.status, 0,
+       r.next_attempt_at, '', r.created_at, r.sent_at
+FROM rows r JOIN events e ON e.id = r.event_id
+ON CONFLICT (event_id, channel_id) DO NOTHING
+RETURNING id, event_id, status
+"""  # noqa: S608 - constant SQL; every value is a bound parameter
+
+# Events addressed to organisations: every active subscription of each.
+_ADDRESSED_SQL = (
+    "SELECT a.event_id, sub.id FROM unnest(%s::uuid[], %s::uuid[]) AS a(event_id, organisation_id)"
+    " JOIN exchange_subscription sub ON sub.organisation_id = a.organisation_id"
+)
+
+
+def channels_for(subscriptions: QuerySet[Subscription]) -> QuerySet[Channel]:
+    """The live channels of these subscriptions: the rows ``event_emit`` writes deliveries for."""
+    with unscoped("the outbox writes deliveries for every receiving organisation"):
+        return Channel.objects.filter(subscription__in=subscriptions.values("pk"), subscription__active=True).exclude(
+            state=ChannelState.DISABLED
+        )
+
+
+def fan_out_sql(
+    *, type: str, events: list[tuple[uuid.UUID, dict[str, Any]]], targets: tuple[str, Sequence[Any]], now: Any
+) -> tuple[str, list[Any]]:
+    """The one statement that writes ``events`` and their deliveries (also for ``EXPLAIN``).
+
+    ``targets`` is SQL yielding ``(event_id, subscription_id)`` pairs, with its parameters.
+    """
+    sql, params = targets
+    return _FAN_OUT_SQL.format(targets=sql), [
+        *params,
+        type == "test",
+        now,
+        now,
+        now,
+        type,
+        now,
+        [event_id for event_id, _data in events],
+        [json.dumps(data, cls=DjangoJSONEncoder) for _event_id, data in events],
+    ]
+
+
+def _fan_out(
+    *, type: str, events: list[tuple[uuid.UUID, dict[str, Any]]], targets: tuple[str, Sequence[Any]]
+) -> dict[uuid.UUID, Event]:
+    """Write the events that have receivers and their deliveries; enqueue the pending after commit."""
+    if not events:
+        return {}
+    now = timezone.now()
+    sql, params = fan_out_sql(type=type, events=events, targets=targets, now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    pending = [str(delivery_id) for delivery_id, _event_id, status in rows if status == DeliveryStatus.PENDING]
+    if pending:
+        transaction.on_commit(lambda: enqueue(pending))
+    written = {event_id for _delivery_id, event_id, _status in rows}
+    db = router.db_for_write(Event)
+    return {
+        event_id: Event.from_db(db, ["id", "type", "created_at", "data"], [event_id, type, now, data])
+        for event_id, data in events
+        if event_id in written
+    }
 
 
 def event_emit(*, type: str, data: dict[str, Any], subscriptions: QuerySet[Subscription]) -> Event | None:
-    """Write an event and one delivery per (subscription, channel); enqueue them after commit.
+    """Write an event and one delivery per (subscription, live channel), in one statement.
 
     Call inside the transaction of the change. Returns None when nobody is to receive it.
     """
+    event_id = uuid.uuid4()
+    targets = subscription_targets(event_id, subscriptions)
+    return _fan_out(type=type, events=[(event_id, data)], targets=targets).get(event_id)
+
+
+def subscription_targets(event_id: uuid.UUID, subscriptions: QuerySet[Subscription]) -> tuple[str, list[Any]]:
+    """``(event_id, subscription_id)`` for each of ``subscriptions``, as SQL for ``fan_out_sql``."""
     with unscoped("the outbox writes deliveries for every receiving organisation"):
-        channels = list(
-            Channel.objects.filter(subscription__in=subscriptions, subscription__active=True)
-            .exclude(state=ChannelState.DISABLED)
-            .select_related("subscription")
-        )
-        if not channels:
-            return None
-        event = Event.objects.create(type=type, data=data)
-        now = timezone.now()
-        rows = [_delivery(event, channel, now) for channel in channels]
-        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-    pending = [str(row.pk) for row in rows if row.status == DeliveryStatus.PENDING]
-    if pending:
-        transaction.on_commit(lambda: enqueue(pending))
-    return event
+        sql, params = subscriptions.values("pk").query.sql_with_params()
+    return f"SELECT %s::uuid, q.id FROM ({sql}) AS q(id)", [event_id, *params]  # noqa: S608 - ORM-compiled
 
 
-def _delivery(event: Event, channel: Channel, now: Any) -> Delivery:
-    status = DeliveryStatus.PENDING
-    sent_at = None
-    if channel.type == ChannelType.FEED:
-        status, sent_at = DeliveryStatus.SENT, now  # the feed reads its deliveries
-    elif channel.state == ChannelState.PAUSED:
-        status = DeliveryStatus.PAUSED
-    elif (
-        channel.type == ChannelType.EMAIL
-        and channel.subscription.frequency != Frequency.INSTANT
-        and event.type != "test"
-    ):
-        status = DeliveryStatus.DIGEST
-    return Delivery(
-        event=event,
-        subscription_id=channel.subscription_id,
-        channel=channel,
-        organisation_id=channel.organisation_id,
-        status=status,
-        next_attempt_at=now,
-        sent_at=sent_at,
-    )
+def events_emit_addressed(*, type: str, items: Sequence[tuple[dict[str, Any], Iterable[Any]]]) -> int:
+    """Many events of one type, each addressed to organisations, in one statement.
+
+    ``items`` are ``(data, organisation ids)``; each event reaches every active
+    subscription of its organisations. Returns the number of events written.
+    """
+    events, event_ids, organisation_ids = [], [], []
+    for data, organisations in items:
+        event_id = uuid.uuid4()
+        events.append((event_id, data))
+        for organisation_id in dict.fromkeys(organisations):
+            event_ids.append(event_id)
+            organisation_ids.append(organisation_id)
+    return len(_fan_out(type=type, events=events, targets=(_ADDRESSED_SQL, [event_ids, organisation_ids])))
+
+
+# Up to this many deliveries are handed to the broker one message each, right after
+# commit; a larger fan-out is handed over in chunks that a worker splits, so that an
+# approval reaching thousands of subscribers publishes a handful of messages.
+ENQUEUE_INLINE = 20
+ENQUEUE_CHUNK = 500
 
 
 def enqueue(delivery_ids: Iterable[str]) -> None:
     """Hand deliveries to the broker; if it is unreachable, the sweeper will do it later."""
-    from exchange.tasks import deliver
+    from exchange.tasks import deliver, deliver_many
 
-    for delivery_id in delivery_ids:
-        try:
-            deliver.delay(delivery_id)
-        except Exception:  # the broker is down: the rows are safe in PostgreSQL
-            logger.warning("Broker unavailable; delivery %s left for the sweeper", delivery_id, exc_info=True)
-            return
+    ids = list(delivery_ids)
+    try:
+        if len(ids) <= ENQUEUE_INLINE:
+            for delivery_id in ids:
+                deliver.delay(delivery_id)
+        else:
+            for start in range(0, len(ids), ENQUEUE_CHUNK):
+                deliver_many.delay(ids[start : start + ENQUEUE_CHUNK])
+    except Exception:  # the broker is down: the rows are safe in PostgreSQL
+        logger.warning("Broker unavailable; %d deliveries left for the sweeper", len(ids), exc_info=True)
 
 
 # --- Who receives what ---------------------------------------------------------------------------
@@ -148,11 +259,28 @@ def _sections(codes: list[str]) -> list[str]:
     return sorted({*codes, *parents.values()})
 
 
-KEYWORDS_SQL = (
-    "exchange_subscription.keywords = '' OR EXISTS (SELECT 1 FROM opportunities_listing l WHERE l.id = %s"
-    " AND l.search_vector @@ (websearch_to_tsquery('english', exchange_subscription.keywords)"
-    " || websearch_to_tsquery('simple', exchange_subscription.keywords)))"
-)
+def _keywords_match(subscriptions: QuerySet[Subscription], listing: Listing) -> QuerySet[Subscription]:
+    """The subscription's keywords (none, or a web search) against the listing's stored vector.
+
+    The listing's vector is an uncorrelated scalar subquery (one InitPlan, computed
+    once), and the keywords are the subscription's own column reached through the
+    ORM, never by table name: nested in another query (the channels, the fan-out),
+    it stays one plan with no subquery run per row.
+    """
+    words = F("keywords")
+    query = SearchQuery(words, config="english", search_type="websearch") | SearchQuery(
+        words, config="simple", search_type="websearch"
+    )
+    vector = Subquery(Listing.objects.filter(pk=listing.pk).values("search_vector")[:1])
+    return subscriptions.filter(Q(keywords="") | Q(_TextMatch(vector, query)))
+
+
+class _TextMatch(Func):
+    """``vector @@ query`` as a boolean expression (``SearchVectorExact`` cannot take a subquery)."""
+
+    arg_joiner = " @@ "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
 
 
 def subscriptions_for_listing(listing: Listing) -> QuerySet[Subscription]:
@@ -172,10 +300,33 @@ def subscriptions_for_listing(listing: Listing) -> QuerySet[Subscription]:
         if listing.visibility == Visibility.PARTNERS:
             # Only agencies and governments of the partner countries may see it.
             qs = qs.filter(Q(organisation__kind="agency") | Q(organisation__country__in=listing.partner_countries))
-        # Keywords: the subscription's words against the listing's stored search vector.
-        # Constant SQL; the only value is a bound parameter.
-        qs = qs.extra(where=[KEYWORDS_SQL], params=[listing.pk])  # noqa: S610
-        return qs
+        return _keywords_match(qs, listing)
+
+
+def subscription_wants(
+    subscription: Subscription, listing: Listing, *, sections: Sequence[str], keywords_found: Callable[[str], bool]
+) -> bool:
+    """The rules of ``subscriptions_for_listing`` for one subscription, in plain Python.
+
+    ``sections`` are the listing's ISIC codes with their sections (``_sections``);
+    ``keywords_found(words)`` says whether the listing's text matches a web search.
+    The fan-out tests and ``manage.py bench_fanout`` hold the SQL to this.
+    """
+    organisation = subscription.organisation
+    partners = listing.partner_countries
+    return (
+        subscription.active
+        and organisation.is_active
+        and organisation.pk != listing.owner_id
+        and subscription.direction in ("", listing.direction)
+        and (not subscription.scheme_types or listing.scheme_type in subscription.scheme_types)
+        and (not subscription.isco_prefixes or bool(set(subscription.isco_prefixes) & set(listing.isco_prefixes)))
+        and (not subscription.sectors or bool(set(subscription.sectors) & set(sections)))
+        and (not subscription.owner_countries or listing.owner_country in subscription.owner_countries)
+        and (not partners or not subscription.open_to_my_country or organisation.country in partners)
+        and (listing.visibility != Visibility.PARTNERS or organisation.is_agency or organisation.country in partners)
+        and (not subscription.keywords or keywords_found(subscription.keywords))
+    )
 
 
 def subscriptions_of(organisation_ids: Iterable[Any]) -> QuerySet[Subscription]:
@@ -210,14 +361,17 @@ def on_listing_event(listing: Listing, event: str, reason: str) -> None:
         )
 
 
-def matches_created(matches: Iterable[Match]) -> None:
-    """``match.created`` to both owners of each new match (inside the matching transaction)."""
-    for match in matches:
-        event_emit(
-            type="match.created",
-            data=_match_data(match),
-            subscriptions=subscriptions_of([match.demand_owner_id, match.supply_owner_id]),
-        )
+def matches_created(matches: Iterable[Match]) -> int:
+    """``match.created`` to both owners of each new match, all in one statement.
+
+    Inside the matching transaction. ``matches`` should come with their demand and
+    supply (``select_related``): a run of hundreds of new matches costs the same
+    few statements as one. Returns the number of events written.
+    """
+    return events_emit_addressed(
+        type="match.created",
+        items=[(_match_data(match), (match.demand_owner_id, match.supply_owner_id)) for match in matches],
+    )
 
 
 def on_match_event(match: Match, event: str, organisation_id: Any) -> None:

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from exchange.events import ENQUEUE_INLINE
 from exchange.matching import listing_match
 
 
@@ -36,6 +37,16 @@ def deliver(delivery_id: str) -> str:
     from exchange.delivery import delivery_attempt
 
     return delivery_attempt(delivery_id)
+
+
+@shared_task(name="exchange.deliver_many", queue="notifications")
+def deliver_many(delivery_ids: list[str]) -> int:
+    """Split a large fan-out into one ``deliver`` message per delivery, from a worker."""
+    from exchange.events import enqueue
+
+    for start in range(0, len(delivery_ids), ENQUEUE_INLINE):
+        enqueue(delivery_ids[start : start + ENQUEUE_INLINE])
+    return len(delivery_ids)
 
 
 @shared_task(name="exchange.sweep_deliveries", queue="maintenance")
