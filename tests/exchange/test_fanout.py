@@ -8,7 +8,6 @@ creates hundreds of matches announces them all in the same few statements.
 from __future__ import annotations
 
 import json
-import random
 import uuid
 from typing import Any
 
@@ -26,7 +25,8 @@ from exchange.events import (
     subscription_wants,
     subscriptions_for_listing,
 )
-from exchange.models import Channel, ChannelType, Delivery, Event, Match, Subscription
+from exchange.loadgen import synthetic_subscriptions
+from exchange.models import Channel, ChannelType, Delivery, Event, Match, Notification, Subscription
 from opportunities.models import Listing
 from opportunities.services import listing_transition
 from tests.exchange.conftest import run_on_commit, scheme
@@ -36,47 +36,11 @@ from tests.opportunities.conftest import create_listing
 pytestmark = pytest.mark.django_db
 
 COUNTRIES = ["MA", "SN", "MD", "PH", "DE", "ES", "TN", "GH", "IN", "NP"]
-# Words in the listing below ("harvest"), and words that are not ("nursing").
-PRESENT, ABSENT = ["harvest", "Trentino harvest", "apple"], ["nursing", "software engineers", "harvest -apple"]
 
 
 def _organisations(count: int) -> list[Organisation]:
-    orgs = [
-        OrganisationFactory(slug=f"gov-{n}", country=COUNTRIES[n % len(COUNTRIES)], is_origin=True)
-        for n in range(count - 2)
-    ]
+    orgs = [OrganisationFactory(slug=f"gov-{n}", country=COUNTRIES[n % len(COUNTRIES)]) for n in range(count - 2)]
     return [*orgs, AgencyFactory(), OrganisationFactory(slug="gov-inactive", country="MA", is_active=False)]
-
-
-def _subscriptions(orgs: list[Organisation], count: int, *, seed: int) -> list[Subscription]:
-    """``count`` saved searches; about one in ten wants the Italian apple-harvest scheme."""
-    rng = random.Random(seed)
-    rows = []
-    for n in range(count):
-        matching = rng.random() < 0.1
-        row = Subscription(organisation=orgs[n % len(orgs)], name=f"Search {n}")
-        if matching:
-            row.isco_prefixes = rng.choice([[], ["9"], ["92", "7"], ["9211"]])
-            row.direction = rng.choice(["", "demand"])
-            row.keywords = rng.choice(["", "", *PRESENT])
-            row.owner_countries = rng.choice([[], ["IT"], ["IT", "ES"]])
-        else:  # one reason or another not to want it
-            reason = rng.randrange(6)
-            row.isco_prefixes = ["2221"] if reason == 0 else []
-            row.direction = "supply" if reason == 1 else ""
-            row.keywords = rng.choice(ABSENT) if reason == 2 else ""
-            row.owner_countries = ["ES"] if reason == 3 else []
-            row.scheme_types = ["talent"] if reason == 4 else []
-            row.active = reason != 5
-        rows.append(row)
-    subscriptions = Subscription.objects.bulk_create(rows)
-    channels = [Channel(subscription=s, organisation_id=s.organisation_id, type=ChannelType.INBOX) for s in rows]
-    channels += [
-        Channel(subscription=s, organisation_id=s.organisation_id, type=ChannelType.FEED, feed_token=uuid.uuid4().hex)
-        for s in rows[::3]
-    ]
-    Channel.objects.bulk_create(channels)
-    return subscriptions
 
 
 def _submitted(owner: Any, title: str) -> Listing:
@@ -129,11 +93,11 @@ def test_publication_reaches_exactly_the_wanting_subscribers_in_the_same_stateme
         _submitted(italy_official, "Apple harvest, Alto Adige"),
     )
     orgs = _organisations(40)
-    _subscriptions(orgs, 200, seed=1)
+    synthetic_subscriptions(orgs, 200, seed=1)
     at_200 = _approve(first, moderator)
     _check_recipients(first, 200)
 
-    _subscriptions(orgs, 1800, seed=2)
+    synthetic_subscriptions(orgs, 1800, seed=2)
     at_2000 = _approve(second, moderator)
     _check_recipients(second, 2000)
     assert at_200 == at_2000
@@ -153,7 +117,7 @@ def _explain(sql: str, params: Any) -> list[dict[str, Any]]:
 
 def test_the_channel_query_and_the_fan_out_run_no_subquery_per_row(italy_official):
     listing = _submitted(italy_official, "Apple harvest, Trentino")
-    _subscriptions(_organisations(10), 300, seed=3)
+    synthetic_subscriptions(_organisations(10), 300, seed=3)
     subscriptions = subscriptions_for_listing(listing)
     statements = [
         channels_for(subscriptions).query.sql_with_params(),
@@ -218,3 +182,17 @@ def test_announcing_new_matches_costs_the_same_statements_for_10_and_500(
     assert set(Delivery.objects.exclude(organisation=italy).values_list("organisation_id", flat=True)) == {
         o.pk for o in owners
     }
+
+
+def test_a_large_fan_out_is_enqueued_in_chunks_and_each_inbox_item_made_once(italy_official, moderator, italy):
+    listing = _submitted(italy_official, "Apple harvest, Trentino")
+    orgs = [OrganisationFactory(slug=f"reader-{n}", country=COUNTRIES[n % len(COUNTRIES)]) for n in range(45)]
+    for org in orgs:
+        subscription = Subscription.objects.create(organisation=org, name="Farm work", isco_prefixes=["92"])
+        Channel.objects.create(subscription=subscription, organisation=org, type=ChannelType.INBOX)
+    # 45 pending deliveries: more than ENQUEUE_INLINE, so one exchange.deliver_many splits them.
+    run_on_commit(listing_transition, actor=moderator, listing=listing, action="approve")
+    published = Delivery.objects.filter(event__type="listing.published")
+    assert published.count() == 45
+    assert set(published.values_list("status", flat=True)) == {"sent"}
+    assert Notification.objects.filter(event__type="listing.published").count() == 45
