@@ -62,10 +62,12 @@ class World:
             return None
         return self.orgs["morocco"] if role in GOV else self.orgs["agency"]
 
-    def leaks_for(self, role: str) -> list[str]:
+    def leaks_for(self, role: str, kind: str) -> list[str]:
         values = list(self.private_values)
         if role not in MODERATION_AUDIENCE:
-            values += self.moderation_values
+            # The moderator's identity is not private on the caller's own objects.
+            own = (MODERATOR_NAME, MODERATOR_EMAIL) if kind == "own" else ()
+            values += [v for v in self.moderation_values if v not in own]
         return [v for v in values if v]
 
 
@@ -184,13 +186,14 @@ def build_world() -> World:  # noqa: PLR0915 (one linear story is easier to read
     u["agency_moderator"] = member(o["agency"], "moderator", email="mod@agency.example", full_name="Max Moderator")
     u["agency_viewer"] = member(o["agency"], "viewer", email="aview@agency.example", full_name="Ava Viewer")
     u["mona"] = member(o["agency"], "moderator", email=MODERATOR_EMAIL, full_name=MODERATOR_NAME)
+    # Italy's first member, so its public focal point.
+    u["italy_contact"] = member(o["italy"], "viewer", email="contact@lavoro.gov.example", full_name="Carla Contact")
     u["italy_official"] = member(o["italy"], "official", email=ITALY_OFFICIAL_EMAIL, full_name=ITALY_OFFICIAL_NAME)
     u["italy_admin"] = member(
         o["italy"], "admin", email="alice.sentinel-admin@lavoro.gov.example", full_name="Alice SENTINEL-admin"
     )
-    u["italy_contact"] = member(o["italy"], "viewer", email="contact@lavoro.gov.example", full_name="Carla Contact")
     u["moldova_official"] = member(
-        o["moldova"], "official", email="mihai.sentinel@md.example", full_name="Mihai SENTINEL-md"
+        o["moldova"], "official", email="mihai@md.example", full_name="Mihai Rusu"
     )
     # Members the callers' admins may change or remove (never the callers themselves).
     u["morocco_extra"] = member(o["morocco"], "official", email="extra@ma.example", full_name="Morocco Extra")
@@ -323,7 +326,6 @@ def build_world() -> World:  # noqa: PLR0915 (one linear story is easier to read
         str(ob["italy_member"].pk),
         "alice.sentinel-admin",
         "Alice SENTINEL-admin",
-        "mihai.sentinel",
     ]
     return w
 
