@@ -33,6 +33,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import override_settings
+from rest_framework.test import APIClient
 
 from accounts.tenancy import unscoped
 from tests.access_matrix.runner import (
@@ -180,19 +181,53 @@ API: list[Row] = [
     # Matches: only their two parties see them.
     row("GET /api/v1/matches/", collection=200),
     row("GET /api/v1/matches/{id}/", "match", own=200, shared=404, writes=True),  # marks the thread read
-    row("POST /api/v1/matches/{id}/interest/", "match", own={WRITERS: 200, "*": 403}, shared=404, body=message, writes=True),
+    row(
+        "POST /api/v1/matches/{id}/interest/",
+        "match",
+        own={WRITERS: 200, "*": 403},
+        shared=404,
+        body=message,
+        writes=True,
+    ),
     row("GET /api/v1/matches/{id}/messages/", "match", own=200, shared=404),
-    row("POST /api/v1/matches/{id}/messages/", "match", own={WRITERS: 409, "*": 403}, shared=404, body=message, writes=True),
-    row("POST /api/v1/matches/{id}/accept/", "match", own={WRITERS: 409, "*": 403}, shared=404, body=reason, writes=True),
+    row(
+        "POST /api/v1/matches/{id}/messages/",
+        "match",
+        own={WRITERS: 409, "*": 403},
+        shared=404,
+        body=message,
+        writes=True,
+    ),
+    row(
+        "POST /api/v1/matches/{id}/accept/", "match", own={WRITERS: 409, "*": 403}, shared=404, body=reason, writes=True
+    ),
     # A suggestion is declined only once someone expressed interest: 409 (wrong state).
-    row("POST /api/v1/matches/{id}/decline/", "match", own={WRITERS: 409, "*": 403}, shared=404, body=reason, writes=True),
+    row(
+        "POST /api/v1/matches/{id}/decline/",
+        "match",
+        own={WRITERS: 409, "*": 403},
+        shared=404,
+        body=reason,
+        writes=True,
+    ),
     # Partnerships: members, and every reader of a public one in force.
     row("GET /api/v1/partnerships/", collection=200),
     row("POST /api/v1/partnerships/", collection={WRITERS: 201, "*": 403}, body=partnership_body, writes=True),
     row("GET /api/v1/partnerships/{id}/", "partnership", own=200, shared=200),
-    row("PATCH /api/v1/partnerships/{id}/", "partnership", own={WRITERS: 200, "*": 403}, shared=403, body=name, writes=True),
-    row("POST /api/v1/partnerships/{id}/confirm/", "partnership", own={WRITERS: 409, "*": 403}, shared=403, writes=True),
-    row("POST /api/v1/partnerships/{id}/decline/", "partnership", own={WRITERS: 409, "*": 403}, shared=403, writes=True),
+    row(
+        "PATCH /api/v1/partnerships/{id}/",
+        "partnership",
+        own={WRITERS: 200, "*": 403},
+        shared=403,
+        body=name,
+        writes=True,
+    ),
+    row(
+        "POST /api/v1/partnerships/{id}/confirm/", "partnership", own={WRITERS: 409, "*": 403}, shared=403, writes=True
+    ),
+    row(
+        "POST /api/v1/partnerships/{id}/decline/", "partnership", own={WRITERS: 409, "*": 403}, shared=403, writes=True
+    ),
     # Morocco is the only confirmed member of its own: it cannot leave (409).
     row("POST /api/v1/partnerships/{id}/leave/", "partnership", own={WRITERS: 409, "*": 403}, shared=403, writes=True),
     # Documents are for members only, also on a public partnership: to anyone else the
@@ -241,7 +276,14 @@ API: list[Row] = [
     row("GET /api/v1/organisations/", collection=200),
     row("GET /api/v1/organisations/{id}/", "organisation", own=200, shared=200),
     # Another tenant's settings are private (accounts/api/views.py): 404, though its public card reads.
-    row("PATCH /api/v1/organisations/{id}/", "organisation", own={ADMIN: 200, "*": 403}, shared=404, body=name, writes=True),
+    row(
+        "PATCH /api/v1/organisations/{id}/",
+        "organisation",
+        own={ADMIN: 200, "*": 403},
+        shared=404,
+        body=name,
+        writes=True,
+    ),
     row("GET /api/v1/organisations/{organisation_id}/members/", "org_members", own=200),
     row("GET /api/v1/organisations/{organisation_id}/members/{id}/", "member", own=200),
     row(
@@ -251,7 +293,12 @@ API: list[Row] = [
         body=role_body,
         writes=True,
     ),
-    row("DELETE /api/v1/organisations/{organisation_id}/members/{id}/", "member", own={ADMIN: 204, "*": 403}, writes=True),
+    row(
+        "DELETE /api/v1/organisations/{organisation_id}/members/{id}/",
+        "member",
+        own={ADMIN: 204, "*": 403},
+        writes=True,
+    ),
     row("GET /api/v1/organisations/{organisation_id}/invitations/", "org_members", own={ADMIN: 200, "*": 403}),
     row(
         "POST /api/v1/organisations/{organisation_id}/invitations/",
@@ -373,11 +420,44 @@ PAGES: list[Row] = [
     row("POST accounts:organisation_tokens", collection=FORM_OK, writes=True),
     # The admin-only pages refuse a non-admin before looking the object up: a 403 for
     # any id, so it reveals nothing.
-    row("POST accounts:organisation_member_role", "member", own={ADMIN: 302, "*": 403}, private={ADMIN: 404, "*": 403}, missing={ADMIN: 404, "*": 403}, writes=True),
-    row("GET accounts:organisation_member_remove", "member", own={ADMIN: 200, "*": 403}, private={ADMIN: 404, "*": 403}, missing={ADMIN: 404, "*": 403}),
-    row("POST accounts:organisation_member_remove", "member", own={ADMIN: 302, "*": 403}, private={ADMIN: 404, "*": 403}, missing={ADMIN: 404, "*": 403}, writes=True),
-    row("GET accounts:organisation_invitation_revoke", "invitation", own={ADMIN: 200, "*": 403}, private={ADMIN: 404, "*": 403}, missing={ADMIN: 404, "*": 403}),
-    row("POST accounts:organisation_invitation_revoke", "invitation", own={ADMIN: 302, "*": 403}, private={ADMIN: 404, "*": 403}, missing={ADMIN: 404, "*": 403}, writes=True),
+    row(
+        "POST accounts:organisation_member_role",
+        "member",
+        own={ADMIN: 302, "*": 403},
+        private={ADMIN: 404, "*": 403},
+        missing={ADMIN: 404, "*": 403},
+        writes=True,
+    ),
+    row(
+        "GET accounts:organisation_member_remove",
+        "member",
+        own={ADMIN: 200, "*": 403},
+        private={ADMIN: 404, "*": 403},
+        missing={ADMIN: 404, "*": 403},
+    ),
+    row(
+        "POST accounts:organisation_member_remove",
+        "member",
+        own={ADMIN: 302, "*": 403},
+        private={ADMIN: 404, "*": 403},
+        missing={ADMIN: 404, "*": 403},
+        writes=True,
+    ),
+    row(
+        "GET accounts:organisation_invitation_revoke",
+        "invitation",
+        own={ADMIN: 200, "*": 403},
+        private={ADMIN: 404, "*": 403},
+        missing={ADMIN: 404, "*": 403},
+    ),
+    row(
+        "POST accounts:organisation_invitation_revoke",
+        "invitation",
+        own={ADMIN: 302, "*": 403},
+        private={ADMIN: 404, "*": 403},
+        missing={ADMIN: 404, "*": 403},
+        writes=True,
+    ),
     row("GET accounts:organisation_token_revoke", "token", own=200),
     row("POST accounts:organisation_token_revoke", "token", own=302, writes=True),
     # Listings and moderation
@@ -401,7 +481,14 @@ PAGES: list[Row] = [
     ],
     row("GET opportunities:moderation", collection={MOD: 200, "*": 403}),
     row("GET opportunities:moderation_export", collection={MOD: 200, "*": 403}),
-    row("GET opportunities:moderation_review", "listing", own=403, private={MOD: 404, "*": 403}, missing={MOD: 404, "*": 403}, shared={MOD: 200, "*": 403}),
+    row(
+        "GET opportunities:moderation_review",
+        "listing",
+        own=403,
+        private={MOD: 404, "*": 403},
+        missing={MOD: 404, "*": 403},
+        shared={MOD: 200, "*": 403},
+    ),
     *[
         row(
             f"POST opportunities:moderation_decide[{action}]",
@@ -531,7 +618,8 @@ def test_access(case: Case, in_savepoint: World) -> None:
     text = body_text(response)
     problems = []
     if not status_ok(expected, response):
-        problems.append(f"status {response.status_code}, expected {sorted(expected) if isinstance(expected, frozenset) else expected}")
+        wanted = sorted(expected) if isinstance(expected, frozenset) else expected
+        problems.append(f"status {response.status_code}, expected {wanted}")
     leaked = [v for v in w.leaks_for(case.role, case.kind) if v in text and v not in url]
     if leaked:
         problems.append(f"leaked {leaked}")
@@ -571,3 +659,278 @@ def test_the_table_never_tells_a_private_object_from_a_missing_one() -> None:
 def test_there_are_enough_cases() -> None:
     assert len(CASES) >= 1000
     assert COLLECTION and LOGIN and MISSING  # the vocabulary of the table
+
+
+# --- Foreign ids in bodies, filters and headers; mass assignment ---------------------------
+# Each case: (who, method, url, body, expected status, what must hold in the database after).
+# Ids the caller may not see are refused (400 in a body, 403 in X-Organisation) or filtered
+# out, never acted on; fields the caller does not own (status, owner, dates of moderation)
+# are ignored.
+
+
+def _own_draft(w: World) -> Any:
+    from accounts.tenancy import Actor
+    from tests.opportunities.conftest import create_listing
+
+    actor = Actor(user=w.users["gov_official"], organisation=w.orgs["morocco"], role="official")
+    with unscoped("test setup"):
+        return create_listing(actor, listing_body(w, "gov_official", "own"))
+
+
+def _listings(w: World, **filters: Any) -> int:
+    from opportunities.models import Listing
+
+    with unscoped("test assertion"):
+        return Listing.objects.filter(**filters).count()
+
+
+SNEAKY = {
+    "status": "published",
+    "owner": "ITALY",
+    "published_at": "2020-01-01T00:00:00Z",
+    "submitted_at": "2020-01-01T00:00:00Z",
+    "created_by": "ITALY_USER",
+    "decided_by": "ITALY_USER",
+}
+
+
+def _sneaky(w: World) -> dict[str, Any]:
+    values = {"ITALY": str(w.orgs["italy"].pk), "ITALY_USER": str(w.users["italy_official"].pk)}
+    return {k: values.get(v, v) for k, v in SNEAKY.items()}
+
+
+def _assert_listing_untouched(w: World, listing: Any, *, status: str) -> None:
+    from opportunities.models import Listing
+
+    with unscoped("test assertion"):
+        fresh = Listing.objects.get(pk=listing.pk)
+        assert fresh.status == status
+        assert fresh.owner_id == w.orgs["morocco"].pk
+        assert (fresh.published_at, fresh.submitted_at) == (listing.published_at, listing.submitted_at)
+        for revision in fresh.revisions.all():
+            assert not set(SNEAKY) & set(revision.data), revision.data
+
+
+def case_listing_contact_of_another_org(w: World, client: Any) -> None:
+    body = {**listing_body(w, "gov_official", "-"), "contact": str(w.users["italy_official"].pk)}
+    assert client.post("/api/v1/listings/", body, format="json").status_code == 400
+    assert _listings(w, title="matrix-new-offer") == 0
+
+
+def case_listing_patch_contact_of_another_org(w: World, client: Any) -> None:
+    draft = _own_draft(w)
+    response = client.patch(f"/api/v1/listings/{draft.pk}/", {"contact": str(w.users["italy_official"].pk)})
+    assert response.status_code == 400
+    with unscoped("test assertion"):
+        draft.refresh_from_db()
+    assert draft.contact_id != w.users["italy_official"].pk
+
+
+def case_partnership_naming_an_invisible_listing(w: World, client: Any) -> None:
+    body = {**partnership_body(w, "gov_official", "-"), "listings": [str(w.objects["italy_draft"].pk)]}
+    assert client.post("/api/v1/partnerships/", body, format="json").status_code == 400
+    from exchange.models import Partnership
+
+    with unscoped("test assertion"):
+        assert not Partnership.objects.filter(name="matrix-partnership").exists()
+
+
+def case_partnership_naming_another_tenants_match(w: World, client: Any) -> None:
+    body = {**partnership_body(w, "gov_official", "-"), "matches": [str(w.objects["other_match"].pk)]}
+    assert client.post("/api/v1/partnerships/", body, format="json").status_code == 400
+
+
+def case_partnership_patch_with_an_invisible_listing(w: World, client: Any) -> None:
+    url = f"/api/v1/partnerships/{w.objects['own_partnership'].pk}/"
+    response = client.patch(url, {"listings": [str(w.objects["italy_draft"].pk)]}, format="json")
+    assert response.status_code == 400
+    with unscoped("test assertion"):
+        assert not w.objects["own_partnership"].listings.filter(pk=w.objects["italy_draft"].pk).exists()
+
+
+def case_matches_filtered_by_another_tenants_listing(w: World, client: Any) -> None:
+    for listing in ("italy_draft", "italy_shared", "moldova_listing"):
+        response = client.get(f"/api/v1/matches/?listing={w.objects[listing].pk}")
+        assert response.status_code == 200
+        assert str(w.objects["other_match"].pk) not in response.content.decode()
+        assert "SENTINEL-match-message" not in response.content.decode()
+
+
+def case_deliveries_filtered_by_another_tenants_subscription(w: World, client: Any) -> None:
+    response = client.get(f"/api/v1/deliveries/?subscription={w.objects['italy_subscription'].pk}")
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+def case_listing_matches_of_another_tenants_draft_filtered(w: World, client: Any) -> None:
+    url = f"/api/v1/listings/{w.objects['own_listing'].pk}/matches/?listing={w.objects['other_match'].demand_id}"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert str(w.objects["other_match"].pk) not in response.content.decode()
+
+
+def case_email_channel_to_another_tenants_member(w: World, client: Any) -> None:
+    body = {"name": "matrix-alert", "channels": [{"type": "email", "members": [str(w.users["italy_official"].pk)]}]}
+    assert client.post("/api/v1/subscriptions/", body, format="json").status_code == 400
+
+
+def case_focal_point_from_another_org(w: World, client: Any) -> None:
+    url = f"/api/v1/organisations/{w.orgs['morocco'].pk}/"
+    response = client.patch(url, {"focal_point": str(w.users["italy_official"].pk)}, format="json")
+    assert response.status_code == 400
+    with unscoped("test assertion"):
+        w.orgs["morocco"].refresh_from_db()
+    assert w.orgs["morocco"].focal_point_id != w.users["italy_official"].pk
+
+
+def case_own_org_with_another_tenants_member(w: World, client: Any) -> None:
+    url = f"/api/v1/organisations/{w.orgs['morocco'].pk}/members/{w.objects['italy_member'].pk}/"
+    assert client.patch(url, {"role": "viewer"}, format="json").status_code == 404
+    assert client.delete(url).status_code == 404
+    from accounts.models import Membership
+
+    with unscoped("test assertion"):
+        assert Membership.objects.get(pk=w.objects["italy_member"].pk).role == "official"
+
+
+def case_own_org_with_another_tenants_invitation(w: World, client: Any) -> None:
+    url = f"/api/v1/organisations/{w.orgs['morocco'].pk}/invitations/{w.objects['italy_invitation'].pk}/"
+    assert client.get(url).status_code == 404
+    assert client.delete(url).status_code == 404
+
+
+def case_another_partnerships_document_under_own_partnership(w: World, client: Any) -> None:
+    url = (
+        f"/api/v1/partnerships/{w.objects['own_partnership'].pk}/documents/{w.objects['private_document'].pk}/download/"
+    )
+    assert client.get(url).status_code == 404
+
+
+def case_x_organisation_of_an_org_i_am_not_in(w: World, client: Any) -> None:
+    session = APIClient()
+    session.force_login(w.users["gov_official"])
+    for org in (w.orgs["italy"].slug, str(w.orgs["italy"].pk), "no-such-org"):
+        response = session.get("/api/v1/subscriptions/", HTTP_X_ORGANISATION=org)
+        assert response.status_code == 403, (org, response.status_code)
+        assert "SENTINEL" not in response.content.decode()
+
+
+def case_listing_create_ignores_status_owner_dates(w: World, client: Any) -> None:
+    response = client.post("/api/v1/listings/", {**listing_body(w, "gov_official", "-"), **_sneaky(w)}, format="json")
+    assert response.status_code in (201, 400), response.status_code
+    from opportunities.models import Listing
+
+    with unscoped("test assertion"):
+        for listing in Listing.objects.filter(title="matrix-new-offer"):
+            assert (listing.status, listing.owner_id) == ("draft", w.orgs["morocco"].pk)
+            assert listing.published_at is None and listing.submitted_at is None
+
+
+def case_listing_patch_draft_ignores_status_owner_dates(w: World, client: Any) -> None:
+    draft = _own_draft(w)
+    response = client.patch(f"/api/v1/listings/{draft.pk}/", {"title": "matrix-edited", **_sneaky(w)}, format="json")
+    assert response.status_code in (200, 400), response.status_code
+    _assert_listing_untouched(w, draft, status="draft")
+
+
+def case_listing_patch_published_ignores_status_owner_dates(w: World, client: Any) -> None:
+    listing = w.objects["own_listing"]
+    response = client.patch(f"/api/v1/listings/{listing.pk}/", {"title": "matrix-edited", **_sneaky(w)}, format="json")
+    assert response.status_code in (200, 400), response.status_code
+    _assert_listing_untouched(w, listing, status="published")
+
+
+def case_submit_ignores_moderator_fields(w: World, client: Any) -> None:
+    draft = _own_draft(w)
+    response = client.post(f"/api/v1/listings/{draft.pk}/submit/", _sneaky(w), format="json")
+    assert response.status_code == 200
+    from opportunities.models import Listing
+
+    with unscoped("test assertion"):
+        fresh = Listing.objects.get(pk=draft.pk)
+        assert (fresh.status, fresh.published_at, fresh.owner_id) == ("submitted", None, w.orgs["morocco"].pk)
+        assert not fresh.transitions.exclude(actor=w.users["gov_official"]).exists()
+
+
+def case_interest_ignores_state_and_decider(w: World, client: Any) -> None:
+    match = w.objects["own_match"]
+    body = {"message": "matrix", "state": "agreed", "decided_by": str(w.orgs["italy"].pk), "interest_by": "x"}
+    assert client.post(f"/api/v1/matches/{match.pk}/interest/", body, format="json").status_code == 200
+    with unscoped("test assertion"):
+        match.refresh_from_db()
+    assert (match.state, match.interest_by_id, match.decided_by_id) == (
+        "interest_expressed",
+        w.orgs["morocco"].pk,
+        None,
+    )
+
+
+def case_subscription_create_ignores_organisation(w: World, client: Any) -> None:
+    body = {**subscription_body(w, "gov_official", "-"), "organisation": str(w.orgs["italy"].pk)}
+    assert client.post("/api/v1/subscriptions/", body, format="json").status_code == 201
+    from exchange.models import Subscription
+
+    with unscoped("test assertion"):
+        assert Subscription.objects.get(name="matrix-alert").organisation_id == w.orgs["morocco"].pk
+
+
+def case_token_create_ignores_organisation_and_user(w: World, client: Any) -> None:
+    body = {"name": "matrix-token", "organisation": str(w.orgs["italy"].pk), "user": str(w.users["italy_admin"].pk)}
+    assert client.post("/api/v1/tokens/", body, format="json").status_code == 201
+    from accounts.models import ApiToken
+
+    with unscoped("test assertion"):
+        token = ApiToken.objects.get(name="matrix-token")
+    assert (token.organisation_id, token.user_id) == (w.orgs["morocco"].pk, w.users["gov_official"].pk)
+
+
+def case_me_ignores_staff_flags(w: World, client: Any) -> None:
+    body = {"full_name": "Matrix", "is_staff": True, "is_superuser": True, "email": "taken@over.example"}
+    client.patch("/api/v1/me/", body, format="json")
+    user = w.users["gov_official"]
+    user.refresh_from_db()
+    assert not user.is_staff and not user.is_superuser and user.email == "official@ma.example"
+
+
+def case_member_role_ignores_user_and_organisation(w: World, client: Any) -> None:
+    membership = w.objects["morocco_member"]
+    url = f"/api/v1/organisations/{w.orgs['morocco'].pk}/members/{membership.pk}/"
+    body = {"role": "viewer", "organisation": str(w.orgs["italy"].pk), "user": str(w.users["italy_admin"].pk)}
+    assert client.patch(url, body, format="json").status_code == 200
+    from accounts.models import Membership
+
+    with unscoped("test assertion"):
+        fresh = Membership.objects.get(pk=membership.pk)
+    assert (fresh.organisation_id, fresh.user_id, fresh.role) == (w.orgs["morocco"].pk, membership.user_id, "viewer")
+
+
+BODY_CASES = [
+    ("gov_official", case_listing_contact_of_another_org),
+    ("gov_official", case_listing_patch_contact_of_another_org),
+    ("gov_official", case_partnership_naming_an_invisible_listing),
+    ("gov_official", case_partnership_naming_another_tenants_match),
+    ("gov_official", case_partnership_patch_with_an_invisible_listing),
+    ("gov_official", case_matches_filtered_by_another_tenants_listing),
+    ("gov_official", case_deliveries_filtered_by_another_tenants_subscription),
+    ("gov_official", case_listing_matches_of_another_tenants_draft_filtered),
+    ("gov_official", case_email_channel_to_another_tenants_member),
+    ("gov_admin", case_focal_point_from_another_org),
+    ("gov_admin", case_own_org_with_another_tenants_member),
+    ("gov_admin", case_own_org_with_another_tenants_invitation),
+    ("gov_official", case_another_partnerships_document_under_own_partnership),
+    ("gov_official", case_x_organisation_of_an_org_i_am_not_in),
+    ("gov_official", case_listing_create_ignores_status_owner_dates),
+    ("gov_official", case_listing_patch_draft_ignores_status_owner_dates),
+    ("gov_official", case_listing_patch_published_ignores_status_owner_dates),
+    ("gov_official", case_submit_ignores_moderator_fields),
+    ("gov_official", case_interest_ignores_state_and_decider),
+    ("gov_official", case_subscription_create_ignores_organisation),
+    ("gov_official", case_token_create_ignores_organisation_and_user),
+    ("gov_official", case_me_ignores_staff_flags),
+    ("gov_admin", case_member_role_ignores_user_and_organisation),
+]
+
+
+@pytest.mark.parametrize(("role", "check"), BODY_CASES, ids=[c.__name__.removeprefix("case_") for _, c in BODY_CASES])
+def test_foreign_ids_and_mass_assignment(role: str, check: Any, in_savepoint: World) -> None:
+    check(in_savepoint, api_client(in_savepoint, role))

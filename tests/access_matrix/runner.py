@@ -110,15 +110,17 @@ TARGETS: dict[str, Target] = {
     ),
     # The public API and pages: the "shared" listing is Italy's public one (same story).
     "public_listing": Target(
-        ("private", "shared", "missing"), (), _by_kind(None, private="italy_draft", shared="italy_public")  # type: ignore[arg-type]
+        ("private", "shared", "missing"),
+        (),
+        _by_kind(None, private="italy_draft", shared="italy_public"),  # type: ignore[arg-type]
     ),
-    "match": Target(("own", "shared", "missing"), GOV, _by_kind(lambda w, r: w.objects["own_match"], shared="other_match")),
+    "match": Target(
+        ("own", "shared", "missing"), GOV, _by_kind(lambda w, r: w.objects["own_match"], shared="other_match")
+    ),
     "partnership": Target(
         KINDS,
         GOV,
-        _by_kind(
-            lambda w, r: w.objects["own_partnership"], private="private_partnership", shared="shared_partnership"
-        ),
+        _by_kind(lambda w, r: w.objects["own_partnership"], private="private_partnership", shared="shared_partnership"),
     ),
     "document": Target(
         KINDS,
