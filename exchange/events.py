@@ -41,6 +41,7 @@ from django.db.models import BooleanField, F, Func, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.tenancy import unscoped
+from exchange.access import match_reader_ids
 from exchange.models import (
     Channel,
     ChannelState,
@@ -51,7 +52,8 @@ from exchange.models import (
     Match,
     Subscription,
 )
-from opportunities.models import Listing, ListingStatus, Visibility
+from opportunities.access import listing_readable_by, listing_readers
+from opportunities.models import Listing, ListingStatus
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +139,8 @@ RETURNING id, event_id, status
 # Events addressed to organisations: every active subscription of each.
 _ADDRESSED_SQL = (
     "SELECT a.event_id, sub.id FROM unnest(%s::uuid[], %s::uuid[]) AS a(event_id, organisation_id)"
-    " JOIN exchange_subscription sub ON sub.organisation_id = a.organisation_id"
+    " JOIN accounts_organisation org ON org.id = a.organisation_id AND org.is_active"
+    " JOIN exchange_subscription sub ON sub.organisation_id = org.id"
 )
 
 
@@ -287,7 +290,7 @@ def subscriptions_for_listing(listing: Listing) -> QuerySet[Subscription]:
     """Active subscriptions whose filters match the listing and whose organisation may see it."""
     with unscoped("finding every organisation whose saved search matches a published listing"):
         qs = (
-            Subscription.objects.filter(active=True, organisation__is_active=True)
+            Subscription.objects.filter(active=True)
             .exclude(organisation_id=listing.owner_id)
             .filter(Q(direction="") | Q(direction=listing.direction))
             .filter(Q(scheme_types=[]) | Q(scheme_types__contains=[listing.scheme_type]))
@@ -297,9 +300,8 @@ def subscriptions_for_listing(listing: Listing) -> QuerySet[Subscription]:
         )
         if listing.partner_countries:
             qs = qs.filter(Q(open_to_my_country=False) | Q(organisation__country__in=listing.partner_countries))
-        if listing.visibility == Visibility.PARTNERS:
-            # Only agencies and governments of the partner countries may see it.
-            qs = qs.filter(Q(organisation__kind="agency") | Q(organisation__country__in=listing.partner_countries))
+        # Only organisations that may read the listing hear of it.
+        qs = qs.filter(organisation__in=listing_readers(listing))
         return _keywords_match(qs, listing)
 
 
@@ -316,7 +318,6 @@ def subscription_wants(
     partners = listing.partner_countries
     return (
         subscription.active
-        and organisation.is_active
         and organisation.pk != listing.owner_id
         and subscription.direction in ("", listing.direction)
         and (not subscription.scheme_types or listing.scheme_type in subscription.scheme_types)
@@ -324,14 +325,16 @@ def subscription_wants(
         and (not subscription.sectors or bool(set(subscription.sectors) & set(sections)))
         and (not subscription.owner_countries or listing.owner_country in subscription.owner_countries)
         and (not partners or not subscription.open_to_my_country or organisation.country in partners)
-        and (listing.visibility != Visibility.PARTNERS or organisation.is_agency or organisation.country in partners)
+        and listing_readable_by(listing, organisation)
         and (not subscription.keywords or keywords_found(subscription.keywords))
     )
 
 
 def subscriptions_of(organisation_ids: Iterable[Any]) -> QuerySet[Subscription]:
     with unscoped("an event addressed to named organisations"):
-        return Subscription.objects.filter(active=True, organisation_id__in=list(organisation_ids))
+        return Subscription.objects.filter(
+            active=True, organisation_id__in=list(organisation_ids), organisation__is_active=True
+        )
 
 
 # --- The events ------------------------------------------------------------------------------------
@@ -362,7 +365,7 @@ def on_listing_event(listing: Listing, event: str, reason: str) -> None:
 
 
 def matches_created(matches: Iterable[Match]) -> int:
-    """``match.created`` to both owners of each new match, all in one statement.
+    """``match.created`` to the readers of each new match (its two governments), in one statement.
 
     Inside the matching transaction. ``matches`` should come with their demand and
     supply (``select_related``): a run of hundreds of new matches costs the same
@@ -370,7 +373,7 @@ def matches_created(matches: Iterable[Match]) -> int:
     """
     return events_emit_addressed(
         type="match.created",
-        items=[(_match_data(match), (match.demand_owner_id, match.supply_owner_id)) for match in matches],
+        items=[(_match_data(match), match_reader_ids(match)) for match in matches],
     )
 
 
@@ -400,7 +403,7 @@ def closing_soon(*, today: Any = None) -> int:
             if event_emit(
                 type="listing.closing_soon",
                 data=_listing_data(listing, application_deadline=listing.application_deadline.isoformat()),
-                subscriptions=subscriptions_of(interested),
+                subscriptions=subscriptions_of(interested).filter(organisation__in=listing_readers(listing)),
             ):
                 sent += 1
     return sent

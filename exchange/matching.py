@@ -7,7 +7,9 @@ direction such that (all in one indexed query, never a loop over listings):
 * each side's ``partner_countries`` admits the other's country (empty admits all);
 * the time windows overlap;
 * they share at least an ISCO major group (``isco_prefixes && majors``, a GIN
-  array overlap): pairs with no occupation in common are not matches at all.
+  array overlap): pairs with no occupation in common are not matches at all;
+* each owner may read the other's listing (``opportunities.access``: a listing
+  visible to partners only is matched with the partners only).
 
 ``candidates_in_python`` states the same rules as plain Python; a property test
 checks that the two always agree.
@@ -25,6 +27,7 @@ from django.utils import timezone
 from accounts.tenancy import unscoped
 from exchange.models import Match, MatchState
 from exchange.scoring import Line, Side, score
+from opportunities.access import listing_readable_by, listing_readers, listings_readable_by_organisation
 from opportunities.models import Direction, Listing, ListingStatus, Occupation, Sector
 
 logger = logging.getLogger(__name__)
@@ -43,7 +46,8 @@ def candidates(listing: Listing) -> QuerySet[Listing]:
     )
     if listing.partner_countries:
         qs = qs.filter(owner_country__in=listing.partner_countries)
-    return qs
+    # Each side readable by the other's owner (the one visibility rule, both ways).
+    return qs.filter(owner__in=listing_readers(listing)) & listings_readable_by_organisation(listing.owner)
 
 
 def admits(listing: Listing, country: str) -> bool:
@@ -61,6 +65,8 @@ def is_candidate(listing: Listing, other: Listing) -> bool:
         and bool({p for p in listing.isco_prefixes if len(p) == 1} & set(other.isco_prefixes))
         and admits(other, listing.owner_country)
         and admits(listing, other.owner_country)
+        and listing_readable_by(listing, other.owner)
+        and listing_readable_by(other, listing.owner)
     )
 
 

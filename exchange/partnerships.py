@@ -38,10 +38,10 @@ from pathlib import PurePath
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,6 +51,12 @@ from accounts.selectors import organisation_list
 from accounts.services import audit_record
 from accounts.tenancy import Actor
 from config.errors import StateConflict
+from exchange import access
+from exchange.access import (
+    match_visible_to,
+    partnership_documents_visible_to,
+    partnership_visible_to,
+)
 from exchange.models import (
     DocumentType,
     Match,
@@ -61,10 +67,9 @@ from exchange.models import (
     PartnershipMember,
     PartnershipStatus,
 )
-from exchange.models.partnerships import ACTIVE_MEMBER_STATES, STATUS_TRANSITIONS
-from exchange.selectors import match_visible_to
+from exchange.models.partnerships import STATUS_TRANSITIONS
+from opportunities.access import listing_visible_to
 from opportunities.models import Listing
-from opportunities.selectors import listing_visible_to
 
 logger = logging.getLogger("corridor.partnerships")
 
@@ -72,29 +77,6 @@ DEFAULT_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 
 
 # --- Reads ------------------------------------------------------------------------------
-
-
-def _active_membership_of(org: Organisation | None) -> Exists | Q:
-    if org is None:
-        return Q(pk__in=[])
-    return Exists(
-        PartnershipMember.objects.filter(partnership=OuterRef("pk"), organisation=org, state__in=ACTIVE_MEMBER_STATES)
-    )
-
-
-def partnership_visible_to(*, actor: Actor) -> QuerySet[Partnership]:
-    """Every partnership the actor may read (the one visibility rule; anything else is a 404)."""
-    public = Q(status=PartnershipStatus.IN_FORCE, public=True)
-    if not actor.is_authenticated:
-        return Partnership.objects.filter(public)
-    return Partnership.objects.filter(Q(_active_membership_of(actor.organisation)) | public)
-
-
-def partnership_member_of(*, actor: Actor) -> QuerySet[Partnership]:
-    """Partnerships of which the actor's organisation is an active (invited or confirmed) member."""
-    if not actor.is_authenticated:
-        return Partnership.objects.none()
-    return Partnership.objects.filter(_active_membership_of(actor.organisation))
 
 
 def partnership_list(*, actor: Actor) -> QuerySet[Partnership]:
@@ -123,9 +105,7 @@ def partnership_document_list(*, actor: Actor) -> QuerySet[PartnershipDocument]:
 
     Not the public readers of a public partnership: documents are members-only.
     """
-    return PartnershipDocument.objects.filter(partnership__in=partnership_member_of(actor=actor)).select_related(
-        "uploaded_by_organisation"
-    )
+    return partnership_documents_visible_to(actor=actor).select_related("uploaded_by_organisation")
 
 
 def membership_of(*, actor: Actor, partnership: Partnership) -> PartnershipMember | None:
@@ -142,18 +122,9 @@ def _dedupe(values: Iterable[Any]) -> list[Any]:
     return list(dict.fromkeys(values))
 
 
-def _require_writer(actor: Actor) -> None:
-    if not actor.is_authenticated or actor.is_agency or not actor.can_write:
-        raise PermissionDenied(_("Only an official or an administrator of a member government can do this."))
-
-
-def _require_confirmed_writer(*, actor: Actor, partnership: Partnership) -> PartnershipMember:
-    _require_writer(actor)
+def _require_confirmed_writer(*, actor: Actor, partnership: Partnership) -> PartnershipMember | None:
     membership = membership_of(actor=actor, partnership=partnership)
-    if membership is None or membership.state != MemberState.CONFIRMED:
-        if membership is not None and membership.state == MemberState.INVITED:
-            raise PermissionDenied(_("Confirm your organisation's membership before changing the partnership."))
-        raise PermissionDenied(_("Only confirmed members can change a partnership."))
+    access.can_change_partnership(actor, membership).check()
     return membership
 
 
@@ -291,9 +262,9 @@ def partnership_create(
     still worth recording), provided its dates fit that status. Raises
     ValidationError naming ``name``, ``members``, ``listings``, ``matches`` or a date.
     """
-    _require_writer(actor)
+    access.can_create_partnership(actor).check()
     creator = actor.organisation
-    assert creator is not None  # _require_writer checked is_authenticated
+    assert creator is not None  # a government's official or admin
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("A name is required.")})
@@ -465,16 +436,12 @@ def partnership_update(*, actor: Actor, partnership: Partnership, data: dict[str
     return partnership
 
 
-def _locked_membership(*, actor: Actor, partnership: Partnership) -> PartnershipMember:
-    _require_writer(actor)
-    membership = (
+def _locked_membership(*, actor: Actor, partnership: Partnership) -> PartnershipMember | None:
+    return (
         PartnershipMember.objects.select_for_update()
         .filter(partnership=partnership, organisation=actor.organisation)
         .first()
     )
-    if membership is None or not membership.is_active:
-        raise PermissionDenied(_("Your organisation is not a member of this partnership."))
-    return membership
 
 
 def _detach_member_items(*, partnership: Partnership, organisation: Organisation) -> dict[str, list[str]]:
@@ -498,8 +465,7 @@ def partnership_confirm(*, actor: Actor, partnership: Partnership) -> Partnershi
     it has confirmed already.
     """
     membership = _locked_membership(actor=actor, partnership=partnership)
-    if membership.state != MemberState.INVITED:
-        raise StateConflict(_("Your organisation has already confirmed its membership."))
+    access.can_answer_invitation(actor, membership, confirm=True).check()
     membership.state, membership.confirmed_at = MemberState.CONFIRMED, timezone.now()
     membership.save(update_fields=["state", "confirmed_at"])
     audit_record(
@@ -514,8 +480,7 @@ def partnership_decline(*, actor: Actor, partnership: Partnership) -> Partnershi
     and in force). Permission: its officials and admins. StateConflict once confirmed
     (a confirmed member leaves instead)."""
     membership = _locked_membership(actor=actor, partnership=partnership)
-    if membership.state != MemberState.INVITED:
-        raise StateConflict(_("Your organisation has confirmed its membership: leave the partnership instead."))
+    access.can_answer_invitation(actor, membership, confirm=False).check()
     membership.state, membership.left_at = MemberState.DECLINED, timezone.now()
     membership.save(update_fields=["state", "left_at"])
     detached = _detach_member_items(partnership=partnership, organisation=membership.organisation)
@@ -535,6 +500,7 @@ def partnership_leave(*, actor: Actor, partnership: Partnership) -> PartnershipM
     not yet answered (decline it) and for the last confirmed member (end the
     partnership instead, so that it is not left with no one to keep it)."""
     membership = _locked_membership(actor=actor, partnership=partnership)
+    access.can_leave(actor, membership).check()
     if membership.state != MemberState.CONFIRMED:
         raise StateConflict(_("Your organisation has not confirmed its membership: decline the invitation instead."))
     others = (
@@ -706,9 +672,7 @@ def partnership_document_delete(*, actor: Actor, document: PartnershipDocument) 
     is still an active member (the caller found the document through
     ``partnership_document_list``). PermissionDenied otherwise.
     """
-    _require_writer(actor)
-    if actor.organisation is None or document.uploaded_by_organisation_id != actor.organisation.pk:
-        raise PermissionDenied(_("Only the organisation that uploaded a document can delete it."))
+    access.can_delete_document(actor, document).check()
     storage, stored = document.file.storage, document.file.name
     details = {
         "document": str(document.pk),

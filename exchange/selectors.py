@@ -1,18 +1,12 @@
-"""Reads for the exchange. A match, and its thread, is visible to its two governments only."""
+"""Reads for the exchange, starting from the rules of ``exchange.access``."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.tenancy import Actor
+from exchange.access import match_visible_to
 from exchange.models import Match, Message
-
-
-def match_visible_to(*, actor: Actor) -> QuerySet[Match]:
-    if not actor.is_authenticated:
-        return Match.objects.none()
-    org = actor.organisation
-    return Match.objects.filter(Q(demand_owner=org) | Q(supply_owner=org))
 
 
 def match_list(*, actor: Actor) -> QuerySet[Match]:

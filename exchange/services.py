@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
 from accounts.tenancy import Actor
-from config.errors import StateConflict
+from exchange import access
 from exchange.models import Match, MatchState, Message
 from exchange.models.matching import MatchRead
 
@@ -28,13 +28,6 @@ MATCH_OUTBOX: list[Callable[[Match, str, str], None]] = []
 def _after_commit(match: Match, event: str, actor: Actor) -> None:
     for outbox in MATCH_OUTBOX:
         outbox(match, event, str(actor.organisation.pk))
-
-
-def _require_party(actor: Actor, match: Match) -> None:
-    if actor.organisation is None or actor.organisation.pk not in (match.demand_owner_id, match.supply_owner_id):
-        raise PermissionDenied(_("Only the two governments of a match may act on it."))
-    if not actor.can_write:
-        raise PermissionDenied(_("Viewers may read the dialogue but not take part in it."))
 
 
 def _locked(match: Match) -> Match:
@@ -53,14 +46,10 @@ def _clean(body: str) -> str:
 @transaction.atomic
 def match_express_interest(*, actor: Actor, match: Match, message: str) -> Match:
     """Either government says it wants to pursue a suggested match; the message opens the thread."""
-    _require_party(actor, match)
+    access.can_take_part(actor, match).check()
     body = _clean(message)
     match = _locked(match)
-    if match.state != MatchState.SUGGESTED:
-        raise StateConflict(
-            _("Interest can be expressed only in a suggested match; this one is %(state)s.")
-            % {"state": match.get_state_display().lower()}
-        )
+    access.can_express_interest(actor, match).check()
     match.state = MatchState.INTEREST_EXPRESSED
     match.interest_by = actor.organisation
     match.save(update_fields=["state", "interest_by", "updated_at"])
@@ -73,15 +62,10 @@ def match_express_interest(*, actor: Actor, match: Match, message: str) -> Match
 @transaction.atomic
 def match_post_message(*, actor: Actor, match: Match, message: str) -> Message:
     """Add to the thread. The other party's first reply moves the match into dialogue."""
-    _require_party(actor, match)
+    access.can_take_part(actor, match).check()
     body = _clean(message)
     match = _locked(match)
-    if match.state == MatchState.SUGGESTED:
-        raise StateConflict(_("Express interest first (POST .../interest/); the message opens the thread."))
-    if match.state not in (MatchState.INTEREST_EXPRESSED, MatchState.IN_DIALOGUE, MatchState.AGREED):
-        raise StateConflict(
-            _("The dialogue is over: this match is %(state)s.") % {"state": match.get_state_display().lower()}
-        )
+    access.can_message(actor, match).check()
     if match.state == MatchState.INTEREST_EXPRESSED and actor.organisation.pk != match.interest_by_id:
         match.state = MatchState.IN_DIALOGUE
         match.save(update_fields=["state", "updated_at"])
@@ -94,15 +78,9 @@ def match_post_message(*, actor: Actor, match: Match, message: str) -> Message:
 @transaction.atomic
 def match_decide(*, actor: Actor, match: Match, accept: bool, reason: str = "") -> Match:
     """Accept or decline: only the party that did not express interest decides."""
-    _require_party(actor, match)
+    access.can_take_part(actor, match).check()
     match = _locked(match)
-    if match.state not in (MatchState.INTEREST_EXPRESSED, MatchState.IN_DIALOGUE):
-        raise StateConflict(
-            _("Only a match with interest expressed or in dialogue can be accepted or declined; this one is %(state)s.")
-            % {"state": match.get_state_display().lower()}
-        )
-    if actor.organisation.pk == match.interest_by_id:
-        raise PermissionDenied(_("The other government, which did not express interest, accepts or declines."))
+    access.can_decide(actor, match).check()
     match.state = MatchState.AGREED if accept else MatchState.DECLINED
     match.decided_by = actor.organisation
     match.decision_reason = (reason or "").strip()[:5000]
@@ -124,7 +102,7 @@ def match_mark_read(*, actor: Actor, match: Match) -> None:
     ``match_visible_to``, so the organisation is one of its two governments). Viewers
     read too. One upsert; no audit row (reading changes nothing for anyone else).
     """
-    if actor.organisation is None or actor.organisation.pk not in (match.demand_owner_id, match.supply_owner_id):
+    if not access.is_party(actor, match):
         return
     MatchRead.objects.bulk_create(
         [MatchRead(match=match, organisation=actor.organisation, read_at=timezone.now())],

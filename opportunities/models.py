@@ -251,7 +251,7 @@ IN_MODERATION = (ListingStatus.SUBMITTED, ListingStatus.CHANGES_REQUESTED, Listi
 class Listing(models.Model):
     """An opportunity posted by a government: a scheme (demand) or a labour offer (supply).
 
-    Visibility is decided by ``opportunities.selectors.listing_visible_to``; writes go
+    Visibility is decided by ``opportunities.access`` (``listing_visible_to``); writes go
     through ``opportunities.services``. Denormalised columns (``owner_country``,
     ``total_quantity``, ``isco_prefixes``, ``search_vector``) are recomputed by the
     services on every write, in the same transaction.

@@ -1,5 +1,5 @@
 """Reads for opportunities: the reference data (public, no actor filter) and
-listings (always through ``listing_visible_to(actor)``)."""
+listings (always through ``opportunities.access.listing_visible_to(actor)``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordS
 from django.db.models import Case, ExpressionWrapper, F, FloatField, Prefetch, Q, QuerySet, Value, When
 
 from accounts.tenancy import Actor
+from opportunities.access import listing_visible_to
 from opportunities.models import (
-    IN_MODERATION,
-    PUBLISHED_OR_HISTORY,
     Currency,
     Language,
     Listing,
@@ -21,7 +20,6 @@ from opportunities.models import (
     OccupationLine,
     RevisionStatus,
     Sector,
-    Visibility,
 )
 from opportunities.search import normalise, query_words, tsquery_text
 
@@ -128,32 +126,6 @@ def currency_list() -> QuerySet[Currency]:
 
 
 # --- Listings ---------------------------------------------------------------------------
-
-
-def listing_visible_to(*, actor: Actor) -> QuerySet[Listing]:
-    """Every listing the actor may read (the one visibility rule; anything else is a 404).
-
-    * drafts: only the owner organisation;
-    * submitted, changes requested, rejected: the owner and agency moderators;
-    * published, and afterwards closed, withdrawn or expired (as history): per
-      ``visibility`` — ``members``: every signed-in organisation; ``partners``: the
-      owner, agencies and governments of the partner countries; ``public``: anyone.
-    """
-    qs = Listing.objects.all()
-    published = Q(status__in=PUBLISHED_OR_HISTORY)
-    if not actor.is_authenticated:
-        return qs.filter(published, visibility=Visibility.PUBLIC)
-    org = actor.organisation
-    if actor.is_agency:
-        visible = published
-        if actor.role == "moderator":
-            visible |= Q(status__in=IN_MODERATION)
-    else:
-        visible = published & (
-            Q(visibility__in=(Visibility.MEMBERS, Visibility.PUBLIC))
-            | Q(visibility=Visibility.PARTNERS, partner_countries__contains=[actor.country])
-        )
-    return qs.filter(Q(owner=org) | visible)
 
 
 def listing_list(*, actor: Actor) -> QuerySet[Listing]:

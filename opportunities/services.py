@@ -11,10 +11,8 @@ services raise ``django.core.exceptions.PermissionDenied`` (403),
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.services import audit_record
 from accounts.tenancy import Actor, unscoped
 from config.errors import StateConflict
+from opportunities import access
 from opportunities.models import (
     Listing,
     ListingRevision,
@@ -52,27 +51,6 @@ def _after_commit(listing: Listing, event: str, reason: str = "") -> None:
     listing_id = str(listing.pk)
     for hook in LISTING_HOOKS:
         transaction.on_commit(lambda hook=hook: hook(listing_id, event))
-
-
-# --- Who may do what -----------------------------------------------------------------------
-
-
-def _is_owner_editor(actor: Actor, listing: Listing) -> bool:
-    return (
-        actor.organisation is not None
-        and listing.owner_id == actor.organisation.pk
-        and actor.role in ("admin", "official")
-    )
-
-
-def _is_moderator(actor: Actor, listing: Listing) -> bool:
-    # An owner can never approve its own listing: moderators belong to agencies, never to the owner.
-    return actor.is_agency and actor.role == "moderator" and listing.owner_id != actor.organisation.pk
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
 
 
 # --- Writing the listing's fields -------------------------------------------------------------
@@ -189,10 +167,7 @@ def _record(listing: Listing, *, actor: Actor | None, action: str, from_status: 
 @transaction.atomic
 def listing_create(*, actor: Actor, data: dict[str, Any]) -> Listing:
     """Create a draft owned by the actor's organisation. Needs an admin or official."""
-    _require(
-        actor.organisation is not None and not actor.is_agency and actor.role in ("admin", "official"),
-        _("Only an administrator or official of a government may post listings."),
-    )
+    access.can_post(actor).check()
     listing = Listing(owner=actor.organisation, created_by=actor.user, status=ListingStatus.DRAFT)
     _apply(listing, data)
     _record(listing, actor=actor, action="created", from_status=ListingStatus.DRAFT)
@@ -208,8 +183,8 @@ def listing_update(*, actor: Actor, listing: Listing, data: dict[str, Any], payl
     JSON), which moderators approve while the published version stays live; a
     newer edit supersedes the pending one.
     """
-    _require(_is_owner_editor(actor, listing), _("Only the owner's administrators and officials may edit a listing."))
     listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    access.can_edit(actor, listing).check()  # who, then the state as it is under the lock
     if listing.status in (ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED):
         _apply(listing, data)
         audit_record(actor=actor, action="listing.edited", obj=listing, changes={"fields": sorted(data)})
@@ -220,41 +195,18 @@ def listing_update(*, actor: Actor, listing: Listing, data: dict[str, Any], payl
         audit_record(
             actor=actor, action="listing.revision_proposed", obj=listing, changes={"revision": str(revision.pk)}
         )
-        return listing
-    raise InvalidTransition(
-        _("A %(status)s listing cannot be edited.") % {"status": listing.get_status_display().lower()}
-    )
+    return listing
 
 
 @transaction.atomic
 def listing_delete(*, actor: Actor, listing: Listing) -> None:
     """Delete a draft (owner's admins and officials); anything else stays as history."""
-    _require(_is_owner_editor(actor, listing), _("Only the owner's administrators and officials may delete a listing."))
-    if listing.status != ListingStatus.DRAFT:
-        raise InvalidTransition(_("Only a draft can be deleted; withdraw or close a published listing instead."))
+    access.can_delete(actor, listing).check()
     audit_record(actor=actor, action="listing.deleted", obj=listing)
     listing.delete()
 
 
 # --- The moderation workflow -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Step:
-    sources: tuple[str, ...]
-    target: str
-    who: str  # "owner" or "moderator"
-    needs_reason: bool = False
-
-
-WORKFLOW: dict[str, Step] = {
-    "submit": Step((ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED), ListingStatus.SUBMITTED, "owner"),
-    "approve": Step((ListingStatus.SUBMITTED,), ListingStatus.PUBLISHED, "moderator"),
-    "request_changes": Step((ListingStatus.SUBMITTED,), ListingStatus.CHANGES_REQUESTED, "moderator", True),
-    "reject": Step((ListingStatus.SUBMITTED,), ListingStatus.REJECTED, "moderator", True),
-    "withdraw": Step((ListingStatus.PUBLISHED,), ListingStatus.WITHDRAWN, "owner"),
-    "close": Step((ListingStatus.PUBLISHED,), ListingStatus.CLOSED, "owner"),
-}
 
 
 @transaction.atomic
@@ -270,22 +222,14 @@ def listing_transition(*, actor: Actor, listing: Listing, action: str, reason: s
     """
     from django.core.exceptions import ValidationError
 
-    step = WORKFLOW[action]
-    if step.who == "owner":
-        _require(_is_owner_editor(actor, listing), _("Only the owner's administrators and officials may do this."))
-    else:
-        _require(_is_moderator(actor, listing), _("Only a moderator of an international agency may do this."))
+    step = access.WORKFLOW[action]
+    listing = Listing.objects.select_for_update().select_related("owner").get(pk=listing.pk)
+    access.can_transition(actor, listing, action).check()  # who, then the state as it is under the lock
     reason = (reason or "").strip()
     if step.needs_reason and not reason:
         raise ValidationError({"reason": _("Give the owner a reason.")})
-    listing = Listing.objects.select_for_update().select_related("owner").get(pk=listing.pk)
     if step.who == "moderator" and listing.status == ListingStatus.PUBLISHED:
         return _decide_revision(actor=actor, listing=listing, action=action, reason=reason)
-    if listing.status not in step.sources:
-        raise InvalidTransition(
-            _("Cannot %(action)s a listing that is %(status)s.")
-            % {"action": action.replace("_", " "), "status": listing.get_status_display().lower()}
-        )
     from_status = listing.status
     listing.status = step.target
     now = timezone.now()

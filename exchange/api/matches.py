@@ -24,8 +24,8 @@ from config.api import ActorViewSet
 from exchange import services
 from exchange.models import Match, MatchState, Message
 from exchange.selectors import match_list, message_list
+from opportunities.access import listing_visible_to
 from opportunities.models import Listing
-from opportunities.selectors import listing_visible_to
 
 CONFLICT = OpenApiResponse(description="The match's state does not allow this.")
 

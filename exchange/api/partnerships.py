@@ -39,6 +39,7 @@ from accounts.tenancy import Actor
 from config.api import ActorViewSet
 from config.api_schema import ErrorDetail
 from config.filters import StrictBooleanFilter
+from exchange import access
 from exchange import partnerships as services
 from exchange.models import (
     DocumentType,
@@ -401,7 +402,7 @@ class PartnershipDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
         return documents.filter(partnership_id=partnership_pk) if partnership_pk else documents.none()
 
     def _partnership(self) -> Partnership:
-        return get_object_or_404(services.partnership_member_of(actor=self.actor), pk=self.kwargs["partnership_pk"])
+        return get_object_or_404(access.partnership_member_of(actor=self.actor), pk=self.kwargs["partnership_pk"])
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self._partnership()  # 404 for anyone but a member, rather than an empty list

@@ -24,7 +24,7 @@ OPEN_STATES = (MatchState.SUGGESTED, MatchState.INTEREST_EXPRESSED, MatchState.I
 class Match(models.Model):
     """A scored pairing of a demand and a supply listing from different countries.
 
-    Visible to the two owner organisations only (``exchange.selectors.match_visible_to``).
+    Visible to the two owner organisations only (``exchange.access.match_visible_to``).
     ``explanation`` is a structured object a person can read; see docs/matching.md.
     """
 

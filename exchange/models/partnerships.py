@@ -3,7 +3,7 @@
 A partnership is a *shared* object in the tenancy sense (docs/architecture.md):
 it crosses tenant lines on purpose, among its member governments, and, once in
 force and marked public, to every signed-in organisation. Reads therefore go
-through ``exchange.partnerships.partnership_visible_to(actor)`` and writes through
+through ``exchange.access.partnership_visible_to(actor)`` and writes through
 the services in the same module; the plain managers here are never used from
 request code without that filter.
 """

@@ -21,7 +21,6 @@ import datetime
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, DateTimeField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -38,15 +37,15 @@ from accounts.tenancy import Actor
 from config.errors import StateConflict
 from config.forms import sector_options
 from config.web import actor_required, csv_response, paginate
-from exchange import services
+from exchange import access, services
 from exchange.api.matches import DecisionSerializer, MessageCreateSerializer
 from exchange.models import Match, MatchState, Message
 from exchange.models.matching import OPEN_STATES, MatchRead
 from exchange.scoring import CEFR, LEVEL_SCORES, WEIGHTS
 from exchange.selectors import match_list, message_list
 from exchange.web.forms import DecisionForm, MatchFilterForm, MessageForm, add_errors
+from opportunities.access import listing_visible_to
 from opportunities.models import Language, Listing, Occupation
-from opportunities.selectors import listing_visible_to
 
 EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 DASHBOARD_ROWS = 5
@@ -56,8 +55,6 @@ SORTS = {
     "activity": ("-updated_at", "id"),
 }
 # Where in the dialogue a match may be answered, replied to, decided.
-REPLY_STATES = (MatchState.INTEREST_EXPRESSED, MatchState.IN_DIALOGUE, MatchState.AGREED)
-DECIDE_STATES = (MatchState.INTEREST_EXPRESSED, MatchState.IN_DIALOGUE)
 DECISIONS = {"accept": True, "decline": False}
 
 LEVEL_LABELS = {
@@ -428,16 +425,15 @@ def dialogue_context(
             previous_read is None or message.created_at > previous_read
         )
     _mine, _theirs, other = _sides(match, organisation)
-    can_write = actor.can_write
     return {
         "match": match,
         "other": other,
         "thread": thread,
-        "can_write": can_write,
-        "can_express": can_write and match.state == MatchState.SUGGESTED,
-        "can_reply": can_write and match.state in REPLY_STATES,
-        "can_decide": can_write and match.state in DECIDE_STATES and match.interest_by_id != organisation.pk,
-        "waiting_for_decision": match.state in DECIDE_STATES and match.interest_by_id == organisation.pk,
+        "can_write": bool(access.can_take_part(actor, match)),
+        "can_express": bool(access.can_express_interest(actor, match)),
+        "can_reply": bool(access.can_message(actor, match)),
+        "can_decide": bool(access.can_decide(actor, match)),
+        "waiting_for_decision": match.state in access.DECIDE_STATES and match.interest_by_id == organisation.pk,
         "interest_form": interest_form
         or MessageForm(prefix_id="interest", label=_("Message to %(government)s") % {"government": other.name}),
         "message_form": message_form or MessageForm(prefix_id="reply", label=_("Your reply")),
@@ -547,17 +543,11 @@ def match_decide_view(request: HttpRequest, pk: Any, decision: str) -> HttpRespo
     match = _match(request, pk)
     actor: Actor = request.actor  # type: ignore[attr-defined]
     accept = DECISIONS[decision]
-    if not actor.can_write:
-        raise PermissionDenied(_("Viewers may read the dialogue but not take part in it."))
-    if match.interest_by_id == actor.organisation.pk:
-        raise PermissionDenied(_("The other government, which did not express interest, accepts or declines."))
-    if match.state not in DECIDE_STATES:
-        messages.error(
-            request,
-            _("Only a match with interest expressed or in dialogue can be accepted or declined; this one is %(state)s.")
-            % {"state": match.get_state_display().lower()},
-        )
+    allowed = access.can_decide(actor, match)
+    if not allowed and allowed.conflict:
+        messages.error(request, str(allowed.reason))
         return redirect(_match_url(match))
+    allowed.check()
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         body = DecisionSerializer(data={"reason": form.cleaned_data["reason"]})

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -27,6 +26,7 @@ from accounts.selectors import organisation_list
 from accounts.tenancy import Actor
 from config.errors import StateConflict
 from config.web import actor_required, csv_response, paginate
+from exchange import access
 from exchange import partnerships as services
 from exchange.api.partnerships import (
     PartnershipCreateSerializer,
@@ -37,8 +37,8 @@ from exchange.models import MatchState, MemberState, Partnership, PartnershipMem
 from exchange.models.partnerships import STATUS_TRANSITIONS
 from exchange.selectors import match_list
 from exchange.web.forms import DocumentUploadForm, PartnershipForm, add_errors
+from opportunities.access import listing_visible_to
 from opportunities.models import Listing, ListingStatus
-from opportunities.selectors import listing_visible_to
 
 MAX_CHOICES = 300
 
@@ -49,7 +49,7 @@ MAX_CHOICES = 300
 def _partnerships(actor: Actor) -> QuerySet[Partnership]:
     """Visible partnerships with their members (the API's visibility; what the pages render)."""
     members = PartnershipMember.objects.select_related("organisation").order_by("invited_at", "id")
-    return services.partnership_visible_to(actor=actor).prefetch_related(Prefetch("memberships", queryset=members))
+    return access.partnership_visible_to(actor=actor).prefetch_related(Prefetch("memberships", queryset=members))
 
 
 def _partnership(request: HttpRequest, pk: Any) -> Partnership:
@@ -58,16 +58,6 @@ def _partnership(request: HttpRequest, pk: Any) -> Partnership:
 
 def _own_row(partnership: Partnership, actor: Actor) -> PartnershipMember | None:
     return next((m for m in partnership.memberships.all() if m.organisation_id == actor.organisation.pk), None)
-
-
-def _can_change(actor: Actor, own: PartnershipMember | None) -> bool:
-    """An official or admin of a confirmed member government (the services say it again)."""
-    return own is not None and own.state == MemberState.CONFIRMED and actor.can_write and not actor.is_agency
-
-
-def _require_writer(actor: Actor) -> None:
-    if actor.is_agency or not actor.can_write:
-        raise PermissionDenied(_("Only an official or an administrator of a member government can do this."))
 
 
 def _decorate(partnership: Partnership, actor: Actor) -> Partnership:
@@ -142,7 +132,7 @@ def partnership_list_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "exchange/partnerships/list.html",
-        {"page": page, "partnerships": page.object_list, "can_create": actor.can_write and not actor.is_agency},
+        {"page": page, "partnerships": page.object_list, "can_create": bool(access.can_create_partnership(actor))},
     )
 
 
@@ -213,14 +203,14 @@ def _detail(
     documents = (
         list(services.partnership_document_list(actor=actor).filter(partnership=partnership)) if is_member else []
     )
-    can_change = _can_change(actor, own)
+    can_change = bool(access.can_change_partnership(actor, own))
     context = {
         "partnership": partnership,
         "listings": listings,
         "matches": matches,
         "documents": documents,
         "can_change": can_change,
-        "can_answer": own is not None and own.state == MemberState.INVITED and actor.can_write and not actor.is_agency,
+        "can_answer": bool(access.can_answer_invitation(actor, own, confirm=True)),
         "upload_form": (upload_form or DocumentUploadForm()) if can_change else None,
     }
     return render(request, "exchange/partnerships/detail.html", context, status=status)
@@ -246,7 +236,7 @@ def _form_page(request: HttpRequest, form: PartnershipForm, partnership: Partner
 @actor_required
 def partnership_create_view(request: HttpRequest) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    _require_writer(actor)
+    access.can_create_partnership(actor).check()
     form = PartnershipForm(
         request.POST or None,
         governments=_government_choices({actor.organisation.pk}),
@@ -277,10 +267,7 @@ def partnership_edit_view(request: HttpRequest, pk: Any) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     partnership = _partnership(request, pk)
     own = _own_row(partnership, actor)
-    if not _can_change(actor, own):
-        if own is not None and own.state == MemberState.INVITED:
-            raise PermissionDenied(_("Confirm your organisation's membership before changing the partnership."))
-        raise PermissionDenied(_("Only confirmed members can change a partnership."))
+    access.can_change_partnership(actor, own).check()
     active = {row.organisation_id for row in partnership.memberships.all() if row.is_active}
     grouped = partnership.listings.all()
     readable_grouped = [
@@ -354,13 +341,11 @@ def _answer(request: HttpRequest, pk: Any, *, confirm: bool) -> HttpResponse:
             return redirect(detail_url)
         messages.success(request, _("You declined the invitation to “%(name)s”.") % {"name": partnership.name})
         return redirect("exchange:partnerships")
-    own = _own_row(partnership, actor)
-    if own is None or not own.is_active:
-        raise PermissionDenied(_("Your organisation is not a member of this partnership."))
-    _require_writer(actor)
-    if own.state != MemberState.INVITED:
-        messages.error(request, _("Your organisation has already confirmed its membership."))
+    allowed = access.can_answer_invitation(actor, _own_row(partnership, actor), confirm=confirm)
+    if not allowed and allowed.conflict:
+        messages.error(request, str(allowed.reason))
         return redirect(detail_url)
+    allowed.check()
     context = {
         "title": _("Confirm membership") if confirm else _("Decline the invitation"),
         "question": (
@@ -403,9 +388,10 @@ def partnership_decline_view(request: HttpRequest, pk: Any) -> HttpResponse:
 def partnership_document_upload_view(request: HttpRequest, pk: Any) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     # Members only, as in the API: anyone else (a public reader included) gets a 404.
-    if not services.partnership_member_of(actor=actor).filter(pk=pk).exists():
+    if not access.partnership_member_of(actor=actor).filter(pk=pk).exists():
         raise Http404
     partnership = _partnership(request, pk)
+    access.can_change_partnership(actor, _own_row(partnership, actor)).check()  # who asks, before what they sent
     form = DocumentUploadForm(request.POST, request.FILES)
     if form.is_valid():
         body = PartnershipDocumentUploadSerializer(data=form.cleaned_data)

@@ -18,7 +18,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from accounts.tenancy import Actor, unscoped
-from opportunities import reference
+from opportunities import access, reference
 from opportunities.models import (
     CefrLevel,
     Direction,
@@ -456,7 +456,8 @@ class ListingSerializer(serializers.ModelSerializer):
         {
             "type": "object",
             "nullable": True,
-            "description": "The pending edit of a published listing, for its owner and moderators.",
+            "description": "The pending edit of a published listing; null for readers other than its owner "
+            "and the agencies.",
             "properties": {
                 "id": {"type": "string", "format": "uuid"},
                 "created_at": {"type": "string", "format": "date-time"},
@@ -465,7 +466,7 @@ class ListingSerializer(serializers.ModelSerializer):
     )
     def get_pending_revision(self, listing: Listing) -> dict[str, Any] | None:
         pending = getattr(listing, "pending_revisions", None)
-        if not pending:
+        if not pending or not access.can_see_revisions(self.context.get("actor", Actor.anonymous()), listing):
             return None
         return {"id": str(pending[0].id), "created_at": pending[0].created_at.isoformat()}
 
@@ -479,13 +480,40 @@ class ListingTransitionSerializer(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "action", "actor", "organisation", "reason", "created_at"]
         read_only_fields = fields
 
-    @extend_schema_field({"type": "string", "nullable": True, "description": "Who acted (null: the system)."})
+    @extend_schema_field(
+        {
+            "type": "string",
+            "nullable": True,
+            "description": "Who acted (null: the system, or not shown: only the owner and the agencies see "
+            "who acted and why).",
+        }
+    )
     def get_actor(self, obj: ListingTransition) -> str | None:
         return obj.actor.full_name or obj.actor.email if obj.actor else None
 
     @extend_schema_field({"type": "string", "nullable": True})
     def get_organisation(self, obj: ListingTransition) -> str | None:
         return obj.organisation.name if obj.organisation else None
+
+
+class PublicTransitionSerializer(ListingTransitionSerializer):
+    """A step of a listing's life as any reader sees it: what and when, not who or why."""
+
+    def get_actor(self, obj: ListingTransition) -> str | None:
+        return None
+
+    def get_organisation(self, obj: ListingTransition) -> str | None:
+        return None
+
+    def to_representation(self, instance: ListingTransition) -> dict[str, Any]:
+        return {**super().to_representation(instance), "reason": ""}
+
+
+# The history as each audience reads it (opportunities.access.listing_audience).
+TRANSITION_SERIALIZERS = {
+    access.Audience.INSIDER: ListingTransitionSerializer,
+    access.Audience.OUTSIDER: PublicTransitionSerializer,
+}
 
 
 class ListingRevisionSerializer(serializers.ModelSerializer):

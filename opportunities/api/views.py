@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from accounts.tenancy import Actor
 from config.api import ActorViewSet
 from config.web import csv_rows
-from opportunities import services
+from opportunities import access, services
 from opportunities.api import serializers as s
 from opportunities.api.filters import ListingFilter
 from opportunities.models import Listing
@@ -84,6 +84,7 @@ class ListingViewSet(
         return listing_list(actor=actor)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        access.can_post(self.actor).check()  # who asks comes before what they sent
         body = s.ListingWriteSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         listing = services.listing_create(actor=self.actor, data=body.validated_data)
@@ -119,25 +120,25 @@ class ListingViewSet(
     close = _transition_action("close", "Close a published listing (places filled)")
 
     @extend_schema(
-        summary="Every transition: who, organisation, when, from, to, reason",
+        summary="The listing's history: every step with who and why for the owner and the agencies; "
+        "for other readers, when it was published, closed, withdrawn or expired",
         responses=s.ListingTransitionSerializer(many=True),
     )
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def history(self, request: Request, pk: str | None = None) -> Response:
         listing = self.get_object()
-        transitions = listing.transitions.select_related("actor", "organisation")
-        return Response(s.ListingTransitionSerializer(transitions, many=True).data)
+        transitions = access.listing_history(self.actor, listing)
+        serializer = s.TRANSITION_SERIALIZERS[access.listing_audience(self.actor, listing)]
+        return Response(serializer(transitions, many=True).data)
 
     @extend_schema(
-        summary="Revisions of a published listing, each with a field-by-field diff (owner and moderators)",
+        summary="Revisions of a published listing, each with a field-by-field diff (the owner and the agencies)",
         responses=s.ListingRevisionSerializer(many=True),
     )
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def revisions(self, request: Request, pk: str | None = None) -> Response:
         listing = self.get_object()
-        may_see = (self.actor.organisation and listing.owner_id == self.actor.organisation.pk) or (
-            self.actor.is_agency and self.actor.role == "moderator"
-        )
+        may_see = access.can_see_revisions(self.actor, listing)
         revisions = listing.revisions.select_related("listing") if may_see else listing.revisions.none()
         return Response(s.ListingRevisionSerializer(revisions, many=True).data)
 

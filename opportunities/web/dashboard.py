@@ -17,8 +17,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.tenancy import Actor
+from opportunities.access import listing_visible_to
 from opportunities.models import ListingRevision, ListingStatus, ListingTransition, RevisionStatus
-from opportunities.selectors import listing_visible_to
 from opportunities.web.moderation import moderation_queue
 
 TEMPLATE = "opportunities/_dashboard.html"

@@ -4,8 +4,9 @@ Reads start from ``opportunities.selectors.listing_list(actor)``, so a listing t
 actor may not read is a 404, as in the API. Searches use the API's ``ListingFilter``
 (``forms.ListingSearchFilter``); the form validates with the API's
 ``ListingWriteSerializer`` and saves with the same services (``listing_create``,
-``listing_update``); the workflow buttons come from ``services.WORKFLOW`` and go
-through ``services.listing_transition``.
+``listing_update``). Who may see which part of a listing and which buttons it
+shows are asked of ``opportunities.access``; the buttons go through
+``services.listing_transition``, which asks the same functions.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -26,7 +26,7 @@ from accounts.selectors import member_list
 from accounts.tenancy import Actor
 from config.errors import StateConflict
 from config.web import actor_required, csv_response, flatten_errors, paginate
-from opportunities import services
+from opportunities import access, services
 from opportunities.api.serializers import ReasonSerializer, json_payload, listing_write_data
 from opportunities.api.views import csv_header, csv_values
 from opportunities.models import Listing, ListingRevision, ListingStatus, RevisionStatus
@@ -41,10 +41,7 @@ from opportunities.web.forms import (
     initial_from,
 )
 
-# The states in which ``services.listing_update`` accepts an edit (a published
-# listing's edit becomes a revision for moderators).
-EDITABLE = (ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.PUBLISHED)
-OWNER_ACTIONS = {name: step for name, step in services.WORKFLOW.items() if step.who == "owner"}
+OWNER_ACTIONS = access.OWNER_STEPS
 
 ACTION_LABELS: dict[str, Any] = {
     "created": gettext_lazy("Created"),
@@ -113,19 +110,6 @@ def _listing(request: HttpRequest, pk: Any) -> Listing:
     return get_object_or_404(listing_list(actor=_actor(request)), pk=pk)
 
 
-def _is_owner_editor(actor: Actor, listing: Listing) -> bool:
-    return services._is_owner_editor(actor, listing)
-
-
-def _is_moderator(actor: Actor, listing: Listing) -> bool:
-    return services._is_moderator(actor, listing)
-
-
-def _may_post(actor: Actor) -> bool:
-    """Who ``services.listing_create`` lets post: a government's administrators and officials."""
-    return actor.organisation is not None and not actor.is_agency and actor.role in ("admin", "official")
-
-
 def _reverse_or_none(name: str, **kwargs: Any) -> str | None:
     try:
         return reverse(name, kwargs=kwargs)
@@ -174,7 +158,7 @@ def _list_page(request: HttpRequest, search: ListingSearchFilter, listings: Any)
         "page": page,
         "query": query.urlencode(),
         "searched": search.searched if listings is not None else True,
-        "may_post": _may_post(_actor(request)),
+        "may_post": bool(access.can_post(_actor(request))),
     }
     return render(request, "opportunities/listing_list.html", context, status=200 if page is not None else 400)
 
@@ -206,9 +190,7 @@ def _changes_reason(listing: Listing) -> str:
 
 def _detail_context(request: HttpRequest, listing: Listing) -> dict[str, Any]:
     actor = _actor(request)
-    editor = _is_owner_editor(actor, listing)
-    moderator = _is_moderator(actor, listing)
-    insider = editor or moderator or (actor.organisation is not None and listing.owner_id == actor.organisation.pk)
+    insider = access.listing_audience(actor, listing) is access.Audience.INSIDER
     lines = list(listing.occupation_lines.all())
 
     language_codes = {item.get("language") for line in lines for item in line.languages or []}
@@ -219,21 +201,22 @@ def _detail_context(request: HttpRequest, listing: Listing) -> dict[str, Any]:
     currency = currency_list().filter(code=listing.currency).first() if listing.currency else None
 
     timeline: list[dict[str, Any]] = []
-    for step in listing.transitions.select_related("actor", "organisation"):
+    for step in access.listing_history(actor, listing):
         timeline.append(
             {
                 "when": step.created_at,
                 "label": ACTION_LABELS.get(step.action, step.action),
-                "who": (step.actor.full_name or step.actor.email) if step.actor else _("Corridor"),
-                "organisation": step.organisation.name if step.organisation else "",
+                # Outsiders read when it happened, not who did it or why.
+                "who": ((step.actor.full_name or step.actor.email) if step.actor else _("Corridor")) if insider else "",
+                "organisation": (step.organisation.name if step.organisation else "") if insider else "",
                 "from": ListingStatus(step.from_status).label if step.from_status in ListingStatus.values else "",
                 "to": ListingStatus(step.to_status).label if step.to_status in ListingStatus.values else "",
-                "changed": step.from_status != step.to_status,
-                "reason": step.reason,
+                "changed": insider and step.from_status != step.to_status,
+                "reason": step.reason if insider else "",
             }
         )
     revisions: list[ListingRevision] = []
-    if insider:
+    if access.can_see_revisions(actor, listing):
         revisions = list(listing.revisions.select_related("created_by", "decided_by"))
         for revision in revisions:
             timeline.append(
@@ -253,25 +236,25 @@ def _detail_context(request: HttpRequest, listing: Listing) -> dict[str, Any]:
     timeline.sort(key=lambda item: item["when"])
 
     pending = next((r for r in revisions if r.status == RevisionStatus.PENDING), None)
-    changes_reason = _changes_reason(listing) if insider else ""
+    changes_reason = _changes_reason(listing) if access.can_see_moderation_feedback(actor, listing) else ""
     revision_changes = None
-    if insider and pending is None and revisions and revisions[0].status == RevisionStatus.CHANGES_REQUESTED:
+    if pending is None and revisions and revisions[0].status == RevisionStatus.CHANGES_REQUESTED:
         revision_changes = revisions[0]
 
     actions = []
-    if editor:
-        if listing.status in EDITABLE:
-            actions.append({"url": reverse("opportunities:listing_edit", kwargs={"pk": listing.pk}), "action": "edit"})
-        for name, step in OWNER_ACTIONS.items():
-            if listing.status in step.sources:
-                actions.append(
-                    {
-                        "url": reverse("opportunities:listing_transition", kwargs={"pk": listing.pk, "action": name}),
-                        "action": name,
-                        "label": CONFIRM[name]["button"],
-                        "warning": CONFIRM[name]["warning"],
-                    }
-                )
+    if access.can_edit(actor, listing):
+        actions.append({"url": reverse("opportunities:listing_edit", kwargs={"pk": listing.pk}), "action": "edit"})
+    for name in OWNER_ACTIONS:
+        if access.can_transition(actor, listing, name):
+            actions.append(
+                {
+                    "url": reverse("opportunities:listing_transition", kwargs={"pk": listing.pk, "action": name}),
+                    "action": name,
+                    "label": CONFIRM[name]["button"],
+                    "warning": CONFIRM[name]["warning"],
+                }
+            )
+    moderator = bool(access.can_moderate(actor, listing))
     review_url = None
     if moderator and (listing.status == ListingStatus.SUBMITTED or pending is not None):
         review_url = _reverse_or_none("opportunities:moderation_review", pk=listing.pk)
@@ -317,7 +300,7 @@ def _detail_context(request: HttpRequest, listing: Listing) -> dict[str, Any]:
         "revision_changes": revision_changes,
         "actions": actions,
         "review_url": review_url,
-        "is_owner": insider and not moderator,
+        "is_owner": insider and not access.is_agency_staff(actor),
     }
 
 
@@ -414,8 +397,7 @@ def _handle_form(request: HttpRequest, listing: Listing | None, editor: ListingE
 @actor_required
 def listing_create_view(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    if not _may_post(actor):
-        raise PermissionDenied(_("Only an administrator or official of a government may post listings."))
+    access.can_post(actor).check()
     contacts = _contacts(actor)
     if request.method == "POST":
         return _handle_form(request, None, ListingEditor(data=request.POST, contacts=contacts))
@@ -434,15 +416,15 @@ def listing_create_view(request: HttpRequest) -> HttpResponse:
 def listing_edit_view(request: HttpRequest, pk: Any) -> HttpResponse:
     actor = _actor(request)
     listing = _listing(request, pk)
-    if not _is_owner_editor(actor, listing):
-        raise PermissionDenied(_("Only the owner's administrators and officials may edit a listing."))
-    if listing.status not in EDITABLE:
+    decision = access.can_edit(actor, listing)
+    if not decision and decision.conflict:
         messages.error(
             request,
             _("This listing is %(status)s: it cannot be edited now.")
             % {"status": listing.get_status_display().lower()},
         )
         return redirect("opportunities:listing", pk=listing.pk)
+    decision.check()
     contacts = _contacts(actor)
     revision = _latest_revision(listing) if listing.status == ListingStatus.PUBLISHED else None
     continuing = revision if revision is not None and revision.status in _CONTINUED else None
@@ -469,12 +451,13 @@ def listing_transition_view(request: HttpRequest, pk: Any, action: str) -> HttpR
         raise Http404
     actor = _actor(request)
     listing = _listing(request, pk)
-    if not _is_owner_editor(actor, listing):
-        raise PermissionDenied(_("Only the owner's administrators and officials may do this."))
-    step, texts = OWNER_ACTIONS[action], CONFIRM[action]
+    decision = access.can_transition(actor, listing, action)
+    if not decision and not decision.conflict:
+        decision.check()
+    texts = CONFIRM[action]
     detail_url = reverse("opportunities:listing", kwargs={"pk": listing.pk})
     if request.method != "POST":
-        if listing.status not in step.sources:
+        if not decision:
             messages.error(
                 request,
                 NOT_NOW % {"status": listing.get_status_display().lower(), "action": ACTION_PAST[action]},

@@ -36,6 +36,7 @@ from config.errors import StateConflict
 from config.forms import sector_options
 from config.web import actor_required, csv_response, flatten_errors, paginate
 from opportunities import services
+from opportunities.access import listing_visible_to
 from opportunities.api.serializers import ListingRevisionSerializer, ReasonSerializer
 from opportunities.models import (
     Direction,
@@ -48,7 +49,7 @@ from opportunities.models import (
     SchemeType,
     Visibility,
 )
-from opportunities.selectors import listing_list, listing_visible_to
+from opportunities.selectors import listing_list
 from opportunities.web.forms import CONDITIONS
 from opportunities.web.listings import ACTION_LABELS
 

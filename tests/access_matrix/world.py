@@ -32,7 +32,8 @@ ROLES = ("anonymous", *GOV, *AGENCY)
 # Who may read a published listing's moderation feedback and pending revision besides
 # its owner: the agency staff who moderate. (An agency *viewer* cannot see listings in
 # moderation either, see opportunities.selectors.listing_visible_to.)
-MODERATION_AUDIENCE = ("agency_moderator",)
+# "The owner and the agencies": every member of an agency (opportunities.access.listing_audience).
+MODERATION_AUDIENCE = ("agency_moderator", "agency_viewer")
 
 MISSING = "00000000-0000-4000-8000-00000000dead"
 

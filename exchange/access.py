@@ -1,0 +1,203 @@
+"""Who may read a match, its thread and a partnership, and who may act on them.
+
+**Matches.** A match, its explanation and its thread are read by the match's two
+governments only (``match_visible_to``; turned around, ``match_readers``). Among
+their members, administrators and officials act; viewers read. Interest is
+expressed in a suggested match; the thread goes on while interest is expressed,
+in dialogue and once agreed; the government that did *not* express interest
+accepts or declines (``can_express_interest``, ``can_message``, ``can_decide``).
+
+**Partnerships.** A partnership is read by its active (invited or confirmed)
+members and, once public and in force, by anyone (``partnership_visible_to``);
+its documents by its active members only. Officials and administrators of
+governments create partnerships and answer invitations; those of *confirmed*
+members change them and upload documents; only the uploading government deletes
+a document.
+
+Every question returns an ``accounts.access.Decision``: the services raise from
+it and the pages show a button only where it allows (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounts.access import ALLOWED, Decision, can_act_for_government, conflict, deny, first_refusal
+from accounts.models import Organisation
+from accounts.tenancy import Actor
+from exchange.models import (
+    MatchState,
+    MemberState,
+    Partnership,
+    PartnershipDocument,
+    PartnershipMember,
+    PartnershipStatus,
+)
+from exchange.models.matching import Match
+from exchange.models.partnerships import ACTIVE_MEMBER_STATES
+
+# --- Matches: reading ------------------------------------------------------------------------
+
+
+def match_visible_to(*, actor: Actor) -> QuerySet[Match]:
+    """The matches of the actor's government (anything else is a 404)."""
+    if not actor.is_authenticated:
+        return Match.objects.none()
+    org = actor.organisation
+    return Match.objects.filter(Q(demand_owner=org) | Q(supply_owner=org))
+
+
+def match_readers(match: Match) -> QuerySet[Organisation]:
+    """The organisations that read a match and are told about it: its two governments."""
+    return Organisation.objects.active().filter(pk__in=match_reader_ids(match))
+
+
+def match_reader_ids(match: Match) -> tuple[object, ...]:
+    """The ids of the organisations ``match_readers`` may return (no query; inactive ones drop later)."""
+    return (match.demand_owner_id, match.supply_owner_id)
+
+
+def match_readable_by(match: Match, organisation: Organisation) -> bool:
+    """``match_readers`` for one organisation, in plain Python."""
+    return organisation.is_active and organisation.pk in match_reader_ids(match)
+
+
+def is_party(actor: Actor, match: Match) -> bool:
+    return actor.organisation is not None and actor.organisation.pk in (match.demand_owner_id, match.supply_owner_id)
+
+
+# --- Matches: acting -------------------------------------------------------------------------
+
+REPLY_STATES = (MatchState.INTEREST_EXPRESSED, MatchState.IN_DIALOGUE, MatchState.AGREED)
+DECIDE_STATES = (MatchState.INTEREST_EXPRESSED, MatchState.IN_DIALOGUE)
+
+
+def can_take_part(actor: Actor, match: Match) -> Decision:
+    """An administrator or official of one of the two governments (viewers read)."""
+    if not is_party(actor, match):
+        return deny(_("Only the two governments of a match may act on it."))
+    if not actor.can_write:
+        return deny(_("Viewers may read the dialogue but not take part in it."))
+    return ALLOWED
+
+
+def can_express_interest(actor: Actor, match: Match) -> Decision:
+    return first_refusal(
+        can_take_part(actor, match),
+        ALLOWED
+        if match.state == MatchState.SUGGESTED
+        else conflict(
+            _("Interest can be expressed only in a suggested match; this one is %(state)s.")
+            % {"state": match.get_state_display().lower()}
+        ),
+    )
+
+
+def can_message(actor: Actor, match: Match) -> Decision:
+    if match.state == MatchState.SUGGESTED:
+        state = conflict(_("Express interest first (POST .../interest/); the message opens the thread."))
+    elif match.state not in REPLY_STATES:
+        state = conflict(
+            _("The dialogue is over: this match is %(state)s.") % {"state": match.get_state_display().lower()}
+        )
+    else:
+        state = ALLOWED
+    return first_refusal(can_take_part(actor, match), state)
+
+
+def can_decide(actor: Actor, match: Match) -> Decision:
+    """Accept or decline: the government that did not express interest, while the dialogue is open."""
+    who = can_take_part(actor, match)
+    if who and actor.organisation.pk == match.interest_by_id:
+        who = deny(_("The other government, which did not express interest, accepts or declines."))
+    state = (
+        ALLOWED
+        if match.state in DECIDE_STATES
+        else conflict(
+            _("Only a match with interest expressed or in dialogue can be accepted or declined; this one is %(state)s.")
+            % {"state": match.get_state_display().lower()}
+        )
+    )
+    return first_refusal(who, state)
+
+
+# --- Partnerships: reading -------------------------------------------------------------------
+
+
+def _active_membership_of(org: Organisation | None) -> Exists | Q:
+    if org is None:
+        return Q(pk__in=[])
+    return Exists(
+        PartnershipMember.objects.filter(partnership=OuterRef("pk"), organisation=org, state__in=ACTIVE_MEMBER_STATES)
+    )
+
+
+def partnership_visible_to(*, actor: Actor) -> QuerySet[Partnership]:
+    """Every partnership the actor may read (anything else is a 404)."""
+    public = Q(status=PartnershipStatus.IN_FORCE, public=True)
+    if not actor.is_authenticated:
+        return Partnership.objects.filter(public)
+    return Partnership.objects.filter(Q(_active_membership_of(actor.organisation)) | public)
+
+
+def partnership_member_of(*, actor: Actor) -> QuerySet[Partnership]:
+    """Partnerships of which the actor's organisation is an active (invited or confirmed) member."""
+    if not actor.is_authenticated:
+        return Partnership.objects.none()
+    return Partnership.objects.filter(_active_membership_of(actor.organisation))
+
+
+def partnership_documents_visible_to(*, actor: Actor) -> QuerySet[PartnershipDocument]:
+    """Documents of the partnerships the actor's organisation is an active member of
+    (not the public readers of a public partnership: documents are members-only)."""
+    return PartnershipDocument.objects.filter(partnership__in=partnership_member_of(actor=actor))
+
+
+# --- Partnerships: acting --------------------------------------------------------------------
+
+MEMBER_WRITER = _("Only an official or an administrator of a member government can do this.")
+
+
+def can_create_partnership(actor: Actor) -> Decision:
+    return can_act_for_government(actor, reason=MEMBER_WRITER)
+
+
+def can_answer_invitation(actor: Actor, membership: PartnershipMember | None, *, confirm: bool) -> Decision:
+    """Confirm or decline: the invited government's officials and administrators, once."""
+    if membership is None or not membership.is_active:
+        return deny(_("Your organisation is not a member of this partnership."))
+    if membership.state == MemberState.INVITED:
+        state = ALLOWED
+    elif confirm:
+        state = conflict(_("Your organisation has already confirmed its membership."))
+    else:
+        state = conflict(_("Your organisation has confirmed its membership: leave the partnership instead."))
+    return first_refusal(can_act_for_government(actor, reason=MEMBER_WRITER), state)
+
+
+def can_leave(actor: Actor, membership: PartnershipMember | None) -> Decision:
+    if membership is None or not membership.is_active:
+        return deny(_("Your organisation is not a member of this partnership."))
+    return can_act_for_government(actor, reason=MEMBER_WRITER)
+
+
+def can_change_partnership(actor: Actor, membership: PartnershipMember | None) -> Decision:
+    """Edit, group listings and matches, upload documents: a confirmed member's officials and admins."""
+    writer = can_act_for_government(actor, reason=MEMBER_WRITER)
+    if not writer:
+        return writer
+    if membership is None or membership.state != MemberState.CONFIRMED:
+        if membership is not None and membership.state == MemberState.INVITED:
+            return deny(_("Confirm your organisation's membership before changing the partnership."))
+        return deny(_("Only confirmed members can change a partnership."))
+    return ALLOWED
+
+
+def can_delete_document(actor: Actor, document: PartnershipDocument) -> Decision:
+    return first_refusal(
+        can_act_for_government(actor, reason=MEMBER_WRITER),
+        ALLOWED
+        if actor.organisation is not None and document.uploaded_by_organisation_id == actor.organisation.pk
+        else deny(_("Only the organisation that uploaded a document can delete it.")),
+    )

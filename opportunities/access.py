@@ -1,0 +1,281 @@
+"""Who may read a listing, and who may do what with it: the one place these rules live.
+
+**Reading** (one rule, three shapes that a property test holds to each other):
+
+* ``listing_visible_to(actor)``: every listing the actor may read, as a queryset;
+* ``listing_readers(listing)``: the same rule turned around, the organisations that
+  may read one listing. The notifications of ``listing.published`` and the
+  matching engine take their recipients and candidates from it;
+* ``listing_readable_by(listing, organisation)``: the same rule for one pair, in
+  plain Python.
+
+The rule: a **draft** is the owner's alone; a listing **in moderation**
+(submitted, changes requested, rejected) is the owner's and the agencies'
+moderators'; a **published** listing, and afterwards a closed, withdrawn or
+expired one (as history), is read according to its ``visibility``: ``members``,
+every signed-in organisation; ``partners``, the owner, the agencies and the
+governments of the partner countries; ``public``, anyone, signed in or not.
+Inactive organisations read nothing.
+
+**Private parts of a shared listing.** A published listing is shared, but its
+moderation feedback (the reasons of requested changes, rejections and revision
+decisions, and who the moderators were), its revisions (pending or decided) and
+its full transition history belong to its **insiders**: the owner's members and
+the agencies' staff. Every other reader is an **outsider** and gets the public
+part only: when it was published, closed, withdrawn or expired.
+``listing_audience`` says which; serializers and pages render per audience.
+
+**Doing**: every permission question is a function returning an
+``accounts.access.Decision`` (``can_post``, ``can_edit``, ``can_delete``,
+``can_transition`` and its named forms, ``can_moderate``, ``can_see_revisions``,
+``can_see_moderation_feedback``). ``opportunities.services`` raises from them;
+the pages show a button only when the same function allows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounts.access import (
+    ALLOWED,
+    Decision,
+    can_act_for_government,
+    conflict,
+    deny,
+    first_refusal,
+    is_agency_staff,
+    is_moderator,
+)
+from accounts.models import Organisation, OrganisationKind, Role
+from accounts.tenancy import Actor
+from opportunities.models import (
+    IN_MODERATION,
+    PUBLISHED_OR_HISTORY,
+    Listing,
+    ListingStatus,
+    ListingTransition,
+    Visibility,
+)
+
+# --- Reading ------------------------------------------------------------------------------------
+
+SHARED_VISIBILITIES = (Visibility.MEMBERS, Visibility.PUBLIC)
+
+
+def _readable(organisation: Organisation, *, moderates: bool) -> Q:
+    """Listings an organisation reads (``moderates``: through an agency moderator)."""
+    published = Q(status__in=PUBLISHED_OR_HISTORY)
+    if organisation.kind == OrganisationKind.AGENCY:
+        visible = published | Q(status__in=IN_MODERATION) if moderates else published
+    else:
+        visible = published & (
+            Q(visibility__in=SHARED_VISIBILITIES)
+            | Q(visibility=Visibility.PARTNERS, partner_countries__contains=[str(organisation.country)])
+        )
+    return Q(owner=organisation) | visible
+
+
+def listing_visible_to(*, actor: Actor) -> QuerySet[Listing]:
+    """Every listing the actor may read (anything else is a 404)."""
+    if not actor.is_authenticated or not actor.organisation.is_active:
+        return Listing.objects.filter(status__in=PUBLISHED_OR_HISTORY, visibility=Visibility.PUBLIC)
+    return Listing.objects.filter(_readable(actor.organisation, moderates=actor.role == Role.MODERATOR))
+
+
+def listings_readable_by_organisation(organisation: Organisation) -> QuerySet[Listing]:
+    """What an organisation reads through any of its members (for matching: its most able role)."""
+    if not organisation.is_active:
+        return Listing.objects.none()
+    return Listing.objects.filter(_readable(organisation, moderates=True))
+
+
+def listing_readers(listing: Listing) -> QuerySet[Organisation]:
+    """The active organisations that may read ``listing`` (an agency through its moderators)."""
+    readers = Q(pk=listing.owner_id)
+    if listing.status in PUBLISHED_OR_HISTORY:
+        if listing.visibility in SHARED_VISIBILITIES:
+            readers = Q()
+        else:
+            readers |= Q(kind=OrganisationKind.AGENCY) | Q(
+                kind=OrganisationKind.GOVERNMENT, country__in=list(listing.partner_countries)
+            )
+    elif listing.status in IN_MODERATION:
+        readers |= Q(kind=OrganisationKind.AGENCY)
+    return Organisation.objects.active().filter(readers)
+
+
+def listing_readable_by(listing: Listing, organisation: Organisation) -> bool:
+    """``listing_readers`` for one organisation, in plain Python (the property tests' oracle)."""
+    if not organisation.is_active:
+        return False
+    if listing.owner_id == organisation.pk:
+        return True
+    if listing.status in PUBLISHED_OR_HISTORY:
+        return (
+            listing.visibility in SHARED_VISIBILITIES
+            or organisation.kind == OrganisationKind.AGENCY
+            or str(organisation.country) in listing.partner_countries
+        )
+    return listing.status in IN_MODERATION and organisation.kind == OrganisationKind.AGENCY
+
+
+def listing_is_public(listing: Listing) -> bool:
+    """Readable by anyone, signed in or not (the public pages, the Atom feed, JSON-LD)."""
+    return listing.status in PUBLISHED_OR_HISTORY and listing.visibility == Visibility.PUBLIC
+
+
+# --- Private parts of a shared listing ----------------------------------------------------------
+
+
+class Audience(Enum):
+    INSIDER = "insider"  # the owner's members and the agencies' staff: everything
+    OUTSIDER = "outsider"  # every other reader: the public part
+
+
+def _is_owner(actor: Actor, listing: Listing) -> bool:
+    return actor.organisation is not None and listing.owner_id == actor.organisation.pk
+
+
+def listing_audience(actor: Actor, listing: Listing) -> Audience:
+    """Which part of a listing the actor reads (the caller already found it visible)."""
+    return Audience.INSIDER if _is_owner(actor, listing) or is_agency_staff(actor) else Audience.OUTSIDER
+
+
+INSIDERS_ONLY = _("Only the owner and the international agencies see this.")
+
+
+def can_see_moderation_feedback(actor: Actor, listing: Listing) -> Decision:
+    """Reasons given by moderators, and who they were."""
+    return ALLOWED if listing_audience(actor, listing) is Audience.INSIDER else deny(INSIDERS_ONLY)
+
+
+def can_see_revisions(actor: Actor, listing: Listing) -> Decision:
+    """The proposed edits of a published listing, pending or decided."""
+    return ALLOWED if listing_audience(actor, listing) is Audience.INSIDER else deny(INSIDERS_ONLY)
+
+
+# The steps of a listing's life every reader may know of, with their dates.
+PUBLIC_STEPS = PUBLISHED_OR_HISTORY
+
+
+def listing_history(actor: Actor, listing: Listing) -> QuerySet[ListingTransition]:
+    """The listing's transitions as the actor may read them, oldest first.
+
+    Insiders read every step with who acted and why; outsiders read when the
+    listing was published, closed, withdrawn or expired (their serializer and the
+    page drop the people and the reasons).
+    """
+    transitions = ListingTransition.objects.filter(listing=listing).select_related("actor", "organisation")
+    if listing_audience(actor, listing) is Audience.INSIDER:
+        return transitions.order_by("created_at", "id")
+    return (
+        transitions.filter(to_status__in=PUBLIC_STEPS)
+        .exclude(from_status__in=PUBLIC_STEPS)
+        .order_by("created_at", "id")
+    )
+
+
+# --- Doing --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One move of the moderation workflow: from which states, to which, by whom."""
+
+    sources: tuple[str, ...]
+    target: str
+    who: str  # "owner" or "moderator"
+    needs_reason: bool = False
+
+
+WORKFLOW: dict[str, Step] = {
+    "submit": Step((ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED), ListingStatus.SUBMITTED, "owner"),
+    "approve": Step((ListingStatus.SUBMITTED,), ListingStatus.PUBLISHED, "moderator"),
+    "request_changes": Step((ListingStatus.SUBMITTED,), ListingStatus.CHANGES_REQUESTED, "moderator", True),
+    "reject": Step((ListingStatus.SUBMITTED,), ListingStatus.REJECTED, "moderator", True),
+    "withdraw": Step((ListingStatus.PUBLISHED,), ListingStatus.WITHDRAWN, "owner"),
+    "close": Step((ListingStatus.PUBLISHED,), ListingStatus.CLOSED, "owner"),
+}
+OWNER_STEPS = {name: step for name, step in WORKFLOW.items() if step.who == "owner"}
+MODERATOR_STEPS = {name: step for name, step in WORKFLOW.items() if step.who == "moderator"}
+EDITABLE = (ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.PUBLISHED)
+
+
+def can_post(actor: Actor) -> Decision:
+    """A government's administrators and officials post listings."""
+    return can_act_for_government(
+        actor, reason=_("Only an administrator or official of a government may post listings.")
+    )
+
+
+def _owner_editor(actor: Actor, listing: Listing, reason: str) -> Decision:
+    if not _is_owner(actor, listing) or actor.role not in (Role.ADMIN, Role.OFFICIAL):
+        return deny(reason)
+    return ALLOWED
+
+
+def can_edit(actor: Actor, listing: Listing) -> Decision:
+    """The owner's administrators and officials edit a draft, a listing sent back, or a published one
+    (as a revision)."""
+    return first_refusal(
+        _owner_editor(actor, listing, _("Only the owner's administrators and officials may edit a listing.")),
+        ALLOWED
+        if listing.status in EDITABLE
+        else conflict(_("A %(status)s listing cannot be edited.") % {"status": listing.get_status_display().lower()}),
+    )
+
+
+def can_delete(actor: Actor, listing: Listing) -> Decision:
+    """Only a draft is deleted (by the owner's administrators and officials); anything else is history."""
+    return first_refusal(
+        _owner_editor(actor, listing, _("Only the owner's administrators and officials may delete a listing.")),
+        ALLOWED
+        if listing.status == ListingStatus.DRAFT
+        else conflict(_("Only a draft can be deleted; withdraw or close a published listing instead.")),
+    )
+
+
+def can_moderate(actor: Actor, listing: Listing) -> Decision:
+    """Agency moderators decide on listings; an owner never decides on its own."""
+    if not is_moderator(actor) or _is_owner(actor, listing):
+        return deny(_("Only a moderator of an international agency may do this."))
+    return ALLOWED
+
+
+def can_transition(actor: Actor, listing: Listing, action: str) -> Decision:
+    """May the actor take ``action`` (a ``WORKFLOW`` step) on the listing as it stands?
+
+    A moderator's step on a published listing decides its pending revision
+    instead (the service checks under its lock that one is pending).
+    """
+    step = WORKFLOW[action]
+    if step.who == "owner":
+        who = _owner_editor(actor, listing, _("Only the owner's administrators and officials may do this."))
+    else:
+        who = can_moderate(actor, listing)
+        if who and listing.status == ListingStatus.PUBLISHED:
+            return ALLOWED
+    if not who:
+        return who
+    if listing.status not in step.sources:
+        return conflict(
+            _("Cannot %(action)s a listing that is %(status)s.")
+            % {"action": action.replace("_", " "), "status": listing.get_status_display().lower()}
+        )
+    return ALLOWED
+
+
+def can_submit(actor: Actor, listing: Listing) -> Decision:
+    return can_transition(actor, listing, "submit")
+
+
+def can_withdraw(actor: Actor, listing: Listing) -> Decision:
+    return can_transition(actor, listing, "withdraw")
+
+
+def can_close(actor: Actor, listing: Listing) -> Decision:
+    return can_transition(actor, listing, "close")
