@@ -130,9 +130,18 @@ def enqueue(delivery_ids: Iterable[str]) -> None:
     """Hand deliveries to the broker; if it is unreachable, the sweeper will do it later."""
     from exchange.tasks import deliver
 
-    for delivery_id in delivery_ids:
+    ids = list(delivery_ids)
+    # The task runs in the receiving organisation's scope, so it is sent that organisation's id.
+    with unscoped("looking up which organisation each delivery being enqueued belongs to"):
+        owners = {
+            str(pk): str(organisation_id)
+            for pk, organisation_id in Delivery.objects.filter(pk__in=ids).values_list("pk", "organisation_id")
+        }
+    for delivery_id in ids:
+        if str(delivery_id) not in owners:
+            continue  # deleted since (its organisation or channel went away): nothing to send
         try:
-            deliver.delay(delivery_id)
+            deliver.delay(delivery_id, organisation_id=owners[str(delivery_id)])
         except Exception:  # the broker is down: the rows are safe in PostgreSQL
             logger.warning("Broker unavailable; delivery %s left for the sweeper", delivery_id, exc_info=True)
             return
