@@ -7,6 +7,8 @@ the work raised. ``SEEN`` (in the failing URLconf) proves the scope was on insid
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -29,27 +31,38 @@ def _fresh_seen() -> None:
     urls_failing.SEEN.clear()
 
 
-@pytest.fixture(params=["no scope", "an outer scope"])
-def before(request: Any) -> Any:
-    """The state the thread is in before the request: none yet, or some outer scope of its own."""
-    if request.param == "no scope":
+STARTING_STATES = ["no scope", "an outer scope"]
+
+
+@contextmanager
+def starting_from(kind: str) -> Iterator[Any]:
+    """The thread's state before the work: none, or some outer scope of its own. Yields that state.
+
+    Not a fixture: fixture setup runs unscoped (tests/conftest.py), so the state
+    must be entered in the test body itself.
+    """
+    if kind == "no scope":
         yield state.get()
         return
     with scope(organisation="outer"):
         yield state.get()
 
 
-def test_the_boundary_restores_the_state_when_its_block_raises(alice, italy, before):
-    with pytest.raises(RuntimeError), tenant_boundary(Actor(user=alice, organisation=italy, role="admin")):
-        assert get_scope()["organisation"] == italy.pk
-        raise RuntimeError("boom")
-    assert state.get() is before
+@pytest.mark.parametrize("kind", STARTING_STATES)
+def test_the_boundary_restores_the_state_when_its_block_raises(alice, italy, kind):
+    with starting_from(kind) as before:
+        with pytest.raises(RuntimeError), tenant_boundary(Actor(user=alice, organisation=italy, role="admin")):
+            assert get_scope()["organisation"] == italy.pk
+            raise RuntimeError("boom")
+        assert state.get() is before
 
 
-def test_the_boundary_restores_a_scope_entered_by_hand_and_never_left(alice, italy, before):
-    with tenant_boundary():
-        tenant_scope(Actor(user=alice, organisation=italy, role="admin")).__enter__()
-    assert state.get() is before
+@pytest.mark.parametrize("kind", STARTING_STATES)
+def test_the_boundary_restores_a_scope_entered_by_hand_and_never_left(alice, italy, kind):
+    with starting_from(kind) as before:
+        with tenant_boundary():
+            tenant_scope(Actor(user=alice, organisation=italy, role="admin")).__enter__()
+        assert state.get() is before
 
 
 def test_a_boundary_activates_one_actor_only(alice, italy, charlie, morocco):
@@ -58,20 +71,24 @@ def test_a_boundary_activates_one_actor_only(alice, italy, charlie, morocco):
 
 
 @pytest.mark.urls(FAILING)
-def test_an_api_view_that_raises_is_a_500_and_leaves_the_scope_as_it_was(alice_api, italy, before):
-    alice_api.raise_request_exception = False
-    response = alice_api.get("/api/v1/explode-in-scope/")
-    assert response.status_code == 500
-    assert urls_failing.SEEN == [{"_enabled": True, "organisation": italy.pk}]
-    assert state.get() is before
+@pytest.mark.parametrize("kind", STARTING_STATES)
+def test_an_api_view_that_raises_is_a_500_and_leaves_the_scope_as_it_was(alice_api, italy, kind):
+    with starting_from(kind) as before:
+        alice_api.raise_request_exception = False
+        response = alice_api.get("/api/v1/explode-in-scope/")
+        assert response.status_code == 500
+        assert [{"_enabled": True, "organisation": italy.pk}] == urls_failing.SEEN
+        assert state.get() is before
 
 
 @pytest.mark.urls(FAILING)
-def test_an_anonymous_api_view_that_raises_leaves_the_scope_as_it_was(anon_api, before):
-    anon_api.raise_request_exception = False
-    assert anon_api.get("/api/v1/explode-in-scope/").status_code == 500
-    assert urls_failing.SEEN == [{"_enabled": True, "organisation": []}]
-    assert state.get() is before
+@pytest.mark.parametrize("kind", STARTING_STATES)
+def test_an_anonymous_api_view_that_raises_leaves_the_scope_as_it_was(anon_api, kind):
+    with starting_from(kind) as before:
+        anon_api.raise_request_exception = False
+        assert anon_api.get("/api/v1/explode-in-scope/").status_code == 500
+        assert urls_failing.SEEN == [{"_enabled": True, "organisation": []}]
+        assert state.get() is before
 
 
 @pytest.mark.urls(FAILING)
@@ -87,32 +104,36 @@ def test_the_next_request_on_the_thread_does_not_inherit_the_failed_callers_scop
 
 @pytest.mark.urls(FAILING)
 @pytest.mark.parametrize("url", ["/explode/page/", "/explode/public/"])
-def test_a_page_that_raises_is_a_500_and_leaves_the_scope_as_it_was(url, alice, italy, before):
-    client = signed_in(alice)
-    client.raise_request_exception = False
-    response = client.get(url)
-    assert response.status_code == 500
-    assert urls_failing.SEEN == [{"_enabled": True, "organisation": italy.pk}]
-    assert state.get() is before
+@pytest.mark.parametrize("kind", STARTING_STATES)
+def test_a_page_that_raises_is_a_500_and_leaves_the_scope_as_it_was(url, alice, italy, kind):
+    with starting_from(kind) as before:
+        client = signed_in(alice)
+        client.raise_request_exception = False
+        response = client.get(url)
+        assert response.status_code == 500
+        assert [{"_enabled": True, "organisation": italy.pk}] == urls_failing.SEEN
+        assert state.get() is before
 
 
 @pytest.mark.urls(FAILING)
 @pytest.mark.parametrize("url", ["/explode/stream/", "/api/v1/explode-mid-stream/"])
-def test_a_stream_that_raises_mid_body_is_scoped_per_chunk_and_leaves_the_scope_as_it_was(url, alice, italy, before):
-    client = signed_in(alice)
-    response = client.get(url)
-    assert response.status_code == 200 and response.streaming
-    assert state.get() is before  # the body has not started: nothing is held open for it
-    chunks = iter(response.streaming_content)
-    assert b"column" in next(chunks)
-    assert b"first row" in next(chunks)
-    assert state.get() is before  # between chunks the scope is left, not held across the yield
-    with pytest.raises(RuntimeError, match="mid-stream"):
-        next(chunks)
-    assert urls_failing.SEEN == [{"_enabled": True, "organisation": italy.pk}] * 2
-    assert state.get() is before
-    response.close()
-    assert state.get() is before
+@pytest.mark.parametrize("kind", STARTING_STATES)
+def test_a_stream_that_raises_mid_body_is_scoped_per_chunk_and_leaves_the_scope_as_it_was(url, alice, italy, kind):
+    with starting_from(kind) as before:
+        client = signed_in(alice)
+        response = client.get(url)
+        assert response.status_code == 200 and response.streaming
+        assert state.get() is before  # the body has not started: nothing is held open for it
+        chunks = iter(response.streaming_content)
+        assert b"column" in next(chunks)
+        assert b"first row" in next(chunks)
+        assert state.get() is before  # between chunks the scope is left, not held across the yield
+        with pytest.raises(RuntimeError, match="mid-stream"):
+            next(chunks)
+        assert [{"_enabled": True, "organisation": italy.pk}] * 2 == urls_failing.SEEN
+        assert state.get() is before
+        response.close()
+        assert state.get() is before
 
 
 @app.task(base=OrganisationTask, name="tests.scoped_probe")
@@ -126,22 +147,28 @@ def scoped_probe(*, organisation_id: str, fail: bool = False) -> dict[str, Any]:
     return {"organisation": str(seen["organisation"]), "mine": mine, "everyone": everyone}
 
 
-def test_an_organisation_task_runs_in_that_organisations_scope(alice, bob, charlie, italy, before):
-    result = scoped_probe.apply(kwargs={"organisation_id": str(italy.pk)}).get()
-    assert result == {"organisation": str(italy.pk), "mine": 2, "everyone": 3}
-    assert state.get() is before
+@pytest.mark.parametrize("kind", STARTING_STATES)
+def test_an_organisation_task_runs_in_that_organisations_scope(alice, bob, charlie, italy, kind):
+    with starting_from(kind) as before:
+        result = scoped_probe.apply(kwargs={"organisation_id": str(italy.pk)}).get()
+        assert result == {"organisation": str(italy.pk), "mine": 2, "everyone": 3}
+        assert state.get() is before
 
 
-def test_an_organisation_task_that_raises_leaves_the_scope_as_it_was(alice, italy, before):
-    outcome = scoped_probe.apply(kwargs={"organisation_id": str(italy.pk), "fail": True}, throw=False)
-    assert outcome.failed() and isinstance(outcome.result, RuntimeError)
-    assert state.get() is before
-    with pytest.raises(RuntimeError, match="task boom"):
-        scoped_probe(organisation_id=str(italy.pk), fail=True)
-    assert state.get() is before
+@pytest.mark.parametrize("kind", STARTING_STATES)
+def test_an_organisation_task_that_raises_leaves_the_scope_as_it_was(alice, italy, kind):
+    with starting_from(kind) as before:
+        outcome = scoped_probe.apply(kwargs={"organisation_id": str(italy.pk), "fail": True}, throw=False)
+        assert outcome.failed() and isinstance(outcome.result, RuntimeError)
+        assert state.get() is before
+        with pytest.raises(RuntimeError, match="task boom"):
+            scoped_probe(organisation_id=str(italy.pk), fail=True)
+        assert state.get() is before
 
 
-def test_an_organisation_task_refuses_to_run_without_its_organisation(before):
-    with pytest.raises(TypeError, match="organisation_id"):
-        scoped_probe()
-    assert state.get() is before
+@pytest.mark.parametrize("kind", STARTING_STATES)
+def test_an_organisation_task_refuses_to_run_without_its_organisation(kind):
+    with starting_from(kind) as before:
+        with pytest.raises(TypeError, match="organisation_id"):
+            scoped_probe()
+        assert state.get() is before
