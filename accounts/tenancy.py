@@ -6,9 +6,11 @@ One mechanism, two halves (docs/architecture.md explains why):
    subscriptions and deliveries) use django-scopes' ``ScopedManager``. A query made
    outside ``tenant_scope(actor)`` raises ``ScopeError``; inside it, the default
    manager adds ``organisation = actor.organisation`` to every query, joins and
-   related managers included. The scope is switched on only at the edges: the API
-   base view, the web views' decorator, the Celery task base class and the
-   management commands.
+   related managers included. The scope is switched on only at the edges (the API
+   base view, the web views' decorators, streamed bodies, the Celery task base
+   class and the management commands), and always through ``tenant_boundary()``,
+   one context manager around the whole unit of work that leaves the scope state
+   exactly as it found it, also when the work raises.
 2. **Shared rows** (organisations, published listings, matches) are meant to cross
    tenant lines, so "scope" is visibility: their querysets offer
    ``visible_to(actor)`` / ``editable_by(actor)`` and views only ever start from those.
@@ -19,12 +21,14 @@ data migrations) says so with ``unscoped("why")``, which is easy to grep for.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from celery import Task
 from django_scopes import scope, scopes_disabled
+from django_scopes.state import state as _scope_state
 
 if TYPE_CHECKING:
     from accounts.models import Organisation, User
@@ -41,6 +45,11 @@ class Actor:
     @classmethod
     def anonymous(cls) -> Actor:
         return cls(user=None, organisation=None, role=None)
+
+    @classmethod
+    def of_organisation(cls, organisation: Organisation) -> Actor:
+        """The organisation itself, with no user: a task acting on the organisation's behalf."""
+        return cls(user=None, organisation=organisation, role=None)
 
     @property
     def is_authenticated(self) -> bool:
@@ -83,3 +92,93 @@ def unscoped(reason: str) -> Iterator[None]:
         raise ValueError("Say why the query must cross tenants.")
     with scopes_disabled():
         yield
+
+
+class TenantBoundary:
+    """The handle ``tenant_boundary()`` yields: ``activate(actor)`` once the actor is known.
+
+    DRF resolves the actor in ``initial()``, after authentication and inside
+    ``dispatch()``; the boundary is opened around ``dispatch()`` and the actor's
+    scope activated inside it, so that nothing but the boundary ever leaves it.
+    """
+
+    def __init__(self, stack: ExitStack) -> None:
+        self._stack = stack
+        self.actor: Actor | None = None
+
+    def activate(self, actor: Actor) -> None:
+        if self.actor is not None:
+            raise RuntimeError("A tenant boundary activates one actor; open a new boundary for another.")
+        self._stack.enter_context(tenant_scope(actor))
+        self.actor = actor
+
+
+@contextmanager
+def tenant_boundary(actor: Actor | None = None) -> Iterator[TenantBoundary]:
+    """The one way the edges (requests, streamed bodies, tasks) enter and leave a tenant scope.
+
+    With ``actor``, its scope is active for the whole block; without, call
+    ``boundary.activate(actor)`` when the actor is known. On the way out, however
+    the block ends (a return, an exception, a scope entered by hand and never
+    left), the thread's scope state is put back to exactly what it was on entry.
+    """
+    saved = _scope_state.get()
+    try:
+        with ExitStack() as stack:
+            boundary = TenantBoundary(stack)
+            if actor is not None:
+                boundary.activate(actor)
+            yield boundary
+    finally:
+        _scope_state.set(saved)
+
+
+def scoped_stream(actor: Actor, content: Iterable[Any]) -> Iterator[Any]:
+    """Iterate a streamed body with ``actor``'s scope active while each chunk is produced.
+
+    The scope is entered and left around every ``next()`` (and the final
+    ``close()``), never held open across a ``yield``: between chunks the server
+    runs its own code, and a client that disconnects may never resume the stream.
+    """
+    iterator = iter(content)
+    try:
+        while True:
+            with tenant_boundary(actor):
+                try:
+                    chunk = next(iterator)
+                except StopIteration:
+                    return
+            yield chunk
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            with tenant_boundary(actor):
+                close()
+
+
+class OrganisationTask(Task):
+    """A Celery task that acts for one organisation: it runs inside that organisation's scope.
+
+    In the manner of pretix's ``EventTask``: the task takes ``organisation_id`` as a
+    keyword argument (an id, never an object, so the message stays JSON and a retry
+    re-sends it), and the base class opens ``tenant_boundary()`` for that
+    organisation around the task body, so the body queries as a request would.
+    Tasks that deliberately cross tenants (sweeps, digests) do not use this base and
+    say so inside with ``unscoped("why")``.
+
+        @shared_task(base=OrganisationTask, name="exchange.deliver")
+        def deliver(delivery_id: str, *, organisation_id: str) -> str: ...
+    """
+
+    abstract = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        organisation_id = kwargs.get("organisation_id")
+        if not organisation_id:
+            raise TypeError(f"{self.name} acts for one organisation: call it with organisation_id=.")
+        from accounts.models import Organisation
+
+        # Organisations are shared rows (not scoped): reading one needs no unscoped().
+        organisation = Organisation.objects.get(pk=organisation_id)
+        with tenant_boundary(Actor.of_organisation(organisation)):
+            return super().__call__(*args, **kwargs)

@@ -5,7 +5,11 @@ Rules (docs/architecture.md, "Tenant scoping"):
 * Every API view inherits ``ActorAPIView`` or ``ActorViewSet``. The base resolves
   the actor once (user + organisation + role) in ``initial()``, checks the
   organisation's two-factor requirement, and runs the handler inside the
-  fail-closed tenant scope.
+  fail-closed tenant scope. ``dispatch()`` is wrapped in one
+  ``tenant_boundary()``; ``initial()`` activates the actor's scope inside it, and
+  the boundary alone leaves it, so an error (even one DRF does not handle) leaves
+  the thread's scope state as it was before the request. A streamed body is
+  produced inside the actor's scope too (``config.web.keep_scope``).
 * Viewsets implement ``queryset_for(actor)``; ``get_queryset`` is final (defining it
   in a subclass is a TypeError at import time), so no view can forget the actor.
   An object outside that queryset is a 404, exactly like a missing one.
@@ -16,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -25,7 +30,8 @@ from rest_framework.viewsets import GenericViewSet
 
 from accounts.models import ApiToken, Organisation
 from accounts.selectors import membership_for, memberships_of_user, organisation_list
-from accounts.tenancy import Actor, tenant_scope, unscoped
+from accounts.tenancy import Actor, TenantBoundary, tenant_boundary, unscoped
+from config.web import keep_scope
 
 SESSION_ORGANISATION_KEY = "corridor_organisation"
 
@@ -78,6 +84,14 @@ class ActorMixin:
     public = False
     requires_organisation = True
     actor: Actor
+    _tenant: TenantBoundary
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        with tenant_boundary() as self._tenant:
+            response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+            if self._tenant.actor is not None:
+                response = keep_scope(response, self._tenant.actor)
+            return response
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
@@ -86,8 +100,7 @@ class ActorMixin:
             if self.requires_organisation and self.actor.organisation is None:
                 raise exceptions.PermissionDenied(_("You are not a member of any active organisation."))
             self._check_two_factor(request)
-        self._scope = tenant_scope(self.actor)
-        self._scope.__enter__()
+        self._tenant.activate(self.actor)
 
     def _check_two_factor(self, request: Request) -> None:
         org = self.actor.organisation
@@ -118,13 +131,6 @@ class ActorMixin:
                 changes={"detail": str(exc)[:500], "method": self.request.method, "path": self.request.path},
             )
         return super().handle_exception(exc)  # type: ignore[misc]
-
-    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
-        scope = getattr(self, "_scope", None)
-        if scope is not None:
-            self._scope = None
-            scope.__exit__(None, None, None)
-        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()  # type: ignore[misc]

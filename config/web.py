@@ -10,6 +10,12 @@ nothing else may read tenant data from a web view:
 * ``@public_page`` — anyone; ``request.actor`` is the signed-in actor or anonymous,
   and the view runs inside that actor's scope (an anonymous scope matches nothing).
 
+Both run the view in one ``tenant_boundary(actor)``, which leaves the thread's
+scope state exactly as it was, also when the view raises. A streamed response's
+body (``csv_response``) is produced after the view returns, so it is wrapped in
+``scoped_stream``: the actor's scope is active while each chunk is generated and
+left after it, also when generation raises.
+
 Views must render with ``render()`` (not a lazy ``TemplateResponse``) so that the
 template is evaluated while the scope is still active.
 
@@ -29,12 +35,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.forms.renderers import TemplatesSetting
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from accounts.selectors import memberships_of_user
-from accounts.tenancy import Actor, tenant_scope
+from accounts.tenancy import Actor, scoped_stream, tenant_boundary
 
 SESSION_ORGANISATION_KEY = "corridor_organisation"  # the same key config.api reads
 PAGE_SIZE = 25
@@ -92,24 +98,22 @@ def actor_required(view: View | None = None, *, roles: Sequence[str] | None = No
             if agency is not None and actor.is_agency != agency:
                 raise PermissionDenied(_("Only agency staff can do this.") if agency else _("Agencies cannot do this."))
             request.actor = actor  # type: ignore[attr-defined]
-            with tenant_scope(actor):
-                return _keep_scope(func(request, *args, **kwargs), actor)
+            with tenant_boundary(actor):
+                return keep_scope(func(request, *args, **kwargs), actor)
 
         return wrapper
 
     return decorate(view) if view is not None else decorate
 
 
-def _keep_scope(response: HttpResponse, actor: Actor) -> HttpResponse:
-    """A streamed body is produced after the view returns: keep the scope around it too."""
-    if isinstance(response, StreamingHttpResponse):
-        content = response.streaming_content
+def keep_scope(response: HttpResponseBase, actor: Actor) -> Any:
+    """A streamed body is produced after the view returns: produce it in the actor's scope too.
 
-        def scoped() -> Iterator[Any]:
-            with tenant_scope(actor):
-                yield from content
-
-        response.streaming_content = scoped()
+    A ``FileResponse`` is left alone: its bytes come from storage, not the
+    database, and wrapping it would cost the server's ``wsgi.file_wrapper``.
+    """
+    if isinstance(response, StreamingHttpResponse) and not isinstance(response, FileResponse):
+        response.streaming_content = scoped_stream(actor, response.streaming_content)
     return response
 
 
@@ -120,8 +124,8 @@ def public_page(func: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         actor = web_actor(request)
         request.actor = actor  # type: ignore[attr-defined]
-        with tenant_scope(actor):
-            return _keep_scope(func(request, *args, **kwargs), actor)
+        with tenant_boundary(actor):
+            return keep_scope(func(request, *args, **kwargs), actor)
 
     return wrapper
 

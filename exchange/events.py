@@ -46,6 +46,7 @@ from exchange.models import (
     Channel,
     ChannelState,
     ChannelType,
+    Delivery,
     DeliveryStatus,
     Event,
     Frequency,
@@ -241,15 +242,27 @@ def enqueue(delivery_ids: Iterable[str]) -> None:
     from exchange.tasks import deliver, deliver_many
 
     ids = list(delivery_ids)
-    try:
-        if len(ids) <= ENQUEUE_INLINE:
-            for delivery_id in ids:
-                deliver.delay(delivery_id)
-        else:
+    if len(ids) > ENQUEUE_INLINE:
+        try:
             for start in range(0, len(ids), ENQUEUE_CHUNK):
                 deliver_many.delay(ids[start : start + ENQUEUE_CHUNK])
-    except Exception:  # the broker is down: the rows are safe in PostgreSQL
-        logger.warning("Broker unavailable; %d deliveries left for the sweeper", len(ids), exc_info=True)
+        except Exception:  # the broker is down: the rows are safe in PostgreSQL
+            logger.warning("Broker unavailable; %d deliveries left for the sweeper", len(ids), exc_info=True)
+        return
+    # The task runs in the receiving organisation's scope, so it is sent that organisation's id.
+    with unscoped("looking up which organisation each delivery being enqueued belongs to"):
+        owners = {
+            str(pk): str(organisation_id)
+            for pk, organisation_id in Delivery.objects.filter(pk__in=ids).values_list("pk", "organisation_id")
+        }
+    for delivery_id in ids:
+        if str(delivery_id) not in owners:
+            continue  # deleted since (its organisation or channel went away): nothing to send
+        try:
+            deliver.delay(delivery_id, organisation_id=owners[str(delivery_id)])
+        except Exception:  # the broker is down: the rows are safe in PostgreSQL
+            logger.warning("Broker unavailable; delivery %s left for the sweeper", delivery_id, exc_info=True)
+            return
 
 
 # --- Who receives what ---------------------------------------------------------------------------

@@ -1,7 +1,13 @@
-"""Celery adapters for the exchange: take ids, call a service. All schedules: config/beat.py."""
+"""Celery adapters for the exchange: take ids, call a service. All schedules: config/beat.py.
+
+A task that acts for one organisation uses ``base=OrganisationTask`` and takes its
+``organisation_id``; the sweeps and digests below cross tenants on purpose and say
+so with ``unscoped("why")`` in their services.
+"""
 
 from celery import shared_task
 
+from accounts.tenancy import OrganisationTask
 from exchange.events import ENQUEUE_INLINE
 from exchange.matching import listing_match
 
@@ -31,9 +37,12 @@ def rematch_recent() -> int:
     return len(ids)
 
 
-@shared_task(name="exchange.deliver", queue="notifications")
-def deliver(delivery_id: str) -> str:
-    # Failures are recorded on the row and retried by the sweeper, never by a broker countdown.
+@shared_task(base=OrganisationTask, name="exchange.deliver", queue="notifications")
+def deliver(delivery_id: str, *, organisation_id: str) -> str:
+    """Runs in the scope of the receiving organisation (``organisation_id``, the delivery's own).
+
+    Failures are recorded on the row and retried by the sweeper, never by a broker countdown.
+    """
     from exchange.delivery import delivery_attempt
 
     return delivery_attempt(delivery_id)

@@ -1,32 +1,67 @@
 """Shared fixtures: Alice (admin) and Bob (official) of Italy's ministry, Charlie
 (admin) of Morocco's, the outsider who must see 404s, and Mona, a moderator at an
-international agency."""
+international agency.
+
+Scoping in tests is as in production. Fixtures build their data unscoped (the
+``pytest_fixture_setup`` and teardown hooks below), but a test body runs with no
+scope at all: a service called directly runs in the acting organisation's scope
+(``with tenant_scope(actor):``, as the edges do in production), and an assertion
+that reads a private model directly says so (``with unscoped("assertion"):`` or
+``as_assertion()``).
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from django.core.cache import caches
 from django.test import Client
-from django_scopes import scopes_disabled
 from rest_framework.test import APIClient
 
 from accounts.models import Organisation, User
 from accounts.services import token_issue
+from accounts.tenancy import unscoped
 from tests.factories import AgencyFactory, OrganisationFactory, member
 
 pytest_plugins: list[str] = []
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Any:
+    """Fixtures build data across tenants, so their setup runs unscoped.
+
+    For a yield fixture this covers the code before its ``yield``; the code after
+    it runs in ``pytest_runtest_teardown`` below. Whatever scope a fixture leaves
+    behind is undone when its setup returns, so no fixture can hand the test body
+    a scope (or a disabled one).
+    """
+    with unscoped("test fixtures build every tenant's data"):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    with unscoped("test fixtures tear down every tenant's data"):
+        return (yield)
+
+
+@contextmanager
+def as_assertion() -> Iterator[None]:
+    """A test reading private rows directly, to check what the code under test did."""
+    with unscoped("assertion"):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _test_environment(settings: Any) -> Iterator[None]:
-    """Fast hasher, fresh cache namespace, tasks inline, scopes off for setup code.
+    """Fast hasher, fresh cache namespace, tasks inline.
 
-    Requests made by a test still run in their own tenant scope: the API base
-    re-enables scoping for the duration of each request.
+    No scope is active in the test body: requests enter their own, and code under
+    test that is called directly must be given one (see the module docstring).
     """
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -37,8 +72,7 @@ def _test_environment(settings: Any) -> Iterator[None]:
 
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = True
-    with scopes_disabled():
-        yield
+    yield
     app.conf.task_always_eager = eager
 
 
@@ -130,9 +164,3 @@ def charlie_api(charlie: User, morocco: Organisation) -> APIClient:
 @pytest.fixture
 def anon_api() -> APIClient:
     return APIClient()
-
-
-@pytest.fixture
-def scopes_off() -> Iterator[None]:
-    with scopes_disabled():
-        yield

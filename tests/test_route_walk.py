@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import Membership
 from accounts.services import invitation_create, token_issue
-from accounts.tenancy import Actor
+from accounts.tenancy import Actor, tenant_scope, unscoped
 
 pytestmark = pytest.mark.django_db
 
@@ -111,15 +111,17 @@ def _private_partnership(actor: Actor, settings: Any, tmp_path: Any) -> tuple[An
 
     settings.MEDIA_ROOT = tmp_path / "media"
     spain = OrganisationFactory(name="Ministry of Inclusion", slug="es-inclusion", country="ES")
-    partnership = partnership_create(
-        actor=actor, name="confidential-partnership", kind="mobility_partnership", members=[spain.pk]
-    )
-    document = partnership_document_upload(
-        actor=actor,
-        partnership=partnership,
-        file=SimpleUploadedFile("confidential-annex.pdf", b"%PDF-1.7\nconfidential"),
-        document_type="annex",
-    )
+    with tenant_scope(actor):
+        partnership = partnership_create(
+            actor=actor, name="confidential-partnership", kind="mobility_partnership", members=[spain.pk]
+        )
+    with tenant_scope(actor):
+        document = partnership_document_upload(
+            actor=actor,
+            partnership=partnership,
+            file=SimpleUploadedFile("confidential-annex.pdf", b"%PDF-1.7\nconfidential"),
+            document_type="annex",
+        )
     return partnership, document
 
 
@@ -265,29 +267,32 @@ def test_an_outsider_meets_no_private_data_on_any_route(charlie_api, italian_sec
 
 def assert_untouched(italian_secrets: dict[str, Any]) -> None:
     """Italy's private objects are as they were: nothing an outsider did changed them."""
-    italian_secrets["invitation"].refresh_from_db()
-    italian_secrets["token"].refresh_from_db()
-    assert italian_secrets["invitation"].status == "pending"
-    assert italian_secrets["token"].revoked_at is None
-    assert Membership.objects.filter(pk=italian_secrets["membership"].pk, role="official").exists()
-    italian_secrets["listing"].refresh_from_db()
-    assert italian_secrets["listing"].status == "draft"
-    partnership = italian_secrets["partnership"]
-    partnership.refresh_from_db()
-    assert partnership.name == "confidential-partnership"
-    assert partnership.memberships.count() == 2 and partnership.documents.count() == 1
-    from exchange.models import Event
+    with unscoped("assertion"):
+        italian_secrets["invitation"].refresh_from_db()
+        italian_secrets["token"].refresh_from_db()
+        assert italian_secrets["invitation"].status == "pending"
+        assert italian_secrets["token"].revoked_at is None
+        with unscoped("assertion"):
+            assert Membership.objects.filter(pk=italian_secrets["membership"].pk, role="official").exists()
+        italian_secrets["listing"].refresh_from_db()
+        assert italian_secrets["listing"].status == "draft"
+        partnership = italian_secrets["partnership"]
+        partnership.refresh_from_db()
+        assert partnership.name == "confidential-partnership"
+        assert partnership.memberships.count() == 2 and partnership.documents.count() == 1
+        from exchange.models import Event
 
-    subscription = italian_secrets["subscription"]
-    subscription.refresh_from_db()
-    assert subscription.name == "confidential-subscription" and subscription.channels.count() == 3
-    webhook = italian_secrets["webhook"]
-    assert webhook.secret == type(webhook).objects.get(pk=webhook.pk).secret
-    italian_secrets["delivery"].refresh_from_db()
-    italian_secrets["notification"].refresh_from_db()
-    assert italian_secrets["delivery"].status == "dead"
-    assert italian_secrets["notification"].read_at is None
-    assert not Event.objects.filter(type="test").exists()
+        subscription = italian_secrets["subscription"]
+        subscription.refresh_from_db()
+        with unscoped("assertion"):
+            assert subscription.name == "confidential-subscription" and subscription.channels.count() == 3
+        webhook = italian_secrets["webhook"]
+        assert webhook.secret == type(webhook).objects.get(pk=webhook.pk).secret
+        italian_secrets["delivery"].refresh_from_db()
+        italian_secrets["notification"].refresh_from_db()
+        assert italian_secrets["delivery"].status == "dead"
+        assert italian_secrets["notification"].read_at is None
+        assert not Event.objects.filter(type="test").exists()
 
 
 @pytest.mark.parametrize("method", METHODS)

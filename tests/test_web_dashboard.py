@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Organisation, User
-from accounts.tenancy import Actor
+from accounts.tenancy import Actor, tenant_scope
 from opportunities.models import Listing
 from opportunities.services import listing_transition
 from tests.factories import OrganisationFactory, member
@@ -123,7 +123,8 @@ def test_a_revision_sent_back_awaits_the_owner_too(italy_listings, bob, italy_ac
 
     published = italy_listings["published"]
     propose(published, italy_actor, annual_cap=1500)
-    listing_transition(actor=moderator, listing=published, action="request_changes", reason="Cap above the quota.")
+    with tenant_scope(moderator):
+        listing_transition(actor=moderator, listing=published, action="request_changes", reason="Cap above the quota.")
     html = signed_in(bob).get(DASHBOARD).content.decode()
     awaiting = html[html.index("Awaiting your action") :]
     assert "Citrus harvest, Sicily" in awaiting and "Cap above the quota." in awaiting
@@ -147,7 +148,8 @@ def test_an_empty_government_sees_zeroes(db):
 def test_an_agency_moderator_sees_the_queue_with_ages(italy_listings, italy_actor, mona):
     for n, title in enumerate(["Oldest scheme", "Second scheme", "Third scheme", "Fourth scheme", "Fifth scheme"]):
         listing = create_listing(italy_actor, seasonal_scheme(title=title))
-        listing_transition(actor=italy_actor, listing=listing, action="submit")
+        with tenant_scope(italy_actor):
+            listing_transition(actor=italy_actor, listing=listing, action="submit")
         Listing.objects.filter(pk=listing.pk).update(submitted_at=timezone.now() - datetime.timedelta(days=6 - n))
     html = signed_in(mona).get(DASHBOARD).content.decode()
     section = html[html.index("Moderation queue") :]

@@ -6,30 +6,33 @@ after-commit hook that enqueues matching (tasks run eagerly in tests).
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import pytest
 from django.test import Client, TestCase
 
 from accounts.models import Organisation, User
-from accounts.tenancy import Actor
+from accounts.tenancy import Actor, tenant_scope
 from opportunities.models import Listing
-from opportunities.services import listing_transition
 from tests.conftest import signed_in
 from tests.factories import OrganisationFactory, member
-from tests.opportunities.conftest import create_listing, days
+from tests.opportunities.conftest import create_listing, days, publish
 
 
 def published(owner: Actor, moderator: Actor, payload: dict[str, Any]) -> Listing:
+    """Each step in its actor's scope; the after-commit hooks run outside any, as a worker runs them."""
     with TestCase.captureOnCommitCallbacks(execute=True):
-        listing = create_listing(owner, payload)
-        listing_transition(actor=owner, listing=listing, action="submit")
-        listing = listing_transition(actor=moderator, listing=listing, action="approve")
+        listing = publish(create_listing(owner, payload), owner, moderator)
     return listing
 
 
 def run_on_commit(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    with TestCase.captureOnCommitCallbacks(execute=True):
+    """Call a service and run its after-commit hooks. With an ``actor=`` keyword the
+    service runs in that actor's scope, as the request calling it would."""
+    actor = kwargs.get("actor")
+    scope = tenant_scope(actor) if isinstance(actor, Actor) else nullcontext()
+    with TestCase.captureOnCommitCallbacks(execute=True), scope:
         return fn(*args, **kwargs)
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django_scopes import scopes_disabled
 
+from accounts.tenancy import tenant_scope, unscoped
 from exchange.delivery import deliveries_sweep
 from exchange.models import Channel, Delivery, Notification, Subscription
 from exchange.webhooks import new_secret
@@ -73,19 +73,19 @@ def wait_for(condition: Callable[[], bool], *, sweep: bool = True, timeout: floa
     """Poll like beat would: sweep due deliveries, until the condition holds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with scopes_disabled():
+        with unscoped("assertion"):
             if condition():
                 return
             if sweep:
                 deliveries_sweep()
         time.sleep(0.3)
-    with scopes_disabled():
+    with unscoped("assertion"):
         state = list(Delivery.objects.values_list("channel__type", "status", "attempts", "last_error"))
     raise AssertionError(f"condition not met in time; deliveries: {state}")
 
 
 def subscribe(org: Any, *, channels: list[tuple[str, str]], email_to: Any = None, **filters: Any) -> Subscription:
-    with scopes_disabled():
+    with unscoped("test setup"):
         subscription = Subscription.objects.create(organisation=org, name=f"Alerts of {org.slug}", **filters)
         for kind, url in channels:
             Channel.objects.create(
@@ -102,8 +102,10 @@ def subscribe(org: Any, *, channels: list[tuple[str, str]], email_to: Any = None
 def publish(owner: Any, moderator: Any, payload: dict[str, Any]) -> Any:
     # Real commits: each service runs its own transaction and its on_commit hooks fire.
     listing = create_listing(owner, payload)
-    listing_transition(actor=owner, listing=listing, action="submit")
-    return listing_transition(actor=moderator, listing=listing, action="approve")
+    with tenant_scope(owner):
+        listing_transition(actor=owner, listing=listing, action="submit")
+    with tenant_scope(moderator):
+        return listing_transition(actor=moderator, listing=listing, action="approve")
 
 
 def test_publishing_delivers_once_per_matching_subscription_and_channel(
@@ -124,7 +126,7 @@ def test_publishing_delivers_once_per_matching_subscription_and_channel(
         scheme(title="Seasonal harvest, Piedmont", visibility="partners", partner_countries=["MD"]),
     )
     wait_for(lambda: Delivery.objects.filter(event__type="listing.published", status="sent").count() == 3)
-    with scopes_disabled():
+    with unscoped("assertion"):
         deliveries = Delivery.objects.filter(event__type="listing.published")
         assert {d.subscription_id for d in deliveries} == {moldova_sub.pk}
         assert sorted(d.channel.type for d in deliveries) == ["email", "inbox", "webhook"]
@@ -150,7 +152,7 @@ def test_a_receiver_that_fails_twice_gets_the_same_webhook_id_with_a_valid_signa
         wait_for(lambda: Delivery.objects.filter(status="sent").exists())
         assert len(receiver.requests) == 3
         ids = {r["headers"]["webhook-id"] for r in receiver.requests}
-        with scopes_disabled():
+        with unscoped("assertion"):
             delivery = Delivery.objects.get()
             secret = Channel.objects.get(subscription=subscription).secret
         assert ids == {str(delivery.pk)}
@@ -178,13 +180,13 @@ def test_a_delivery_written_while_redis_is_down_is_delivered_when_it_returns(
     started = time.monotonic()
     publish(italy_official, moderator, scheme(title="Seasonal harvest, Apulia"))
     assert time.monotonic() - started < 20  # publication did not hang on the dead broker
-    with scopes_disabled():
+    with unscoped("assertion"):
         assert Delivery.objects.get().status == "pending"  # safe in PostgreSQL
         assert not Notification.objects.exists()
     private_redis.start()
     worker_factory(private_redis.url)
     wait_for(lambda: Notification.objects.filter(organisation=moldova).count() == 1)
-    with scopes_disabled():
+    with unscoped("assertion"):
         assert Delivery.objects.get().status == "sent"
         assert Notification.objects.count() == 1
 
@@ -275,7 +277,7 @@ def test_killing_the_worker_mid_delivery_redelivers_without_a_second_email_or_in
     receiver = SlowReceiver()
     workers: list[Any] = []
     try:
-        with scopes_disabled():
+        with unscoped("test setup"):
             subscription = subscribe(moldova, channels=[("webhook", receiver.url), ("inbox", "")])
             Channel.objects.create(subscription=subscription, organisation=moldova, type="email", members=[mihai.pk])
         app.conf.broker_url = private_redis.url
@@ -288,7 +290,7 @@ def test_killing_the_worker_mid_delivery_redelivers_without_a_second_email_or_in
         workers[0].wait(10)
         workers.append(_worker_process(private_redis.url, controller.port))
         wait_for(lambda: Delivery.objects.filter(status="sent").count() == 3, timeout=90)
-        with scopes_disabled():
+        with unscoped("assertion"):
             assert Notification.objects.count() == 1
             webhook = Delivery.objects.get(channel__type="webhook")
         assert len(smtp.messages) == 1 and smtp.messages[0].rcpt_tos == [mihai.email]

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Organisation
+from accounts.tenancy import tenant_scope, unscoped
 from exchange.events import (
     _sections,
     channels_for,
@@ -52,7 +53,7 @@ def _submitted(owner: Any, title: str) -> Listing:
 
 def _approve(listing: Listing, moderator: Any) -> int:
     """Approve; the number of statements of the approval itself (not the deliveries after commit)."""
-    with CaptureQueriesContext(connection) as queries:
+    with tenant_scope(moderator), CaptureQueriesContext(connection) as queries:
         listing_transition(actor=moderator, listing=listing, action="approve")
     return len(queries.captured_queries)
 
@@ -75,6 +76,7 @@ def _recipients_in_python(listing: Listing) -> set[uuid.UUID]:
     }
 
 
+@unscoped("assertion")
 def _check_recipients(listing: Listing, subscriptions: int) -> None:
     event = Event.objects.get(type="listing.published", data__listing_id=str(listing.pk))
     delivered = set(Delivery.objects.filter(event=event).values_list("subscription_id", flat=True))
@@ -93,7 +95,7 @@ def test_publication_reaches_exactly_the_wanting_subscribers_in_the_same_stateme
         _submitted(italy_official, "Apple harvest, Alto Adige"),
     )
     orgs = _organisations(40)
-    synthetic_subscriptions(orgs, 200, seed=1)
+    synthetic_subscriptions(orgs, 200, seed=1)  # unscoped itself, as load data
     at_200 = _approve(first, moderator)
     _check_recipients(first, 200)
 
@@ -118,7 +120,7 @@ def _explain(sql: str, params: Any) -> list[dict[str, Any]]:
 def test_the_channel_query_and_the_fan_out_run_no_subquery_per_row(italy_official):
     listing = _submitted(italy_official, "Apple harvest, Trentino")
     synthetic_subscriptions(_organisations(10), 300, seed=3)
-    subscriptions = subscriptions_for_listing(listing)
+    subscriptions = subscriptions_for_listing(listing)  # the outbox's own unscoped reads
     statements = [
         channels_for(subscriptions).query.sql_with_params(),
         fan_out_sql(
@@ -156,43 +158,49 @@ def test_announcing_new_matches_costs_the_same_statements_for_10_and_500(
     owners = [
         OrganisationFactory(slug=f"origin-{n}", country=COUNTRIES[n % 4], is_origin=True) for n in range(new_matches)
     ]
-    offers = _listing_copies(supply, owners)
-    for org in [italy, *owners]:
-        subscription = Subscription.objects.create(organisation=org, name="Everything")
-        Channel.objects.create(subscription=subscription, organisation=org, type=ChannelType.INBOX)
-    Match.objects.bulk_create(
-        Match(
-            demand=demand,
-            supply=o,
-            demand_owner_id=italy.pk,
-            supply_owner_id=o.owner_id,
-            score=0.5,
-            computed_at=demand.created_at,
+    with unscoped("test setup"):
+        offers = _listing_copies(supply, owners)
+        for org in [italy, *owners]:
+            subscription = Subscription.objects.create(organisation=org, name="Everything")
+            Channel.objects.create(subscription=subscription, organisation=org, type=ChannelType.INBOX)
+        when = demand.created_at
+        Match.objects.bulk_create(
+            Match(
+                demand=demand,
+                supply=o,
+                demand_owner_id=italy.pk,
+                supply_owner_id=o.owner_id,
+                score=0.5,
+                computed_at=when,
+            )
+            for o in offers
         )
-        for o in offers
-    )
-    matches = Match.objects.filter(demand=demand).select_related("demand", "supply")
-    with CaptureQueriesContext(connection) as queries:
+        matches = Match.objects.filter(demand=demand).select_related("demand", "supply")
+    # As the matching task runs it: a system task across tenants.
+    with unscoped("matching compares listings across tenants"), CaptureQueriesContext(connection) as queries:
         written = matches_created(matches)
     assert written == new_matches
     assert len(queries.captured_queries) == 2  # the matches with their listings; the fan-out
-    assert Event.objects.filter(type="match.created").count() == new_matches
-    # Each match reaches both owners: Italy once per match, each origin once.
-    assert Delivery.objects.filter(organisation=italy, event__type="match.created").count() == new_matches
-    assert set(Delivery.objects.exclude(organisation=italy).values_list("organisation_id", flat=True)) == {
-        o.pk for o in owners
-    }
+    with unscoped("assertion"):
+        assert Event.objects.filter(type="match.created").count() == new_matches
+        # Each match reaches both owners: Italy once per match, each origin once.
+        assert Delivery.objects.filter(organisation=italy, event__type="match.created").count() == new_matches
+        assert set(Delivery.objects.exclude(organisation=italy).values_list("organisation_id", flat=True)) == {
+            o.pk for o in owners
+        }
 
 
 def test_a_large_fan_out_is_enqueued_in_chunks_and_each_inbox_item_made_once(italy_official, moderator, italy):
     listing = _submitted(italy_official, "Apple harvest, Trentino")
     orgs = [OrganisationFactory(slug=f"reader-{n}", country=COUNTRIES[n % len(COUNTRIES)]) for n in range(45)]
-    for org in orgs:
-        subscription = Subscription.objects.create(organisation=org, name="Farm work", isco_prefixes=["92"])
-        Channel.objects.create(subscription=subscription, organisation=org, type=ChannelType.INBOX)
+    with unscoped("test setup"):
+        for org in orgs:
+            subscription = Subscription.objects.create(organisation=org, name="Farm work", isco_prefixes=["92"])
+            Channel.objects.create(subscription=subscription, organisation=org, type=ChannelType.INBOX)
     # 45 pending deliveries: more than ENQUEUE_INLINE, so one exchange.deliver_many splits them.
     run_on_commit(listing_transition, actor=moderator, listing=listing, action="approve")
-    published = Delivery.objects.filter(event__type="listing.published")
-    assert published.count() == 45
-    assert set(published.values_list("status", flat=True)) == {"sent"}
-    assert Notification.objects.filter(event__type="listing.published").count() == 45
+    with unscoped("assertion"):
+        published = Delivery.objects.filter(event__type="listing.published")
+        assert published.count() == 45
+        assert set(published.values_list("status", flat=True)) == {"sent"}
+        assert Notification.objects.filter(event__type="listing.published").count() == 45

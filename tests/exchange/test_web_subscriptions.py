@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from accounts.tenancy import tenant_scope, unscoped
 from exchange.models import Channel, ChannelState, Delivery, DeliveryStatus, Event, Subscription
 from exchange.subscriptions import subscription_create
 from tests.conftest import signed_in
@@ -76,7 +77,8 @@ def make(org: Organisation, user: User, **fields: Any) -> Subscription:
     actor = Actor(user=user, organisation=org, role="official")
     fields.setdefault("name", "Seasonal agriculture")
     fields.setdefault("channels", [{"type": "inbox"}])
-    return subscription_create(actor=actor, **fields)
+    with tenant_scope(actor):
+        return subscription_create(actor=actor, **fields)
 
 
 # --- Creating ---------------------------------------------------------------------------------------
@@ -101,7 +103,8 @@ def test_an_official_creates_an_alert_with_filters_and_channels(bob_web, italy, 
         form(channel_email="on", email_members=[str(alice.pk)], channel_feed="on"),
     )
 
-    subscription = Subscription.objects.get(organisation=italy)
+    with unscoped("assertion"):
+        subscription = Subscription.objects.get(organisation=italy)
     assert response.status_code == 302
     assert response["Location"] == f"/alerts/{subscription.pk}/"
     assert subscription.name == "Nurses from Morocco"
@@ -112,7 +115,8 @@ def test_an_official_creates_an_alert_with_filters_and_channels(bob_web, italy, 
     assert subscription.owner_countries == ["MA"]
     assert subscription.keywords == "hospital"
     assert subscription.created_by == bob
-    channels = {c.type: c for c in subscription.channels.all()}
+    with unscoped("assertion"):
+        channels = {c.type: c for c in subscription.channels.all()}
     assert set(channels) == {"inbox", "email", "feed"}
     assert channels["email"].members == [alice.pk]
 
@@ -150,8 +154,10 @@ def test_invalid_input_is_shown_inline_and_saves_nothing(bob_web, italy, overrid
     assert "There is a problem" in page
     assert f'href="#{field_id}"' in page  # the error summary links to the field
     assert message in page
-    assert not Subscription.objects.exists()
-    assert not Channel.objects.exists()
+    with unscoped("assertion"):
+        assert not Subscription.objects.exists()
+    with unscoped("assertion"):
+        assert not Channel.objects.exists()
 
 
 def test_every_problem_is_shown_in_one_round(bob_web, settings):
@@ -165,7 +171,8 @@ def test_every_problem_is_shown_in_one_round(bob_web, settings):
     assert response.status_code == 400
     assert 'href="#id_name"' in page
     assert 'href="#id_webhook_url"' in page and "10.0.0.7 is a private address" in page
-    assert not Subscription.objects.exists()
+    with unscoped("assertion"):
+        assert not Subscription.objects.exists()
 
 
 def test_a_webhook_to_a_private_address_is_refused_with_the_services_message(bob_web, settings):
@@ -178,7 +185,8 @@ def test_a_webhook_to_a_private_address_is_refused_with_the_services_message(bob
     assert "10.0.0.7 is a private address; webhooks only go to public addresses." in page
     assert 'id="id_webhook_url_error"' in page
     assert 'value="http://10.0.0.7/hooks"' in page  # what was typed is kept
-    assert not Subscription.objects.exists()
+    with unscoped("assertion"):
+        assert not Subscription.objects.exists()
 
 
 def test_an_agency_cannot_ask_for_listings_open_to_its_country_and_is_not_offered_it(mona):
@@ -198,7 +206,8 @@ def test_without_javascript_add_and_remove_buttons_change_the_rows_and_save_noth
     assert "There is a problem" not in added.content.decode()
     page = removed.content.decode()
     assert 'value="3221' in page and "2221 — Nursing" not in page
-    assert not Subscription.objects.exists()
+    with unscoped("assertion"):
+        assert not Subscription.objects.exists()
 
 
 def test_a_viewer_cannot_create_or_change_alerts(vera, italy, bob):
@@ -212,7 +221,8 @@ def test_a_viewer_cannot_create_or_change_alerts(vera, italy, bob):
     assert client.post(f"/alerts/{subscription.pk}/delete/").status_code == 403
     page = client.get(f"/alerts/{subscription.pk}/").content.decode()
     assert "Send a test event" not in page and "Edit the alert" not in page
-    assert Subscription.objects.count() == 1
+    with unscoped("assertion"):
+        assert Subscription.objects.count() == 1
 
 
 # --- The webhook secret: once -------------------------------------------------------------------------
@@ -223,7 +233,8 @@ def test_the_webhook_secret_is_shown_once_on_creation_and_never_again(bob_web, i
 
     assert response.status_code == 200
     page = response.content.decode()
-    channel = Channel.objects.get(organisation=italy, type="webhook")
+    with unscoped("assertion"):
+        channel = Channel.objects.get(organisation=italy, type="webhook")
     assert channel.secret in page
     assert 'class="secret-box"' in page
     assert 'data-copy="webhook-secret"' in page and 'id="webhook-secret-status" role="status"' in page
@@ -242,16 +253,19 @@ def test_the_webhook_secret_is_shown_once_on_creation_and_never_again(bob_web, i
 
 def test_rotating_asks_first_then_shows_the_new_secret_once(bob_web, italy, bob):
     subscription = make(italy, bob, channels=[{"type": "webhook", "url": HOOK}])
-    old = subscription.channels.get().secret
+    with unscoped("test setup"):
+        old = subscription.channels.get().secret
     url = f"/alerts/{subscription.pk}/rotate-secret/"
 
     confirm = bob_web.get(url)
     assert confirm.status_code == 200
     assert "Rotate the webhook secret" in confirm.content.decode()
-    assert subscription.channels.get().secret == old  # a GET changes nothing
+    with unscoped("assertion"):
+        assert subscription.channels.get().secret == old  # a GET changes nothing
 
     response = bob_web.post(url)
-    channel = subscription.channels.get()
+    with unscoped("assertion"):
+        channel = subscription.channels.get()
     assert response.status_code == 200
     assert channel.secret != old and channel.previous_secret == old
     page = response.content.decode()
@@ -270,7 +284,8 @@ def test_rotating_an_alert_without_a_webhook_says_why(bob_web, italy, bob):
 
 def test_editing_keeps_the_webhook_and_its_secret_and_shows_none(bob_web, italy, bob):
     subscription = make(italy, bob, channels=[{"type": "webhook", "url": HOOK}], isco_prefixes=["2221"])
-    channel = subscription.channels.get()
+    with unscoped("assertion"):
+        channel = subscription.channels.get()
     page = bob_web.get(f"/alerts/{subscription.pk}/edit/").content.decode()
     assert 'value="2221 — Nursing professionals"' in page
     assert f'value="{HOOK}"' in page
@@ -289,8 +304,10 @@ def test_editing_keeps_the_webhook_and_its_secret_and_shows_none(bob_web, italy,
     assert response.status_code == 302
     subscription.refresh_from_db()
     assert subscription.name == "Renamed"
-    assert list(subscription.channels.all()) == [channel]
-    assert subscription.channels.get().secret == channel.secret
+    with unscoped("assertion"):
+        assert list(subscription.channels.all()) == [channel]
+    with unscoped("assertion"):
+        assert subscription.channels.get().secret == channel.secret
 
 
 def test_editing_with_an_error_changes_nothing(bob_web, italy, bob):
@@ -305,7 +322,8 @@ def test_editing_with_an_error_changes_nothing(bob_web, italy, bob):
     subscription.refresh_from_db()
     assert subscription.name == "Seasonal agriculture"
     assert subscription.scheme_types == []
-    assert subscription.channels.count() == 1
+    with unscoped("assertion"):
+        assert subscription.channels.count() == 1
 
 
 # --- Test event, delete ------------------------------------------------------------------------------------
@@ -318,7 +336,8 @@ def test_sending_a_test_event_creates_the_event_and_its_deliveries(bob_web, ital
 
     event = Event.objects.get(type="test")
     assert event.data["subscription_id"] == str(subscription.pk)
-    assert Delivery.objects.filter(event=event, subscription=subscription).count() == 2
+    with unscoped("assertion"):
+        assert Delivery.objects.filter(event=event, subscription=subscription).count() == 2
     assert "A test event is on its way" in response.content.decode()
 
 
@@ -335,10 +354,12 @@ def test_deleting_asks_first(bob_web, italy, bob):
     subscription = make(italy, bob)
 
     confirm = bob_web.get(f"/alerts/{subscription.pk}/delete/")
-    assert confirm.status_code == 200 and Subscription.objects.exists()
+    with unscoped("assertion"):
+        assert confirm.status_code == 200 and Subscription.objects.exists()
     response = bob_web.post(f"/alerts/{subscription.pk}/delete/", follow=True)
 
-    assert not Subscription.objects.exists()
+    with unscoped("assertion"):
+        assert not Subscription.objects.exists()
     assert "was deleted" in response.content.decode()
 
 
@@ -347,7 +368,8 @@ def test_deleting_asks_first(bob_web, italy, bob):
 
 def test_another_organisations_alert_and_delivery_are_404(charlie, italy, bob):
     subscription = make(italy, bob, channels=[{"type": "webhook", "url": HOOK}])
-    delivery = DeliveryFactory(channel=subscription.channels.get(), status=DeliveryStatus.DEAD)
+    with unscoped("test setup"):
+        delivery = DeliveryFactory(channel=subscription.channels.get(), status=DeliveryStatus.DEAD)
     client = signed_in(charlie)
 
     base = f"/alerts/{subscription.pk}/"
@@ -373,8 +395,10 @@ def test_another_organisations_alert_and_delivery_are_404(charlie, italy, bob):
 def test_the_list_describes_filters_and_flags_failing_endpoints(bob_web, italy, bob):
     good = make(italy, bob, name="Nurses", isco_prefixes=["2221"], owner_countries=["MA"])
     bad = make(italy, bob, name="Harvest", channels=[{"type": "webhook", "url": HOOK}])
-    Channel.objects.filter(subscription=bad).update(state=ChannelState.PAUSED, consecutive_failures=20)
-    DeliveryFactory(channel=good.channels.get(), status=DeliveryStatus.SENT)
+    with unscoped("assertion"):
+        Channel.objects.filter(subscription=bad).update(state=ChannelState.PAUSED, consecutive_failures=20)
+    with unscoped("assertion"):
+        DeliveryFactory(channel=good.channels.get(), status=DeliveryStatus.SENT)
 
     page = bob_web.get("/alerts/").content.decode()
 
@@ -395,8 +419,9 @@ def test_the_lists_and_exports_take_a_fixed_number_of_queries(bob_web, italy, bo
             isco_prefixes=["2221", "92"],
             channels=[{"type": "inbox"}, {"type": "webhook", "url": HOOK}],
         )
-        for channel in subscription.channels.all():
-            DeliveryFactory.create_batch(2, channel=channel, status=DeliveryStatus.FAILED)
+        with unscoped("test setup"):
+            for channel in subscription.channels.all():
+                DeliveryFactory.create_batch(2, channel=channel, status=DeliveryStatus.FAILED)
 
     with django_assert_max_num_queries(10):
         assert bob_web.get("/alerts/").status_code == 200
@@ -419,16 +444,18 @@ def test_the_delivery_log_shows_failures_their_next_retry_and_filters(bob_web, i
     hooked = make(italy, bob, name="Hooked", channels=[{"type": "webhook", "url": HOOK}])
     other = make(italy, bob, name="Other")
     retry_at = timezone.now() + timedelta(minutes=5)
-    DeliveryFactory(
-        channel=hooked.channels.get(),
-        event=EventFactory(type="listing.published", data={"title": "Nurses for Turin hospitals"}),
-        status=DeliveryStatus.FAILED,
-        attempts=2,
-        last_status_code=503,
-        last_error="Service Unavailable",
-        next_attempt_at=retry_at,
-    )
-    DeliveryFactory(channel=other.channels.get(), event=EventFactory(data={"title": "Quiet one"}))
+    with unscoped("test setup"):
+        DeliveryFactory(
+            channel=hooked.channels.get(),
+            event=EventFactory(type="listing.published", data={"title": "Nurses for Turin hospitals"}),
+            status=DeliveryStatus.FAILED,
+            attempts=2,
+            last_status_code=503,
+            last_error="Service Unavailable",
+            next_attempt_at=retry_at,
+        )
+    with unscoped("assertion"):
+        DeliveryFactory(channel=other.channels.get(), event=EventFactory(data={"title": "Quiet one"}))
 
     page = bob_web.get("/alerts/deliveries/").content.decode()
     assert "Nurses for Turin hospitals" in page
@@ -449,8 +476,10 @@ def test_the_delivery_log_shows_failures_their_next_retry_and_filters(bob_web, i
 
 def test_replaying_a_dead_delivery_sends_it_again_and_resumes_its_endpoint(bob_web, italy, bob):
     subscription = make(italy, bob, channels=[{"type": "webhook", "url": HOOK}])
-    channel = subscription.channels.get()
-    Channel.objects.filter(pk=channel.pk).update(state=ChannelState.PAUSED, consecutive_failures=20)
+    with unscoped("test setup"):
+        channel = subscription.channels.get()
+    with unscoped("assertion"):
+        Channel.objects.filter(pk=channel.pk).update(state=ChannelState.PAUSED, consecutive_failures=20)
     delivery = DeliveryFactory(channel=channel, status=DeliveryStatus.DEAD, attempts=8, last_error="Timed out")
 
     response = bob_web.post(f"/alerts/deliveries/{delivery.pk}/replay/", {"next": "/alerts/deliveries/?status=dead"})
@@ -465,7 +494,8 @@ def test_replaying_a_dead_delivery_sends_it_again_and_resumes_its_endpoint(bob_w
 
 def test_replaying_a_pending_delivery_says_why_not(bob_web, italy, bob):
     subscription = make(italy, bob)
-    delivery = DeliveryFactory(channel=subscription.channels.get(), status=DeliveryStatus.PENDING)
+    with unscoped("test setup"):
+        delivery = DeliveryFactory(channel=subscription.channels.get(), status=DeliveryStatus.PENDING)
 
     response = bob_web.post(f"/alerts/deliveries/{delivery.pk}/replay/", {"next": "https://evil.example/"}, follow=True)
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Organisation, User
-from accounts.tenancy import Actor
+from accounts.tenancy import Actor, tenant_scope
 from opportunities.api.serializers import ListingWriteSerializer
 from opportunities.models import Listing
 from opportunities.services import listing_create, listing_transition
@@ -67,14 +67,22 @@ def worker_offer(**overrides: Any) -> dict[str, Any]:
 
 
 def create_listing(actor: Actor, payload: dict[str, Any]) -> Listing:
-    body = ListingWriteSerializer(data=payload, context={"actor": actor})
-    body.is_valid(raise_exception=True)
-    return listing_create(actor=actor, data=body.validated_data)
+    """As the API does it, in the actor's scope (also when called from a fixture)."""
+    with tenant_scope(actor):
+        body = ListingWriteSerializer(data=payload, context={"actor": actor})
+        body.is_valid(raise_exception=True)
+        return listing_create(actor=actor, data=body.validated_data)
+
+
+def transition(listing: Listing, actor: Actor, action: str, **kwargs: Any) -> Listing:
+    """``listing_transition`` in the acting organisation's scope, as a request runs it."""
+    with tenant_scope(actor):
+        return listing_transition(actor=actor, listing=listing, action=action, **kwargs)
 
 
 def publish(listing: Listing, owner: Actor, moderator: Actor) -> Listing:
-    listing_transition(actor=owner, listing=listing, action="submit")
-    return listing_transition(actor=moderator, listing=listing, action="approve")
+    transition(listing, owner, "submit")
+    return transition(listing, moderator, "approve")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.test import Client
 
-from accounts.tenancy import Actor
+from accounts.tenancy import Actor, tenant_scope
 from opportunities import feeds
 from opportunities.models import Listing
 from opportunities.services import listing_transition
@@ -84,7 +84,8 @@ def test_a_feed_entry_carries_link_id_dates_author_and_categories(client: Client
 
 
 def test_closed_listings_leave_the_feed(client: Client, public_scheme: Listing, spain_actor: Actor) -> None:
-    listing_transition(actor=spain_actor, listing=public_scheme, action="close")
+    with tenant_scope(spain_actor):
+        listing_transition(actor=spain_actor, listing=public_scheme, action="close")
     assert entries(client) == []
 
 

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.tenancy import Actor
+from accounts.tenancy import Actor, tenant_scope
 from opportunities import reference
 from opportunities.services import listing_transition
 from tests.conftest import token_client
@@ -144,8 +144,10 @@ def test_an_owner_finds_its_own_drafts_by_status_and_nobody_else_does(
 
 
 def test_it_filters_by_the_later_statuses(listings, spain_actor, morocco_actor, reader):
-    listing_transition(actor=spain_actor, listing=_get(listings["nurses"]), action="close")
-    listing_transition(actor=morocco_actor, listing=_get(listings["offer"]), action="withdraw")
+    with tenant_scope(spain_actor):
+        listing_transition(actor=spain_actor, listing=_get(listings["nurses"]), action="close")
+    with tenant_scope(morocco_actor):
+        listing_transition(actor=morocco_actor, listing=_get(listings["offer"]), action="withdraw")
     assert found(reader, status="closed") == pick(listings, "nurses")
     assert found(reader, status="withdrawn") == pick(listings, "offer")
     assert found(reader, status="published") == pick(listings, "harvest", "past")
@@ -153,7 +155,8 @@ def test_it_filters_by_the_later_statuses(listings, spain_actor, morocco_actor, 
 
 def test_a_moderator_finds_submitted_listings_by_status(listings, spain_actor, agency, mona):
     submitted = create_listing(spain_actor, plain_scheme(title="Awaiting moderation"))
-    listing_transition(actor=spain_actor, listing=submitted, action="submit")
+    with tenant_scope(spain_actor):
+        listing_transition(actor=spain_actor, listing=submitted, action="submit")
     assert found(token_client(mona, agency), status="submitted") == {str(submitted.pk)}
 
 

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
 
+from accounts.tenancy import tenant_scope
 from opportunities.models import Listing, ListingRevision, ListingStatus, RevisionStatus
 from tests.opportunities.conftest import create_listing, days, publish, seasonal_scheme, worker_offer
 
@@ -271,10 +272,12 @@ def test_detail_shows_the_moderators_reason_and_the_history(
     from opportunities.services import listing_transition
 
     listing = create_listing(italy_actor, nursing_scheme())
-    listing_transition(actor=italy_actor, listing=listing, action="submit")
-    listing_transition(
-        actor=moderator, listing=listing, action="request_changes", reason="Give the wage floor in euros."
-    )
+    with tenant_scope(italy_actor):
+        listing_transition(actor=italy_actor, listing=listing, action="submit")
+    with tenant_scope(moderator):
+        listing_transition(
+            actor=moderator, listing=listing, action="request_changes", reason="Give the wage floor in euros."
+        )
     client = signed_in(client, bob)
     page = text(client.get(f"/listings/{listing.pk}/"))
     assert "A moderator asked for changes" in page
@@ -289,7 +292,8 @@ def test_a_moderator_sees_a_review_link_not_the_owners_buttons(client: Client, m
     from opportunities.services import listing_transition
 
     listing = create_listing(italy_actor, nursing_scheme())
-    listing_transition(actor=italy_actor, listing=listing, action="submit")
+    with tenant_scope(italy_actor):
+        listing_transition(actor=italy_actor, listing=listing, action="submit")
     page = text(signed_in(client, mona).get(f"/listings/{listing.pk}/"))
     assert f'href="/moderation/{listing.pk}/"' in page
     assert f"/listings/{listing.pk}/edit/" not in page
@@ -485,7 +489,8 @@ def test_a_submitted_listing_cannot_be_edited(client: Client, bob: Any, italy_ac
     from opportunities.services import listing_transition
 
     listing = create_listing(italy_actor, nursing_scheme())
-    listing_transition(actor=italy_actor, listing=listing, action="submit")
+    with tenant_scope(italy_actor):
+        listing_transition(actor=italy_actor, listing=listing, action="submit")
     response = signed_in(client, bob).get(f"/listings/{listing.pk}/edit/", follow=True)
     assert "This listing is submitted for moderation: it cannot be edited now." in text(response)
 

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts.tenancy import Actor
+from accounts.tenancy import Actor, tenant_scope
 from opportunities.api.serializers import ListingWriteSerializer, json_payload, listing_write_data
 from opportunities.models import Listing, ListingRevision, ListingStatus, ListingTransition, RevisionStatus
 from opportunities.services import listing_transition, listing_update
@@ -32,7 +32,8 @@ def decide_url(listing: Listing, action: str) -> str:
 
 def submitted(actor: Actor, days_ago: int, **overrides: Any) -> Listing:
     listing = create_listing(actor, seasonal_scheme(**overrides))
-    listing_transition(actor=actor, listing=listing, action="submit")
+    with tenant_scope(actor):
+        listing_transition(actor=actor, listing=listing, action="submit")
     Listing.objects.filter(pk=listing.pk).update(submitted_at=timezone.now() - datetime.timedelta(days=days_ago))
     return Listing.objects.get(pk=listing.pk)
 
@@ -43,7 +44,8 @@ def propose(listing: Listing, actor: Actor, **changes: Any) -> ListingRevision:
     body = ListingWriteSerializer(listing, data=changes, partial=True, context={"actor": actor})
     body.is_valid(raise_exception=True)
     payload = json_payload({**listing_write_data(listing), **body.validated_data})
-    listing_update(actor=actor, listing=listing, data=body.validated_data, payload=payload)
+    with tenant_scope(actor):
+        listing_update(actor=actor, listing=listing, data=body.validated_data, payload=payload)
     return listing.revisions.get(status=RevisionStatus.PENDING)
 
 
