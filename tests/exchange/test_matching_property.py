@@ -26,11 +26,15 @@ def listing_specs(draw: st.DrawFn) -> dict:
     start = draw(st.integers(0, 300))
     length = draw(st.integers(0, 200))
     codes = draw(st.lists(st.sampled_from(CODES), min_size=1, max_size=3, unique=True))
+    partners_only = draw(st.booleans())  # visible to the partner countries only (and matched with them only)
     return {
         "country": draw(st.sampled_from(COUNTRIES)),
         "direction": draw(st.sampled_from(["demand", "supply"])),
         "status": draw(st.sampled_from(STATUSES)),
-        "partners": draw(st.lists(st.sampled_from(COUNTRIES), max_size=3, unique=True)),
+        "partners": draw(
+            st.lists(st.sampled_from(COUNTRIES), min_size=1 if partners_only else 0, max_size=3, unique=True)
+        ),
+        "visibility": "partners" if partners_only else draw(st.sampled_from(["members", "public"])),
         "starts_on": BASE + datetime.timedelta(days=start),
         "ends_on": BASE + datetime.timedelta(days=start + length),
         "codes": codes,
@@ -60,7 +64,8 @@ def test_sql_candidates_equal_the_python_rules(specs, db):
                     status=spec["status"],
                     title="generated",
                     scheme_type="other",
-                    partner_countries=[p for p in spec["partners"] if p != spec["country"]],
+                    partner_countries=[p for p in spec["partners"] if p != spec["country"]] or spec["partners"],
+                    visibility=spec["visibility"],
                     starts_on=spec["starts_on"],
                     ends_on=spec["ends_on"],
                     application_deadline=spec["starts_on"],
