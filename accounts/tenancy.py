@@ -12,8 +12,13 @@ One mechanism, two halves (docs/architecture.md explains why):
    one context manager around the whole unit of work that leaves the scope state
    exactly as it found it, also when the work raises.
 2. **Shared rows** (organisations, published listings, matches) are meant to cross
-   tenant lines, so "scope" is visibility: their querysets offer
-   ``visible_to(actor)`` / ``editable_by(actor)`` and views only ever start from those.
+   tenant lines, so "scope" is visibility, decided by each domain's access module
+   (``opportunities.access``, ``exchange.access``): views start from its
+   ``…_visible_to(actor)`` querysets. The shared models with private parts (a
+   listing's transitions and revisions) have a ``SharedManager``: inside a tenant
+   scope it refuses every query unless it runs ``through_access("why")`` (the access
+   module's readers and the services that write what the caller resolved through
+   them) or ``unscoped("why")``.
 
 Anything that must look across tenants (authentication, the operators' admin,
 data migrations) says so with ``unscoped("why")``, which is easy to grep for.
@@ -23,11 +28,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from celery import Task
-from django_scopes import scope, scopes_disabled
+from django.db import models
+from django_scopes import ScopeError, scope, scopes_disabled
+from django_scopes.state import get_scope
 from django_scopes.state import state as _scope_state
 
 if TYPE_CHECKING:
@@ -92,6 +100,51 @@ def unscoped(reason: str) -> Iterator[None]:
         raise ValueError("Say why the query must cross tenants.")
     with scopes_disabled():
         yield
+
+
+_ACCESS_GRANT: ContextVar[str | None] = ContextVar("corridor_access_grant", default=None)
+
+
+@contextmanager
+def through_access(reason: str) -> Iterator[None]:
+    """Query a shared model inside a tenant scope: for access modules (and the services
+    writing what was resolved through them). Usable as a decorator."""
+    if not reason:
+        raise ValueError("Say which access rule this query applies.")
+    token = _ACCESS_GRANT.set(reason)
+    try:
+        yield
+    finally:
+        _ACCESS_GRANT.reset(token)
+
+
+def in_tenant_scope() -> bool:
+    """A request, page, stream or task is running for an organisation (or anonymously)."""
+    current = get_scope()
+    return bool(current.get("_enabled")) and "organisation" in current
+
+
+class SharedManager(models.Manager):
+    """The fail-closed default manager of a shared model with private parts.
+
+    Outside any tenant scope (migrations, the shell, operators' commands) it is a
+    plain manager. Inside one it raises ``ScopeError`` unless the query is made
+    ``through_access(...)`` or ``unscoped(...)``: a view or serializer that reached
+    for the model directly, past the access module, fails loudly in tests.
+    """
+
+    def __init__(self, access: str = "") -> None:
+        super().__init__()
+        self.access = access
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        if in_tenant_scope() and _ACCESS_GRANT.get() is None:
+            where = self.access or "its domain's access module"
+            raise ScopeError(
+                f"{self.model.__name__} is shared with private parts: read it through {where} "
+                "(through_access) or say why with unscoped()."
+            )
+        return super().get_queryset()
 
 
 class TenantBoundary:

@@ -27,6 +27,7 @@ from accounts.access import ALLOWED, Decision, can_act_for_government, conflict,
 from accounts.models import Organisation
 from accounts.tenancy import Actor
 from exchange.models import (
+    EmailReceipt,
     MatchState,
     MemberState,
     Partnership,
@@ -34,8 +35,20 @@ from exchange.models import (
     PartnershipMember,
     PartnershipStatus,
 )
-from exchange.models.matching import Match
+from exchange.models.matching import Match, Message
 from exchange.models.partnerships import ACTIVE_MEMBER_STATES
+
+# The shared models this module decides access to (tests/test_model_coverage.py).
+SHARED_MODELS = {
+    Match: "its two governments: match_visible_to, match_readers",
+    Message: "the thread of a match, read through the match",
+    Partnership: "its active members, and anyone once public and in force: partnership_visible_to",
+    PartnershipMember: "a partnership's members, read through the partnership",
+    PartnershipDocument: "its partnership's active members: partnership_documents_visible_to",
+    # Not read by any organisation: the delivery engine's exactly-once guard, written and
+    # read by workers only (unscoped), never shown on a page or in the API.
+    EmailReceipt: "the delivery engine's own (workers, unscoped); no reader",
+}
 
 # --- Matches: reading ------------------------------------------------------------------------
 

@@ -51,15 +51,28 @@ from accounts.access import (
     is_moderator,
 )
 from accounts.models import Organisation, OrganisationKind, Role
-from accounts.tenancy import Actor
+from accounts.tenancy import Actor, through_access
 from opportunities.models import (
     IN_MODERATION,
     PUBLISHED_OR_HISTORY,
     Listing,
+    ListingRevision,
     ListingStatus,
     ListingTransition,
+    OccupationLine,
+    RevisionStatus,
     Visibility,
 )
+
+# The shared models this module decides access to (tests/test_model_coverage.py):
+# every model that carries or points at an organisation is either scoped to one
+# organisation or named in an access module's SHARED_MODELS.
+SHARED_MODELS = {
+    Listing: "read per visibility: listing_visible_to, listing_readers",
+    OccupationLine: "part of its listing, read through the listing",
+    ListingTransition: "a listing's history, per audience: listing_history (SharedManager)",
+    ListingRevision: "a listing's revisions, insiders only: listing_revisions (SharedManager)",
+}
 
 # --- Reading ------------------------------------------------------------------------------------
 
@@ -162,6 +175,7 @@ def can_see_revisions(actor: Actor, listing: Listing) -> Decision:
 PUBLIC_STEPS = PUBLISHED_OR_HISTORY
 
 
+@through_access("a listing's history as the reader may read it")
 def listing_history(actor: Actor, listing: Listing) -> QuerySet[ListingTransition]:
     """The listing's transitions as the actor may read them, oldest first.
 
@@ -177,6 +191,38 @@ def listing_history(actor: Actor, listing: Listing) -> QuerySet[ListingTransitio
         .exclude(from_status__in=PUBLIC_STEPS)
         .order_by("created_at", "id")
     )
+
+
+@through_access("a listing's revisions, for the owner and the agencies")
+def listing_revisions(actor: Actor, listing: Listing) -> QuerySet[ListingRevision]:
+    """The proposed edits of a listing, newest first; none for outsiders."""
+    if not can_see_revisions(actor, listing):
+        return ListingRevision.objects.none()
+    return ListingRevision.objects.filter(listing=listing).order_by("-created_at")
+
+
+def pending_revision(actor: Actor, listing: Listing) -> ListingRevision | None:
+    return listing_revisions(actor, listing).filter(status=RevisionStatus.PENDING).select_related("created_by").first()
+
+
+@through_access("the moderator's reason, for the owner and the agencies")
+def changes_requested_reason(actor: Actor, listing: Listing) -> str:
+    """Why a moderator sent the listing back (empty unless it is sent back and the actor may know)."""
+    if listing.status != ListingStatus.CHANGES_REQUESTED or not can_see_moderation_feedback(actor, listing):
+        return ""
+    step = ListingTransition.objects.filter(listing=listing, action="request_changes").order_by("-created_at", "-id")
+    first = step.first()
+    return first.reason if first else ""
+
+
+@through_access("per-row moderation feedback of listings the caller has limited to insiders' views")
+def feedback_rows() -> tuple[QuerySet[ListingTransition], QuerySet[ListingRevision]]:
+    """Every listing's transitions and revisions, for subqueries and prefetches over a list.
+
+    Only for lists an insider reads (the owner's dashboard, the moderation queue) or
+    whose rows the serializer then shows per audience (``can_see_revisions``).
+    """
+    return ListingTransition.objects.all(), ListingRevision.objects.all()
 
 
 # --- Doing --------------------------------------------------------------------------------------

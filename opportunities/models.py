@@ -17,6 +17,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from accounts.tenancy import SharedManager
+
 TRANSLATED_LANGUAGES = ("en", "fr", "es")
 
 
@@ -403,6 +405,9 @@ class ListingTransition(models.Model):
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Moderation feedback: private parts of a shared listing (opportunities.access).
+    objects = SharedManager(access="opportunities.access")
+
     class Meta:
         ordering = ["created_at", "id"]
 
@@ -431,6 +436,9 @@ class ListingRevision(models.Model):
     decided_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     reason = models.TextField(blank=True)
+
+    # Moderation feedback: private parts of a shared listing (opportunities.access).
+    objects = SharedManager(access="opportunities.access")
 
     class Meta:
         ordering = ["-created_at"]

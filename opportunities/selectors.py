@@ -9,12 +9,11 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordS
 from django.db.models import Case, ExpressionWrapper, F, FloatField, Prefetch, Q, QuerySet, Value, When
 
 from accounts.tenancy import Actor
-from opportunities.access import listing_visible_to
+from opportunities.access import feedback_rows, listing_visible_to
 from opportunities.models import (
     Currency,
     Language,
     Listing,
-    ListingRevision,
     ListingStatus,
     Occupation,
     OccupationLine,
@@ -130,7 +129,8 @@ def currency_list() -> QuerySet[Currency]:
 
 def listing_list(*, actor: Actor) -> QuerySet[Listing]:
     """Visible listings with everything a list or detail renders, in a fixed number of queries."""
-    pending = ListingRevision.objects.filter(status=RevisionStatus.PENDING).only("id", "created_at", "listing_id")
+    # Every visible listing's pending revision; the serializer shows it per audience.
+    pending = feedback_rows()[1].filter(status=RevisionStatus.PENDING).only("id", "created_at", "listing_id")
     return (
         listing_visible_to(actor=actor)
         .select_related("owner", "contact")

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
-from accounts.tenancy import Actor, unscoped
+from accounts.tenancy import Actor, through_access, unscoped
 from config.errors import StateConflict
 from opportunities import access
 from opportunities.models import (
@@ -164,6 +164,7 @@ def _record(listing: Listing, *, actor: Actor | None, action: str, from_status: 
 # --- Create, edit, delete -------------------------------------------------------------------------
 
 
+@through_access("a service writes the history of a listing its caller resolved through opportunities.access")
 @transaction.atomic
 def listing_create(*, actor: Actor, data: dict[str, Any]) -> Listing:
     """Create a draft owned by the actor's organisation. Needs an admin or official."""
@@ -174,6 +175,7 @@ def listing_create(*, actor: Actor, data: dict[str, Any]) -> Listing:
     return listing
 
 
+@through_access("a service writes the history of a listing its caller resolved through opportunities.access")
 @transaction.atomic
 def listing_update(*, actor: Actor, listing: Listing, data: dict[str, Any], payload: dict[str, Any]) -> Listing:
     """Edit a listing (owner's admins and officials).
@@ -209,6 +211,7 @@ def listing_delete(*, actor: Actor, listing: Listing) -> None:
 # --- The moderation workflow -----------------------------------------------------------------------------
 
 
+@through_access("a service writes the history of a listing its caller resolved through opportunities.access")
 @transaction.atomic
 def listing_transition(*, actor: Actor, listing: Listing, action: str, reason: str = "") -> Listing:
     """Move a listing along the workflow.

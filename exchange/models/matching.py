@@ -6,6 +6,7 @@ import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
 
 
 class MatchState(models.TextChoices):
@@ -95,6 +96,9 @@ class MatchRead(models.Model):
     match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="reads")
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
     read_at = models.DateTimeField(_("read at"))
+
+    # Private to one organisation, like its inbox (a shared match, a private read state).
+    objects = ScopedManager(organisation="organisation")
 
     class Meta:
         verbose_name = _("match read")

@@ -138,8 +138,7 @@ class ListingViewSet(
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def revisions(self, request: Request, pk: str | None = None) -> Response:
         listing = self.get_object()
-        may_see = access.can_see_revisions(self.actor, listing)
-        revisions = listing.revisions.select_related("listing") if may_see else listing.revisions.none()
+        revisions = access.listing_revisions(self.actor, listing).select_related("listing")
         return Response(s.ListingRevisionSerializer(revisions, many=True).data)
 
     @extend_schema(

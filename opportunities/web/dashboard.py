@@ -17,8 +17,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.tenancy import Actor
-from opportunities.access import listing_visible_to
-from opportunities.models import ListingRevision, ListingStatus, ListingTransition, RevisionStatus
+from opportunities.access import feedback_rows, listing_visible_to
+from opportunities.models import ListingStatus, RevisionStatus
 from opportunities.web.moderation import moderation_queue
 
 TEMPLATE = "opportunities/_dashboard.html"
@@ -74,10 +74,9 @@ def _government(actor: Actor) -> dict[str, Any]:
     if not context["can_act"]:
         return context
     # The moderator's reason: the last "request changes" step of each listing sent back.
-    reason = ListingTransition.objects.filter(listing=OuterRef("pk"), action="request_changes").order_by(
-        "-created_at", "-id"
-    )
-    revision_back = ListingRevision.objects.filter(listing=OuterRef("pk")).order_by("-created_at")
+    transitions, revisions = feedback_rows()  # the owner's own listings: insiders' rows only
+    reason = transitions.filter(listing=OuterRef("pk"), action="request_changes").order_by("-created_at", "-id")
+    revision_back = revisions.filter(listing=OuterRef("pk")).order_by("-created_at")
     awaiting = (
         mine.annotate(
             moderator_reason=Subquery(reason.values("reason")[:1]),

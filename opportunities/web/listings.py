@@ -29,7 +29,7 @@ from config.web import actor_required, csv_response, flatten_errors, paginate
 from opportunities import access, services
 from opportunities.api.serializers import ReasonSerializer, json_payload, listing_write_data
 from opportunities.api.views import csv_header, csv_values
-from opportunities.models import Listing, ListingRevision, ListingStatus, RevisionStatus
+from opportunities.models import Listing, ListingStatus, RevisionStatus
 from opportunities.selectors import currency_list, language_list, listing_list, occupation_list
 from opportunities.web.forms import (
     CONDITION_LABELS,
@@ -176,18 +176,6 @@ def listing_export_view(request: HttpRequest) -> HttpResponse:
 # --- One listing ---------------------------------------------------------------------------------
 
 
-def _latest_revision(listing: Listing) -> ListingRevision | None:
-    return listing.revisions.select_related("decided_by").order_by("-created_at").first()
-
-
-def _changes_reason(listing: Listing) -> str:
-    """The moderator's reason, when changes are requested."""
-    if listing.status != ListingStatus.CHANGES_REQUESTED:
-        return ""
-    step = listing.transitions.filter(action="request_changes").order_by("-created_at", "-id").first()
-    return step.reason if step else ""
-
-
 def _detail_context(request: HttpRequest, listing: Listing) -> dict[str, Any]:
     actor = _actor(request)
     insider = access.listing_audience(actor, listing) is access.Audience.INSIDER
@@ -215,9 +203,8 @@ def _detail_context(request: HttpRequest, listing: Listing) -> dict[str, Any]:
                 "reason": step.reason if insider else "",
             }
         )
-    revisions: list[ListingRevision] = []
-    if access.can_see_revisions(actor, listing):
-        revisions = list(listing.revisions.select_related("created_by", "decided_by"))
+    revisions = list(access.listing_revisions(actor, listing).select_related("created_by", "decided_by"))
+    if revisions:
         for revision in revisions:
             timeline.append(
                 {
@@ -236,7 +223,7 @@ def _detail_context(request: HttpRequest, listing: Listing) -> dict[str, Any]:
     timeline.sort(key=lambda item: item["when"])
 
     pending = next((r for r in revisions if r.status == RevisionStatus.PENDING), None)
-    changes_reason = _changes_reason(listing) if access.can_see_moderation_feedback(actor, listing) else ""
+    changes_reason = access.changes_requested_reason(actor, listing)
     revision_changes = None
     if pending is None and revisions and revisions[0].status == RevisionStatus.CHANGES_REQUESTED:
         revision_changes = revisions[0]
@@ -426,9 +413,9 @@ def listing_edit_view(request: HttpRequest, pk: Any) -> HttpResponse:
         return redirect("opportunities:listing", pk=listing.pk)
     decision.check()
     contacts = _contacts(actor)
-    revision = _latest_revision(listing) if listing.status == ListingStatus.PUBLISHED else None
+    revision = access.listing_revisions(actor, listing).first() if listing.status == ListingStatus.PUBLISHED else None
     continuing = revision if revision is not None and revision.status in _CONTINUED else None
-    extra = {"revision": continuing, "changes_reason": _changes_reason(listing)}
+    extra = {"revision": continuing, "changes_reason": access.changes_requested_reason(actor, listing)}
     if request.method == "POST":
         return _handle_form(request, listing, ListingEditor(data=request.POST, contacts=contacts), **extra)
     values = continuing.data if continuing is not None else json_payload(listing_write_data(listing))

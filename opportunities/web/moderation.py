@@ -36,7 +36,7 @@ from config.errors import StateConflict
 from config.forms import sector_options
 from config.web import actor_required, csv_response, flatten_errors, paginate
 from opportunities import services
-from opportunities.access import listing_visible_to
+from opportunities.access import feedback_rows, listing_history, listing_visible_to, pending_revision
 from opportunities.api.serializers import ListingRevisionSerializer, ReasonSerializer
 from opportunities.models import (
     Direction,
@@ -72,9 +72,8 @@ def moderation_queue(*, actor: Actor) -> QuerySet[Listing]:
     Each row carries ``waiting_since`` (when it was submitted, or when the pending
     revision was proposed) and ``revision_since`` (None for a new submission).
     """
-    pending = ListingRevision.objects.filter(listing=OuterRef("pk"), status=RevisionStatus.PENDING).order_by(
-        "created_at"
-    )
+    revisions = feedback_rows()[1]  # a moderator's queue: insiders' rows only
+    pending = revisions.filter(listing=OuterRef("pk"), status=RevisionStatus.PENDING).order_by("created_at")
     return (
         listing_visible_to(actor=actor)
         .annotate(revision_since=Subquery(pending.values("created_at")[:1], output_field=DateTimeField()))
@@ -399,11 +398,12 @@ def _review(
     errors: Sequence[tuple[str, str, str]] = (),
     status: int = 200,
 ) -> HttpResponse:
-    revision = listing.revisions.filter(status=RevisionStatus.PENDING).select_related("created_by").first()
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    revision = pending_revision(actor, listing)
     awaiting = listing.status == ListingStatus.SUBMITTED or (
         listing.status == ListingStatus.PUBLISHED and revision is not None
     )
-    transitions = list(listing.transitions.select_related("actor", "organisation"))
+    transitions = list(listing_history(actor, listing))
     for step in transitions:
         step.label = ACTION_LABELS.get(step.action, step.action)  # type: ignore[attr-defined]
     context: dict[str, Any] = {
