@@ -391,7 +391,7 @@ def matches_created(matches: Iterable[Match]) -> int:
 
 
 def on_match_event(match: Match, event: str, organisation_id: Any) -> None:
-    """Dialogue events to the other party (exchange.services, inside the transaction)."""
+    """Dialogue events to the other party (exchange.dialogue.services, inside the transaction)."""
     other = match.supply_owner_id if str(organisation_id) == str(match.demand_owner_id) else match.demand_owner_id
     extra = {"reason": match.decision_reason} if event in ("match.accepted", "match.declined") else {}
     event_emit(type=event, data=_match_data(match, **extra), subscriptions=subscriptions_of([other]))

@@ -9,7 +9,7 @@ from celery import shared_task
 
 from accounts.tenancy import OrganisationTask
 from exchange.events import ENQUEUE_INLINE
-from exchange.matching import listing_match
+from exchange.matching.services import listing_match
 
 
 @shared_task(name="exchange.match_listing", queue="matching", autoretry_for=(ConnectionError,), retry_backoff=True)

@@ -33,9 +33,9 @@ from exchange.api.partnerships import (
     PartnershipDocumentUploadSerializer,
     PartnershipUpdateSerializer,
 )
+from exchange.matching.selectors import match_list
 from exchange.models import MatchState, MemberState, Partnership, PartnershipMember, PartnershipStatus
 from exchange.models.partnerships import STATUS_TRANSITIONS
-from exchange.selectors import match_list
 from exchange.web.forms import DocumentUploadForm, PartnershipForm, add_errors
 from opportunities.access import listing_visible_to
 from opportunities.models import Listing, ListingStatus

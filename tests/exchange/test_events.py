@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from accounts.tenancy import unscoped
 from exchange.delivery import delivery_attempt
+from exchange.dialogue.services import match_decide, match_express_interest
 from exchange.events import closing_soon
 from exchange.models import Delivery, Event, Notification
-from exchange.services import match_decide, match_express_interest
 from opportunities.models import Listing
 from opportunities.services import listing_transition
 from tests.exchange.conftest import offer, published, run_on_commit, scheme

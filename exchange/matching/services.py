@@ -25,8 +25,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.tenancy import unscoped
+from exchange.matching.scoring import Line, Side, score
 from exchange.models import Match, MatchState
-from exchange.scoring import Line, Side, score
 from opportunities.access import listing_readable_by, listing_readers, listings_readable_by_organisation
 from opportunities.models import Direction, Listing, ListingStatus, Occupation, Sector
 
