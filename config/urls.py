@@ -6,7 +6,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.dashboard import dashboard_view, home_view
-from exchange.feeds import subscription_feed
+from exchange.web.feeds import subscription_feed
 from opportunities.feeds import PublicListingsFeed
 
 # Operators sign in through our own form, which asks for the TOTP code and counts

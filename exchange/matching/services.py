@@ -188,7 +188,7 @@ def listing_match(listing_id: str) -> int:
         ).update(state=MatchState.RETIRED)
         new_pairs = [(row.demand_id, row.supply_id) for row in rows if (row.demand_id, row.supply_id) not in existing]
         if new_pairs:
-            from exchange.events import matches_created
+            from exchange.notifications.events import matches_created
 
             pair_filter = Q()
             for demand_id, supply_id in new_pairs:

@@ -4,8 +4,9 @@ For each size it writes synthetic subscriptions (``exchange.loadgen``), then, on
 the same data and interleaved round by round, times two ways of writing the
 ``listing.published`` event and its deliveries:
 
-* **set-based**: what the approval runs (``exchange.events.on_listing_event``):
-  the recipients, their channels and the delivery rows in one ``INSERT … SELECT``;
+* **set-based**: what the approval runs
+  (``exchange.notifications.events.on_listing_event``): the recipients, their
+  channels and the delivery rows in one ``INSERT … SELECT``;
 * **naive loop**: every subscription read into Python, filtered by the same rules
   (``subscription_wants``, a query per keyword search), a query per wanted
   subscription for its channels and an ``INSERT`` per delivery.
@@ -30,9 +31,9 @@ from django.db import connection, transaction
 from accounts.models import Organisation, OrganisationKind, User
 from accounts.services import membership_add
 from accounts.tenancy import Actor, unscoped
-from exchange.events import _listing_data, _sections, on_listing_event, subscription_wants
 from exchange.loadgen import OWNER_COUNTRY, synthetic_subscriptions
 from exchange.models import ChannelState, Delivery, Event, Subscription
+from exchange.notifications.events import _listing_data, _sections, on_listing_event, subscription_wants
 from opportunities.api.serializers import ListingWriteSerializer
 from opportunities.models import Listing, ListingStatus
 from opportunities.services import listing_create

@@ -4,8 +4,8 @@ An event and its deliveries (one per subscription × channel, unique) are writte
 inside the transaction of the change that caused them: if the change rolls back,
 so do they; if it commits, nothing can lose them. After commit each pending
 delivery is enqueued; if the broker is down at that moment the beat sweeper
-(``exchange.delivery.deliveries_sweep``) enqueues it later. Recipient sets are
-computed in SQL.
+(``exchange.notifications.delivery.deliveries_sweep``) enqueues it later.
+Recipient sets are computed in SQL.
 
 Events and who receives them:
 
