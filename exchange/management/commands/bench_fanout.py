@@ -28,7 +28,7 @@ from django.contrib.postgres.search import SearchQuery
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
 
-from accounts.models import Organisation, OrganisationKind, User
+from accounts.models import Organisation, OrganisationKind, Role, User
 from accounts.services import membership_add
 from accounts.tenancy import Actor, unscoped
 from exchange.loadgen import OWNER_COUNTRY, synthetic_subscriptions
@@ -139,8 +139,8 @@ def _listing() -> Listing:
         is_destination=True,
     )
     user = User.objects.create_user(email="bench@corridor.invalid", password=None, full_name="Benchmark")
-    membership_add(organisation=owner, user=user, role="official")
-    actor = Actor(user=user, organisation=owner, role="official")
+    membership_add(organisation=owner, user=user, role=Role.OFFICIAL)
+    actor = Actor(user=user, organisation=owner, role=Role.OFFICIAL)
     body = ListingWriteSerializer(
         data={
             "direction": "demand",
