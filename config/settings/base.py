@@ -214,7 +214,7 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
-# Partnership documents (exchange.partnerships): the largest upload accepted, in bytes.
+# Partnership documents (exchange.partnerships.documents): the largest upload accepted, in bytes.
 # They are private to the partnership's members and served only by the API's
 # download endpoint, never from MEDIA_URL (do not let a web server serve MEDIA_ROOT).
 PARTNERSHIP_DOCUMENT_MAX_BYTES = env_int("PARTNERSHIP_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)

@@ -211,7 +211,7 @@ def _country(code: str) -> str:
 
 
 def explanation_context(match: Match) -> dict[str, Any]:
-    """The stored explanation (exchange/scoring.py) as translated rows for the template.
+    """The stored explanation (exchange/matching/scoring.py) as translated rows for the template.
 
     The explanation's English sentences are not shown: every text here is built from
     its structured fields, so it reads in the user's language, with ISCO titles and
