@@ -44,7 +44,7 @@ def current_organisation(request: HttpRequest) -> dict[str, Any]:
         nav.append({"name": name, "url": url, "label": label, "current": current})
     context: dict[str, Any] = {"nav": nav, "actor": actor}
     if actor.organisation is not None:
-        from exchange.subscriptions import notification_unread_count
+        from exchange.notifications.selectors import notification_unread_count
 
         memberships = web_memberships(request)
         current_membership = next((m for m in memberships if m.organisation_id == actor.organisation.pk), None)

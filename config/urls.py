@@ -6,7 +6,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.dashboard import dashboard_view, home_view
-from exchange.feeds import subscription_feed
+from exchange.web.feeds import subscription_feed
 from opportunities.feeds import PublicListingsFeed
 
 # Operators sign in through our own form, which asks for the TOTP code and counts
@@ -35,7 +35,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
     path("feeds/listings.atom", PublicListingsFeed(), name="listings-feed"),
-    # No login: the unguessable token is the credential (exchange/feeds.py).
+    # No login: the unguessable token is the credential (exchange/web/feeds.py).
     re_path(
         r"^feeds/subscriptions/(?P<token>[A-Za-z0-9_-]{32,64})\.atom$", subscription_feed, name="subscription-feed"
     ),

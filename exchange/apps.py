@@ -8,7 +8,8 @@ class ExchangeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from exchange import events, services
+        from exchange.dialogue import services
+        from exchange.notifications import events
         from opportunities.services import LISTING_HOOKS, LISTING_OUTBOX
 
         LISTING_HOOKS.append(_rematch)

@@ -8,8 +8,8 @@ so with ``unscoped("why")`` in their services.
 from celery import shared_task
 
 from accounts.tenancy import OrganisationTask
-from exchange.events import ENQUEUE_INLINE
-from exchange.matching import listing_match
+from exchange.matching.services import listing_match
+from exchange.notifications.events import ENQUEUE_INLINE
 
 
 @shared_task(name="exchange.match_listing", queue="matching", autoretry_for=(ConnectionError,), retry_backoff=True)
@@ -43,7 +43,7 @@ def deliver(delivery_id: str, *, organisation_id: str) -> str:
 
     Failures are recorded on the row and retried by the sweeper, never by a broker countdown.
     """
-    from exchange.delivery import delivery_attempt
+    from exchange.notifications.delivery import delivery_attempt
 
     return delivery_attempt(delivery_id)
 
@@ -51,7 +51,7 @@ def deliver(delivery_id: str, *, organisation_id: str) -> str:
 @shared_task(name="exchange.deliver_many", queue="notifications")
 def deliver_many(delivery_ids: list[str]) -> int:
     """Split a large fan-out into one ``deliver`` message per delivery, from a worker."""
-    from exchange.events import enqueue
+    from exchange.notifications.events import enqueue
 
     for start in range(0, len(delivery_ids), ENQUEUE_INLINE):
         enqueue(delivery_ids[start : start + ENQUEUE_INLINE])
@@ -60,34 +60,34 @@ def deliver_many(delivery_ids: list[str]) -> int:
 
 @shared_task(name="exchange.sweep_deliveries", queue="maintenance")
 def sweep_deliveries() -> int:
-    from exchange.delivery import deliveries_sweep
+    from exchange.notifications.delivery import deliveries_sweep
 
     return deliveries_sweep()
 
 
 @shared_task(name="exchange.send_daily_digests", queue="notifications")
 def send_daily_digests() -> int:
-    from exchange.emails import send_digests
+    from exchange.notifications.emails import send_digests
 
     return send_digests(frequency="daily")
 
 
 @shared_task(name="exchange.send_weekly_digests", queue="notifications")
 def send_weekly_digests() -> int:
-    from exchange.emails import send_digests
+    from exchange.notifications.emails import send_digests
 
     return send_digests(frequency="weekly")
 
 
 @shared_task(name="exchange.send_held_digests", queue="notifications")
 def send_held_digests() -> int:
-    from exchange.emails import send_digests
+    from exchange.notifications.emails import send_digests
 
     return send_digests(frequency="instant")
 
 
 @shared_task(name="exchange.notify_closing_soon", queue="notifications")
 def notify_closing_soon() -> int:
-    from exchange.events import closing_soon
+    from exchange.notifications.events import closing_soon
 
     return closing_soon()

@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from exchange.emails import unsubscribe, unsubscribe_target
+from exchange.notifications.emails import unsubscribe, unsubscribe_target
 
 
 # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" without a CSRF token; the

@@ -106,7 +106,7 @@ def _private_partnership(actor: Actor, settings: Any, tmp_path: Any) -> tuple[An
     """Italy's partnership with Spain (not Morocco), negotiating, with one document."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from exchange.partnerships import partnership_create, partnership_document_upload
+    from exchange.partnerships.services import partnership_create, partnership_document_upload
     from tests.factories import OrganisationFactory
 
     settings.MEDIA_ROOT = tmp_path / "media"

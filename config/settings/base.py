@@ -160,7 +160,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEO
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # A web request must not hang on a dead broker: try briefly, then leave the
-# delivery row to the sweeper (exchange.events.enqueue).
+# delivery row to the sweeper (exchange.notifications.events.enqueue).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
@@ -214,7 +214,7 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
-# Partnership documents (exchange.partnerships): the largest upload accepted, in bytes.
+# Partnership documents (exchange.partnerships.documents): the largest upload accepted, in bytes.
 # They are private to the partnership's members and served only by the API's
 # download endpoint, never from MEDIA_URL (do not let a web server serve MEDIA_ROOT).
 PARTNERSHIP_DOCUMENT_MAX_BYTES = env_int("PARTNERSHIP_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)

@@ -21,9 +21,10 @@ from rest_framework.response import Response
 
 from accounts.tenancy import Actor
 from config.api import ActorViewSet
-from exchange import services
+from exchange.dialogue import services
+from exchange.dialogue.selectors import message_list
+from exchange.matching.selectors import match_list
 from exchange.models import Match, MatchState, Message
-from exchange.selectors import match_list, message_list
 from opportunities.access import listing_visible_to
 from opportunities.models import Listing
 

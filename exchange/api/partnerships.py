@@ -7,7 +7,9 @@ Every lookup starts from the actor (``config.api.ActorViewSet``):
 * ``/partnerships/{id}/documents/`` from the partnerships the actor's organisation
   is an active member of, so a public reader (and anyone else) gets a 404 there.
 
-Who may change what is decided by the services in ``exchange.partnerships``.
+Reads are ``exchange.partnerships.selectors``; who may change what is decided by
+the services in ``exchange.partnerships.services``; a download is
+``exchange.web.downloads.document_response``, shared with the pages.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ from config.api import ActorViewSet
 from config.api_schema import ErrorDetail
 from config.filters import StrictBooleanFilter
 from exchange import access
-from exchange import partnerships as services
 from exchange.models import (
     DocumentType,
     MemberState,
@@ -51,6 +52,8 @@ from exchange.models import (
     PartnershipStatus,
 )
 from exchange.models.partnerships import ACTIVE_MEMBER_STATES
+from exchange.partnerships import selectors, services
+from exchange.web.downloads import document_response
 
 UUID_PATTERN = "[0-9a-fA-F-]{36}"
 MAX_MEMBERS = 50
@@ -314,7 +317,7 @@ class PartnershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Actor
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def queryset_for(self, actor: Actor) -> QuerySet[Partnership]:
-        return services.partnership_list(actor=actor)
+        return selectors.partnership_list(actor=actor)
 
     def _read(self, partnership: Partnership) -> Any:
         return PartnershipSerializer(
@@ -398,7 +401,7 @@ class PartnershipDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
 
     def queryset_for(self, actor: Actor) -> QuerySet[PartnershipDocument]:
         partnership_pk = getattr(self, "kwargs", {}).get("partnership_pk")
-        documents = services.partnership_document_list(actor=actor)
+        documents = selectors.partnership_document_list(actor=actor)
         return documents.filter(partnership_id=partnership_pk) if partnership_pk else documents.none()
 
     def _partnership(self) -> Partnership:
@@ -444,4 +447,4 @@ class PartnershipDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
     @action(detail=True, methods=["get"])
     def download(self, request: Request, partnership_pk: str | None = None, pk: str | None = None) -> FileResponse:
         document = self.get_object()
-        return services.document_response(document)
+        return document_response(document)

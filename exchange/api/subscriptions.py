@@ -1,9 +1,10 @@
 """Subscriptions API: saved searches and their channels, the in-app inbox, the delivery log.
 
-Every lookup starts from the actor (``config.api.ActorViewSet``) and the selectors
-in ``exchange.subscriptions``, which return only the acting organisation's rows:
-another organisation's subscription, inbox item or delivery is a 404, exactly
-like a missing one. Who may change what is decided by the services there.
+Every lookup starts from the actor (``config.api.ActorViewSet``) and
+``exchange.notifications.selectors``, which return only the acting organisation's
+rows: another organisation's subscription, inbox item or delivery is a 404,
+exactly like a missing one. Who may change what is decided by
+``exchange.notifications.services``.
 
 A webhook channel's signing ``secret`` appears only in the response of the request
 that made it (creating the subscription, adding the channel with PATCH, or
@@ -34,7 +35,6 @@ from accounts.tenancy import Actor
 from config.api import ActorViewSet
 from config.api_schema import ErrorDetail
 from config.filters import StrictBooleanFilter
-from exchange import subscriptions as services
 from exchange.models import (
     Channel,
     ChannelState,
@@ -45,6 +45,7 @@ from exchange.models import (
     Notification,
     Subscription,
 )
+from exchange.notifications import selectors, services
 from opportunities.models import Direction, SchemeType
 
 CONFLICT = OpenApiResponse(response=ErrorDetail, description="The object's state does not allow this.")
@@ -80,7 +81,7 @@ class ChannelSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_feed_url(self, channel: Channel) -> str | None:
-        return services.feed_url(channel)
+        return selectors.feed_url(channel)
 
 
 class ChannelWithSecretSerializer(ChannelSerializer):
@@ -313,7 +314,7 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Acto
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def queryset_for(self, actor: Actor) -> QuerySet[Subscription]:
-        return services.subscription_list(actor=actor)
+        return selectors.subscription_list(actor=actor)
 
     def _read(self, subscription: Subscription, *, known_channels: set[Any]) -> Any:
         """The subscription as saved; webhook channels not in ``known_channels`` show their secret."""
@@ -387,7 +388,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Acto
     filterset_class = NotificationFilter
 
     def queryset_for(self, actor: Actor) -> QuerySet[Notification]:
-        return services.notification_list(actor=actor)
+        return selectors.notification_list(actor=actor)
 
     @extend_schema(summary="Mark an inbox item read", request=None, responses={200: NotificationSerializer})
     @action(detail=True, methods=["post"], filterset_class=None)
@@ -410,7 +411,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Acto
     )
     @action(detail=False, methods=["get"], url_path="unread-count", filterset_class=None, pagination_class=None)
     def unread_count(self, request: Request) -> Response:
-        return Response({"count": services.notification_unread_count(actor=self.actor)})
+        return Response({"count": selectors.notification_unread_count(actor=self.actor)})
 
 
 @extend_schema_view(
@@ -422,7 +423,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ActorVie
     filterset_class = DeliveryFilter
 
     def queryset_for(self, actor: Actor) -> QuerySet[Delivery]:
-        return services.delivery_list(actor=actor)
+        return selectors.delivery_list(actor=actor)
 
     @extend_schema(
         summary="Send a failed, dead, paused or sent delivery again (officials and admins)",

@@ -3,8 +3,8 @@
 The subscription form only parses what the browser sends (the shared pickers of
 ``config.forms`` turn typed text into codes); the rules themselves are the API's:
 the view feeds the payload built here to ``SubscriptionInputSerializer`` and then to
-``exchange.subscriptions.subscription_create`` / ``subscription_update``, and shows
-their errors on the fields they name (``errors_by_field``).
+``exchange.notifications.services.subscription_create`` / ``subscription_update``,
+and shows their errors on the fields they name (``errors_by_field``).
 
 Occupations and sectors are small formsets (one picker per row). With JavaScript,
 ``corridor.js`` adds and removes rows in place; without it the "add" and "remove"
@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from config.forms import CountriesField, OccupationField, SectorField
 from exchange.models import ChannelType, DeliveryStatus, Frequency, Subscription
-from exchange.subscriptions import MAX_FILTER_VALUES
+from exchange.notifications.services import MAX_FILTER_VALUES
 from opportunities.models import Direction, SchemeType
 
 OCCUPATIONS = "occupations"

@@ -5,7 +5,7 @@
   many deliveries are retrying or dead in the last week, each linking to the
   delivery log.
 
-Reads go through ``exchange.subscriptions``' selectors (inside the actor's scope).
+Reads go through ``exchange.notifications.selectors`` (inside the actor's scope).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.tenancy import Actor
 from exchange.models import Channel, ChannelState, ChannelType, DeliveryStatus
-from exchange.subscriptions import delivery_list, notification_list
+from exchange.notifications.selectors import delivery_list, notification_list
 from exchange.web.inbox import decorate
 from exchange.web.subscriptions import channel_problem
 

@@ -18,7 +18,7 @@ from rest_framework.exceptions import ValidationError as DrfValidationError
 
 from config.web import flatten_errors
 from exchange.models import DocumentType, MatchState, PartnershipKind, PartnershipStatus
-from exchange.partnerships import DOCUMENT_TYPES
+from exchange.partnerships.documents import DOCUMENT_TYPES
 
 
 def add_errors(form: forms.Form, errors: Any) -> None:

@@ -1,8 +1,9 @@
 """The in-app inbox: the organisation's notifications, newest first, marked read one by one or all at once.
 
-Reads go through ``exchange.subscriptions.notification_list`` (the acting
-organisation's items only: another organisation's item is a 404), writes through
-``notification_mark_read`` / ``notification_mark_all_read``. Marking read is a
+Reads go through ``exchange.notifications.selectors.notification_list`` (the
+acting organisation's items only: another organisation's item is a 404), writes
+through ``exchange.notifications.services.notification_mark_read`` /
+``notification_mark_all_read``. Marking read is a
 POST; with htmx (``HX-Request``) the answer is a fragment: the item (or the list)
 as it is now, the header's ``#unread-count`` swapped out of band, and a message
 for the ``role="status"`` region. Without JavaScript the POST redirects back.
@@ -27,12 +28,8 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.tenancy import Actor
 from config.web import PAGE_SIZE, actor_required
 from exchange.models import Event, Notification
-from exchange.subscriptions import (
-    notification_list,
-    notification_mark_all_read,
-    notification_mark_read,
-    notification_unread_count,
-)
+from exchange.notifications.selectors import notification_list, notification_unread_count
+from exchange.notifications.services import notification_mark_all_read, notification_mark_read
 
 EVENT_LABELS = {
     "listing.published": gettext_lazy("New listing matching your alert"),

@@ -1,8 +1,9 @@
 """Match pages: the list, one match with its explanation laid out for a person, the dialogue.
 
-Reads start from ``exchange.selectors.match_list`` (the two governments of a match
-see it; anyone else gets a 404) and writes go through ``exchange.services`` with
-the API's serializers in front, so that the rules and their messages are the API's.
+Reads start from ``exchange.matching.selectors.match_list`` (the two governments of
+a match see it; anyone else gets a 404) and writes go through
+``exchange.dialogue.services`` with the API's serializers in front, so that the
+rules and their messages are the API's.
 
 The dialogue works as plain forms (POST, then a redirect back to the match) and,
 with htmx, in place: the same URLs answer an ``HX-Request`` with the dialogue
@@ -12,7 +13,8 @@ the ``role="status"`` region that announces what happened.
 Read state: opening a match records, for the organisation, when it read it
 (``exchange.models.matching.MatchRead``). A match never opened is *new*; the other
 government's messages since the last reading are *unread*. The dashboard section
-and the list's markers come from the two annotations of ``with_read_state``.
+and the list's markers come from the two annotations of
+``exchange.dialogue.selectors.with_read_state``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, DateTimeField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,17 +39,18 @@ from accounts.tenancy import Actor
 from config.errors import StateConflict
 from config.forms import sector_options
 from config.web import actor_required, csv_response, paginate
-from exchange import access, services
+from exchange import access
 from exchange.api.matches import DecisionSerializer, MessageCreateSerializer
-from exchange.models import Match, MatchState, Message
-from exchange.models.matching import OPEN_STATES, MatchRead
-from exchange.scoring import CEFR, LEVEL_SCORES, WEIGHTS
-from exchange.selectors import match_list, message_list
+from exchange.dialogue import services
+from exchange.dialogue.selectors import last_read_at, message_list, with_read_state
+from exchange.matching.scoring import CEFR, LEVEL_SCORES, WEIGHTS
+from exchange.matching.selectors import match_list
+from exchange.models import Match, MatchState
+from exchange.models.matching import OPEN_STATES
 from exchange.web.forms import DecisionForm, MatchFilterForm, MessageForm, add_errors
 from opportunities.access import listing_visible_to
 from opportunities.models import Language, Listing, Occupation
 
-EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 DASHBOARD_ROWS = 5
 SORTS = {
     "score": ("-score", "-created_at", "id"),
@@ -87,24 +90,6 @@ COMPONENTS = {
 
 
 # --- Reading helpers ----------------------------------------------------------------------
-
-
-def with_read_state(queryset: QuerySet[Match], organisation: Organisation) -> QuerySet[Match]:
-    """Annotate ``last_read`` (when the organisation last opened the match, or None) and
-    ``unread`` (the other government's messages since then): two correlated subqueries."""
-    last_read = MatchRead.objects.filter(match=OuterRef("pk"), organisation=organisation).values("read_at")[:1]
-    unread = (
-        Message.objects.filter(match=OuterRef("pk"))
-        .exclude(organisation=organisation)
-        .filter(created_at__gt=Coalesce(OuterRef("last_read"), Value(EPOCH, output_field=DateTimeField())))
-        .order_by()
-        .values("match")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return queryset.annotate(last_read=Subquery(last_read, output_field=DateTimeField())).annotate(
-        unread=Coalesce(Subquery(unread, output_field=IntegerField()), 0)
-    )
 
 
 def score_words(score: float) -> str:
@@ -150,7 +135,7 @@ def _my_listings(actor: Actor) -> list[tuple[Any, str]]:
 def _filtered(request: HttpRequest) -> tuple[MatchFilterForm, QuerySet[Match]]:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     form = MatchFilterForm(request.GET, listings=_my_listings(actor))
-    matches = with_read_state(match_list(actor=actor), actor.organisation)
+    matches = with_read_state(match_list(actor=actor), organisation=actor.organisation)
     sort = "score"
     if form.is_valid():
         data = form.cleaned_data
@@ -226,7 +211,7 @@ def _country(code: str) -> str:
 
 
 def explanation_context(match: Match) -> dict[str, Any]:
-    """The stored explanation (exchange/scoring.py) as translated rows for the template.
+    """The stored explanation (exchange/matching/scoring.py) as translated rows for the template.
 
     The explanation's English sentences are not shown: every text here is built from
     its structured fields, so it reads in the user's language, with ISCO titles and
@@ -404,10 +389,6 @@ def _match(request: HttpRequest, pk: Any) -> Match:
     return get_object_or_404(match_list(actor=request.actor), pk=pk)
 
 
-def _previous_read(match: Match, organisation: Organisation) -> datetime.datetime | None:
-    return MatchRead.objects.filter(match=match, organisation=organisation).values_list("read_at", flat=True).first()
-
-
 def dialogue_context(
     request: HttpRequest,
     match: Match,
@@ -442,7 +423,7 @@ def dialogue_context(
 
 def _detail(request: HttpRequest, match: Match, *, status: int = 200, **forms: Any) -> HttpResponse:
     organisation = request.actor.organisation  # type: ignore[attr-defined]
-    previous = _previous_read(match, organisation)
+    previous = last_read_at(match=match, organisation=organisation)
     services.match_mark_read(actor=request.actor, match=match)  # type: ignore[attr-defined]
     _decorate(match, organisation)
     context = {
@@ -469,7 +450,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 def _fragment(request: HttpRequest, match: Match, *, announce: str = "", error: str = "", **forms: Any) -> HttpResponse:
     """The dialogue section for htmx, with the state tag and the status region out of band."""
     match = _match(request, match.pk)
-    previous = _previous_read(match, request.actor.organisation)  # type: ignore[attr-defined]
+    previous = last_read_at(match=match, organisation=request.actor.organisation)  # type: ignore[attr-defined]
     services.match_mark_read(actor=request.actor, match=match)  # type: ignore[attr-defined]
     context = {
         **dialogue_context(request, match, previous_read=previous, **forms),
@@ -596,7 +577,7 @@ def dashboard_section(request: HttpRequest) -> dict[str, Any] | None:
     organisation = actor.organisation
     if organisation is None or actor.is_agency:
         return None
-    matches = with_read_state(match_list(actor=actor), organisation)
+    matches = with_read_state(match_list(actor=actor), organisation=organisation)
     new_filter = Q(last_read__isnull=True, state__in=OPEN_STATES)
     totals = matches.aggregate(
         new=Count("pk", filter=new_filter),

@@ -1,10 +1,11 @@
 """Partnership pages: the list, one partnership, create and edit, confirm or decline, documents.
 
 The same rules as the API (``exchange/api/partnerships.py``): reads start from
-``exchange.partnerships.partnership_list`` (members, and every signed-in
+``exchange.access.partnership_visible_to`` (members, and every signed-in
 organisation for a public partnership in force; anyone else gets a 404),
-documents from ``partnership_document_list`` (members only), and writes go through
-the services of ``exchange.partnerships`` behind the API's serializers.
+documents from ``exchange.partnerships.selectors.partnership_document_list``
+(members only), writes go through ``exchange.partnerships.services`` behind the
+API's serializers, and a download is ``exchange.web.downloads.document_response``.
 """
 
 from __future__ import annotations
@@ -27,15 +28,16 @@ from accounts.tenancy import Actor
 from config.errors import StateConflict
 from config.web import actor_required, csv_response, paginate
 from exchange import access
-from exchange import partnerships as services
 from exchange.api.partnerships import (
     PartnershipCreateSerializer,
     PartnershipDocumentUploadSerializer,
     PartnershipUpdateSerializer,
 )
+from exchange.matching.selectors import match_list
 from exchange.models import MatchState, MemberState, Partnership, PartnershipMember, PartnershipStatus
 from exchange.models.partnerships import STATUS_TRANSITIONS
-from exchange.selectors import match_list
+from exchange.partnerships import selectors, services
+from exchange.web.downloads import document_response
 from exchange.web.forms import DocumentUploadForm, PartnershipForm, add_errors
 from opportunities.access import listing_visible_to
 from opportunities.models import Listing, ListingStatus
@@ -201,7 +203,7 @@ def _detail(
         match.is_party = actor.organisation.pk in (match.demand_owner_id, match.supply_owner_id)  # type: ignore[attr-defined]
         match.percent = round(match.score * 100)  # type: ignore[attr-defined]
     documents = (
-        list(services.partnership_document_list(actor=actor).filter(partnership=partnership)) if is_member else []
+        list(selectors.partnership_document_list(actor=actor).filter(partnership=partnership)) if is_member else []
     )
     can_change = bool(access.can_change_partnership(actor, own))
     context = {
@@ -413,6 +415,6 @@ def partnership_document_upload_view(request: HttpRequest, pk: Any) -> HttpRespo
 @actor_required
 def partnership_document_view(request: HttpRequest, pk: Any, document_pk: Any) -> FileResponse:
     """The file as an attachment, to members only (the API's download, with its headers)."""
-    documents = services.partnership_document_list(actor=request.actor).filter(partnership_id=pk)
+    documents = selectors.partnership_document_list(actor=request.actor).filter(partnership_id=pk)
     document = get_object_or_404(documents, pk=document_pk)
-    return services.document_response(document)
+    return document_response(document)

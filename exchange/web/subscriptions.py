@@ -1,7 +1,7 @@
 """Alert pages: subscriptions (saved searches) and their channels, and the delivery log.
 
 The pages do what ``exchange/api/subscriptions.py`` does, with the same pieces:
-reads start from the selectors of ``exchange.subscriptions`` (the acting
+reads start from ``exchange.notifications.selectors`` (the acting
 organisation's rows only, so another organisation's subscription or delivery is a
 404); the form's payload goes through the API's ``SubscriptionInputSerializer`` and
 then ``subscription_create`` / ``subscription_update``, whose errors are shown on
@@ -22,7 +22,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,7 +37,6 @@ from accounts.tenancy import Actor
 from config.errors import StateConflict
 from config.forms import sector_options
 from config.web import actor_required, csv_response, flatten_errors, paginate
-from exchange import subscriptions as services
 from exchange.api.subscriptions import SubscriptionInputSerializer
 from exchange.models import (
     Channel,
@@ -47,6 +46,7 @@ from exchange.models import (
     DeliveryStatus,
     Subscription,
 )
+from exchange.notifications import selectors, services
 from exchange.web.alert_forms import (
     OCCUPATIONS,
     SECTORS,
@@ -144,14 +144,6 @@ def _decorate_channels(subscription: Subscription) -> list[Channel]:
     return channels
 
 
-def _with_last_delivery(subscriptions: QuerySet[Subscription]) -> QuerySet[Subscription]:
-    latest = Delivery.objects.filter(subscription=OuterRef("pk")).order_by("-created_at", "-id")
-    return subscriptions.annotate(
-        last_status=Subquery(latest.values("status")[:1]),
-        last_delivery_at=Subquery(latest.values("created_at")[:1]),
-    )
-
-
 def _delivery_state(status: str | None) -> dict[str, str] | None:
     if not status:
         return None
@@ -165,7 +157,7 @@ def _delivery_state(status: str | None) -> dict[str, str] | None:
 @require_GET
 def subscription_list_view(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    page = paginate(request, _with_last_delivery(services.subscription_list(actor=actor)))
+    page = paginate(request, selectors.subscriptions_with_last_delivery(selectors.subscription_list(actor=actor)))
     subscriptions = list(page.object_list)
     titles = occupation_titles(subscriptions)
     for subscription in subscriptions:
@@ -184,7 +176,7 @@ def subscription_list_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def subscription_export_view(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    subscriptions = list(_with_last_delivery(services.subscription_list(actor=actor)))
+    subscriptions = list(selectors.subscriptions_with_last_delivery(selectors.subscription_list(actor=actor)))
     titles = occupation_titles(subscriptions)
     header = [
         _("id"),
@@ -222,7 +214,7 @@ def subscription_export_view(request: HttpRequest) -> HttpResponse:
 
 
 def _subscription(actor: Actor, pk: uuid.UUID) -> Subscription:
-    return get_object_or_404(services.subscription_list(actor=actor), pk=pk)
+    return get_object_or_404(selectors.subscription_list(actor=actor), pk=pk)
 
 
 def _member_names(actor: Actor) -> dict[str, str]:
@@ -238,7 +230,7 @@ def subscription_detail_view(request: HttpRequest, pk: uuid.UUID) -> HttpRespons
     names = _member_names(actor) if any(c.type == ChannelType.EMAIL for c in channels) else {}
     last_errors = {
         row["channel_id"]: row
-        for row in services.delivery_list(actor=actor)
+        for row in selectors.delivery_list(actor=actor)
         .filter(subscription=subscription)
         .exclude(last_error="", last_status_code__isnull=True)
         .exclude(status=DeliveryStatus.SENT)
@@ -248,9 +240,9 @@ def subscription_detail_view(request: HttpRequest, pk: uuid.UUID) -> HttpRespons
     }
     for channel in channels:
         channel.recipients = [names.get(str(pk), str(pk)) for pk in channel.members]  # type: ignore[attr-defined]
-        channel.feed = services.feed_url(channel)  # type: ignore[attr-defined]
+        channel.feed = selectors.feed_url(channel)  # type: ignore[attr-defined]
         channel.last_failure = last_errors.get(channel.pk) if channel.problem else None  # type: ignore[attr-defined]
-    latest = _with_last_delivery(Subscription.objects.filter(pk=subscription.pk)).values(
+    latest = selectors.subscriptions_with_last_delivery(Subscription.objects.filter(pk=subscription.pk)).values(
         "last_status", "last_delivery_at"
     )[0]
     return render(
@@ -538,9 +530,9 @@ def subscription_delete_view(request: HttpRequest, pk: uuid.UUID) -> HttpRespons
 
 
 def _deliveries(request: HttpRequest, actor: Actor) -> tuple[DeliveryFilterForm, QuerySet[Delivery]]:
-    subscriptions = services.subscription_list(actor=actor).only("id", "name").prefetch_related(None)
+    subscriptions = selectors.subscription_list(actor=actor).only("id", "name").prefetch_related(None)
     form = DeliveryFilterForm(request.GET or None, subscriptions=subscriptions)
-    deliveries = services.delivery_list(actor=actor).select_related("subscription").filter(**form.filters())
+    deliveries = selectors.delivery_list(actor=actor).select_related("subscription").filter(**form.filters())
     return form, deliveries
 
 
@@ -622,7 +614,7 @@ def delivery_export_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def delivery_replay_view(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     actor = _actor(request)
-    delivery = get_object_or_404(services.delivery_list(actor=actor), pk=pk)
+    delivery = get_object_or_404(selectors.delivery_list(actor=actor), pk=pk)
     try:
         services.delivery_replay_request(actor=actor, delivery=delivery)
     except StateConflict as exc:

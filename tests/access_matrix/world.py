@@ -150,7 +150,7 @@ def _match(demand: Listing, supply: Listing, *, state: str, interest_by: Organis
 
 
 def _partnership(actor: Actor, *, name: str, members: list[Organisation], document: str, **extra: Any) -> Any:
-    from exchange.partnerships import partnership_create, partnership_document_upload
+    from exchange.partnerships.services import partnership_create, partnership_document_upload
 
     partnership = partnership_create(
         actor=actor, name=name, kind="mobility_partnership", members=[m.pk for m in members], **extra

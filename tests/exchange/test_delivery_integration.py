@@ -17,9 +17,9 @@ import pytest
 from django.core import mail
 
 from accounts.tenancy import tenant_scope, unscoped
-from exchange.delivery import deliveries_sweep
 from exchange.models import Channel, Delivery, Notification, Subscription
-from exchange.webhooks import new_secret
+from exchange.notifications.delivery import deliveries_sweep
+from exchange.notifications.webhooks import new_secret
 from opportunities.services import listing_transition
 from tests.exchange.conftest import scheme
 from tests.opportunities.conftest import create_listing

@@ -22,15 +22,6 @@ from django.utils import timezone
 from accounts.models import Membership, Organisation, User
 from accounts.tenancy import Actor, tenant_scope, unscoped
 from config.urls import urlpatterns as site_urlpatterns
-from exchange.emails import (
-    burst_exceeded,
-    email_recipients,
-    send_delivery_email,
-    send_digests,
-    should_hold_for_digest,
-    unsubscribe_token,
-    unsubscribe_url,
-)
 from exchange.models import (
     Channel,
     Delivery,
@@ -38,6 +29,15 @@ from exchange.models import (
     EmailReceipt,
     Event,
     Subscription,
+)
+from exchange.notifications.emails import (
+    burst_exceeded,
+    email_recipients,
+    send_delivery_email,
+    send_digests,
+    should_hold_for_digest,
+    unsubscribe_token,
+    unsubscribe_url,
 )
 from tests.factories import UserFactory, member
 

@@ -16,10 +16,10 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.tenancy import unscoped
-from exchange.delivery import delivery_attempt
-from exchange.events import closing_soon
+from exchange.dialogue.services import match_decide, match_express_interest
 from exchange.models import Delivery, Event, Notification
-from exchange.services import match_decide, match_express_interest
+from exchange.notifications.delivery import delivery_attempt
+from exchange.notifications.events import closing_soon
 from opportunities.models import Listing
 from opportunities.services import listing_transition
 from tests.exchange.conftest import offer, published, run_on_commit, scheme
@@ -190,7 +190,7 @@ def test_retries_are_spent_then_the_delivery_is_dead(settings, italy):
 
 
 def test_a_viewer_only_organisation_member_is_not_an_email_recipient_by_default(italy, alice):
-    from exchange.emails import email_recipients
+    from exchange.notifications.emails import email_recipients
 
     viewer = member(italy, "viewer", email="viewer@lavoro.gov.example")
     channel = ChannelFactory(subscription=SubscriptionFactory(organisation=italy), type="email")

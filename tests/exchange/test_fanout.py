@@ -17,7 +17,9 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Organisation
 from accounts.tenancy import tenant_scope, unscoped
-from exchange.events import (
+from exchange.loadgen import synthetic_subscriptions
+from exchange.models import Channel, ChannelType, Delivery, Event, Match, Notification, Subscription
+from exchange.notifications.events import (
     _sections,
     channels_for,
     fan_out_sql,
@@ -26,8 +28,6 @@ from exchange.events import (
     subscription_wants,
     subscriptions_for_listing,
 )
-from exchange.loadgen import synthetic_subscriptions
-from exchange.models import Channel, ChannelType, Delivery, Event, Match, Notification, Subscription
 from opportunities.models import Listing
 from opportunities.services import listing_transition
 from tests.exchange.conftest import run_on_commit, scheme

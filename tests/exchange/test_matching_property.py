@@ -9,7 +9,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
 
-from exchange.matching import candidates, candidates_in_python
+from exchange.matching.services import candidates, candidates_in_python
 from opportunities.models import Listing
 from tests.factories import OrganisationFactory
 

@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from accounts.models import AuditEvent, Organisation, User
 from accounts.tenancy import Actor, tenant_scope, unscoped
 from exchange.models import Match, MatchState, MemberState, Partnership, PartnershipDocument, PartnershipMember
-from exchange.partnerships import partnership_document_upload
+from exchange.partnerships.services import partnership_document_upload
 from opportunities.models import Listing
 from tests.conftest import token_client
 from tests.factories import OrganisationFactory, member

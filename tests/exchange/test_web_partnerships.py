@@ -187,7 +187,7 @@ def test_the_list_keeps_to_a_fixed_number_of_queries(
 
 
 def test_agreed_matches_appear_on_the_partnership(partnership, germany_actor, philippines_actor, moderator, greta_web):
-    from exchange import services
+    from exchange.dialogue import services
     from exchange.models import Match
 
     supply = published(philippines_actor, moderator, offer(title="Filipino nurses", partner_countries=[]))

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from accounts.tenancy import tenant_scope, unscoped
 from exchange.models import Channel, ChannelState, Delivery, DeliveryStatus, Event, Subscription
-from exchange.subscriptions import subscription_create
+from exchange.notifications.services import subscription_create
 from tests.conftest import signed_in
 from tests.exchange.factories import (
     DeliveryFactory,

@@ -34,8 +34,8 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from exchange import webhooks
-from exchange.webhooks import body_for, new_secret, post, signature_headers, validate_url
+from exchange.notifications import webhooks
+from exchange.notifications.webhooks import body_for, new_secret, post, signature_headers, validate_url
 
 # --- A scripted receiver --------------------------------------------------------------
 

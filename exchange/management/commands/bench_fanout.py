@@ -4,8 +4,9 @@ For each size it writes synthetic subscriptions (``exchange.loadgen``), then, on
 the same data and interleaved round by round, times two ways of writing the
 ``listing.published`` event and its deliveries:
 
-* **set-based**: what the approval runs (``exchange.events.on_listing_event``):
-  the recipients, their channels and the delivery rows in one ``INSERT … SELECT``;
+* **set-based**: what the approval runs
+  (``exchange.notifications.events.on_listing_event``): the recipients, their
+  channels and the delivery rows in one ``INSERT … SELECT``;
 * **naive loop**: every subscription read into Python, filtered by the same rules
   (``subscription_wants``, a query per keyword search), a query per wanted
   subscription for its channels and an ``INSERT`` per delivery.
@@ -27,12 +28,12 @@ from django.contrib.postgres.search import SearchQuery
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
 
-from accounts.models import Organisation, OrganisationKind, User
+from accounts.models import Organisation, OrganisationKind, Role, User
 from accounts.services import membership_add
 from accounts.tenancy import Actor, unscoped
-from exchange.events import _listing_data, _sections, on_listing_event, subscription_wants
 from exchange.loadgen import OWNER_COUNTRY, synthetic_subscriptions
 from exchange.models import ChannelState, Delivery, Event, Subscription
+from exchange.notifications.events import _listing_data, _sections, on_listing_event, subscription_wants
 from opportunities.api.serializers import ListingWriteSerializer
 from opportunities.models import Listing, ListingStatus
 from opportunities.services import listing_create
@@ -138,8 +139,8 @@ def _listing() -> Listing:
         is_destination=True,
     )
     user = User.objects.create_user(email="bench@corridor.invalid", password=None, full_name="Benchmark")
-    membership_add(organisation=owner, user=user, role="official")
-    actor = Actor(user=user, organisation=owner, role="official")
+    membership_add(organisation=owner, user=user, role=Role.OFFICIAL)
+    actor = Actor(user=user, organisation=owner, role=Role.OFFICIAL)
     body = ListingWriteSerializer(
         data={
             "direction": "demand",

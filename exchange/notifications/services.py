@@ -1,10 +1,9 @@
-"""Subscriptions, their channels, the in-app inbox and the delivery log: reads and writes.
+"""Subscriptions, their channels, the in-app inbox and the delivery log: the writes.
 
-Everything here is private to one organisation. The models' default manager is
-django-scopes' fail-closed manager, so every query must run inside
-``tenant_scope(actor)`` (the API base does that); the selectors filter on the
-actor's organisation as well, so a caller that disabled scopes (a test, a
-command) still sees only that organisation's rows.
+The reads are in ``exchange.notifications.selectors``. Everything here is private
+to one organisation. The models' default manager is django-scopes' fail-closed
+manager, so every query must run inside ``tenant_scope(actor)`` (the API base
+does that).
 
 Who may do what (each service says it again):
 
@@ -34,18 +33,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries
 
 from accounts.models import Membership
 from accounts.services import audit_record
-from accounts.tenancy import Actor, unscoped
+from accounts.tenancy import Actor
 from config.errors import StateConflict
 from exchange.models import (
     Channel,
@@ -57,97 +53,17 @@ from exchange.models import (
     Notification,
     Subscription,
 )
-from exchange.webhooks import new_secret, validate_url
+from exchange.notifications.selectors import notification_list, organisation_id_of
+from exchange.notifications.webhooks import new_secret, validate_url
 from opportunities.models import SchemeType
 from opportunities.reference import is_valid_isco, isco_exists, isic_exists
 
 # While a rotated secret overlaps the new one, receivers verify either.
 SECRET_OVERLAP = timedelta(hours=24)
-FEED_SIZE = 50
 DIRECTIONS = ("demand", "supply")
 REPLAYABLE = (DeliveryStatus.FAILED, DeliveryStatus.DEAD, DeliveryStatus.PAUSED, DeliveryStatus.SENT)
 MAX_CHANNELS = 10
 MAX_FILTER_VALUES = 100
-
-
-# --- Reads --------------------------------------------------------------------------------------
-
-
-def _organisation_id(actor: Actor) -> Any:
-    return actor.organisation.pk if actor.is_authenticated and actor.organisation is not None else None
-
-
-def subscription_list(*, actor: Actor) -> QuerySet[Subscription]:
-    """The acting organisation's subscriptions, each with its channels (two queries)."""
-    org_id = _organisation_id(actor)
-    if org_id is None:
-        return Subscription.objects.none()
-    return (
-        Subscription.objects.filter(organisation_id=org_id)
-        .prefetch_related(Prefetch("channels", queryset=Channel.objects.order_by("created_at", "id")))
-        .order_by("name", "created_at", "id")
-    )
-
-
-def notification_list(*, actor: Actor, unread: bool | None = None) -> QuerySet[Notification]:
-    """The acting organisation's inbox, newest first, with each item's event."""
-    org_id = _organisation_id(actor)
-    if org_id is None:
-        return Notification.objects.none()
-    items = Notification.objects.filter(organisation_id=org_id).select_related("event")
-    if unread is not None:
-        items = items.filter(read_at__isnull=unread)
-    return items.order_by("-created_at", "-id")
-
-
-def notification_unread_count(*, actor: Actor) -> int:
-    return notification_list(actor=actor, unread=True).count()
-
-
-def delivery_list(*, actor: Actor) -> QuerySet[Delivery]:
-    """The acting organisation's delivery log, newest first."""
-    org_id = _organisation_id(actor)
-    if org_id is None:
-        return Delivery.objects.none()
-    return (
-        Delivery.objects.filter(organisation_id=org_id)
-        .select_related("event", "channel")
-        .order_by("-created_at", "-id")
-    )
-
-
-def feed_url(channel: Channel) -> str | None:
-    """The absolute URL of a feed channel (its token is the only credential), else None."""
-    if channel.type != ChannelType.FEED or not channel.feed_token:
-        return None
-    return settings.SITE_URL + reverse("subscription-feed", kwargs={"token": channel.feed_token})
-
-
-def feed_channel_by_token(*, token: str) -> Channel | None:
-    """The feed channel a token names, with its organisation, or None.
-
-    Crosses tenants on purpose: the request carries no login, and the token is
-    what says which organisation it belongs to. The caller then enters that
-    organisation's scope for everything else.
-    """
-    if not token:
-        return None
-    with unscoped("feed token identifies its organisation"):
-        return (
-            Channel.objects.filter(type=ChannelType.FEED, feed_token=token, organisation__is_active=True)
-            .select_related("organisation", "subscription")
-            .first()
-        )
-
-
-def feed_entries(*, channel: Channel) -> list[Event]:
-    """The newest events delivered to a feed channel (call inside its organisation's scope)."""
-    deliveries = (
-        Delivery.objects.filter(channel=channel, organisation_id=channel.organisation_id)
-        .select_related("event")
-        .order_by("-event__created_at", "-event_id")[:FEED_SIZE]
-    )
-    return [delivery.event for delivery in deliveries]
 
 
 # --- Validation -----------------------------------------------------------------------------------
@@ -380,7 +296,7 @@ def require_manager(actor: Actor) -> None:
 
 def _require_own(actor: Actor, obj: Subscription | Delivery | Notification) -> None:
     # The API resolved the object through the actor's selector; this guards other callers.
-    if obj.organisation_id != _organisation_id(actor):
+    if obj.organisation_id != organisation_id_of(actor):
         raise PermissionDenied(_("This belongs to another organisation."))
 
 
@@ -545,7 +461,7 @@ def subscription_send_test(*, actor: Actor, subscription: Subscription) -> Event
     """
     require_manager(actor)
     _require_own(actor, subscription)
-    from exchange.events import event_send_test
+    from exchange.notifications.events import event_send_test
 
     event = event_send_test(subscription=subscription)
     if event is None:
@@ -581,7 +497,7 @@ def delivery_replay_request(*, actor: Actor, delivery: Delivery) -> Delivery:
     _require_own(actor, delivery)
     if delivery.status not in REPLAYABLE:
         raise StateConflict(_("Only a failed, dead, paused or sent delivery can be replayed."))
-    from exchange.delivery import delivery_replay
+    from exchange.notifications.delivery import delivery_replay
 
     audit_record(
         actor=actor,

@@ -1,6 +1,8 @@
-"""Partnerships: the reads (selectors) and the writes (services), in one module.
+"""Partnerships: the writes (create, change, join, leave, documents).
 
-Who sees what (``partnership_visible_to``):
+The reads are in ``exchange.partnerships.selectors``, the checks of an uploaded
+file in ``exchange.partnerships.documents`` and every "who may" rule in
+``exchange.access``. Who sees what (``partnership_visible_to``):
 
 * the **members** of a partnership see it: confirmed members, and governments that
   were invited and have not answered yet. An invited government needs to read the
@@ -29,20 +31,14 @@ and writes one audit row.
 from __future__ import annotations
 
 import datetime
-import logging
-import unicodedata
 import uuid
-import zipfile
 from collections.abc import Iterable, Sequence
-from pathlib import PurePath
-from typing import IO, Any
+from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Prefetch, Q, QuerySet
-from django.http import FileResponse, Http404
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,11 +48,7 @@ from accounts.services import audit_record
 from accounts.tenancy import Actor
 from config.errors import StateConflict
 from exchange import access
-from exchange.access import (
-    match_visible_to,
-    partnership_documents_visible_to,
-    partnership_visible_to,
-)
+from exchange.access import match_visible_to
 from exchange.models import (
     DocumentType,
     Match,
@@ -68,52 +60,10 @@ from exchange.models import (
     PartnershipStatus,
 )
 from exchange.models.partnerships import STATUS_TRANSITIONS
+from exchange.partnerships.documents import validate_document_file
+from exchange.partnerships.selectors import membership_of
 from opportunities.access import listing_visible_to
 from opportunities.models import Listing
-
-logger = logging.getLogger("corridor.partnerships")
-
-DEFAULT_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
-
-
-# --- Reads ------------------------------------------------------------------------------
-
-
-def partnership_list(*, actor: Actor) -> QuerySet[Partnership]:
-    """Visible partnerships with everything the API renders, in a fixed number of queries.
-
-    ``visible_listings`` holds only the grouped listings the actor may read itself
-    (a member's draft stays the member's); ``attached_matches`` holds every grouped
-    match, which the serializer narrows for non-members.
-    """
-    return partnership_visible_to(actor=actor).prefetch_related(
-        Prefetch(
-            "memberships",
-            queryset=PartnershipMember.objects.select_related("organisation").order_by("invited_at", "id"),
-        ),
-        Prefetch("listings", queryset=listing_visible_to(actor=actor).only("id"), to_attr="visible_listings"),
-        Prefetch(
-            "matches",
-            queryset=Match.objects.only("id", "demand_owner_id", "supply_owner_id"),
-            to_attr="attached_matches",
-        ),
-    )
-
-
-def partnership_document_list(*, actor: Actor) -> QuerySet[PartnershipDocument]:
-    """Documents of the partnerships the actor's organisation is an active member of.
-
-    Not the public readers of a public partnership: documents are members-only.
-    """
-    return partnership_documents_visible_to(actor=actor).select_related("uploaded_by_organisation")
-
-
-def membership_of(*, actor: Actor, partnership: Partnership) -> PartnershipMember | None:
-    """The actor's organisation's row in the partnership (in any state), if it has one."""
-    if not actor.is_authenticated:
-        return None
-    return PartnershipMember.objects.filter(partnership=partnership, organisation=actor.organisation).first()
-
 
 # --- Validation helpers -----------------------------------------------------------------
 
@@ -524,94 +474,6 @@ def partnership_leave(*, actor: Actor, partnership: Partnership) -> PartnershipM
 
 # --- Documents --------------------------------------------------------------------------
 
-ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
-# Extension → the content type we serve it with. What the client claims is ignored.
-DOCUMENT_TYPES: dict[str, str] = {
-    ".pdf": "application/pdf",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".odt": "application/vnd.oasis.opendocument.text",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-}
-
-
-def document_max_bytes() -> int:
-    return int(getattr(settings, "PARTNERSHIP_DOCUMENT_MAX_BYTES", DEFAULT_DOCUMENT_MAX_BYTES))
-
-
-def _content_matches(suffix: str, stream: IO[bytes]) -> bool:
-    """Does the file start the way a file of this type must (and, for the office
-    formats, is it the zip package that type is)?"""
-    stream.seek(0)
-    head = stream.read(16)
-    stream.seek(0)
-    if suffix == ".pdf":
-        return head.startswith(b"%PDF-")
-    if suffix == ".png":
-        return head.startswith(b"\x89PNG\r\n\x1a\n")
-    if suffix in (".jpg", ".jpeg"):
-        return head.startswith(b"\xff\xd8\xff")
-    if not head.startswith(b"PK\x03\x04"):
-        return False
-    # DOCX and ODT are zip packages: look inside, reading at most a few bytes, so a
-    # renamed .zip or spreadsheet is refused too.
-    try:
-        with zipfile.ZipFile(stream) as package:
-            names = set(package.namelist())
-            if suffix == ".docx":
-                return "word/document.xml" in names and "[Content_Types].xml" in names
-            if "mimetype" not in names:
-                return False
-            with package.open("mimetype") as member:
-                return member.read(len(ODT_MIMETYPE) + 1).strip() == ODT_MIMETYPE
-    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError):
-        return False
-    finally:
-        stream.seek(0)
-
-
-def _clean_filename(name: str) -> str:
-    """The base name, without control characters or path separators, at most 200 characters."""
-    base = PurePath(str(name).replace("\\", "/")).name
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
-    if len(base) > 200:
-        stem, suffix = PurePath(base).stem, PurePath(base).suffix[:20]
-        base = stem[: 200 - len(suffix)] + suffix
-    return base or "document"
-
-
-def validate_document_file(file: UploadedFile) -> tuple[str, str]:
-    """(clean file name, content type) for an acceptable upload; ValidationError naming ``file``."""
-    name = _clean_filename(file.name or "")
-    suffix = PurePath(name).suffix.lower()
-    allowed = "PDF, DOCX, ODT, PNG, JPEG"
-    if suffix not in DOCUMENT_TYPES:
-        raise ValidationError(
-            {
-                "file": _("Upload a PDF, DOCX, ODT, PNG or JPEG file (%(allowed)s); got '%(name)s'.")
-                % {"allowed": ", ".join(DOCUMENT_TYPES), "name": name}
-            }
-        )
-    limit = document_max_bytes()
-    if file.size is None or file.size > limit:
-        raise ValidationError(
-            {
-                "file": _("The file is larger than the limit of %(limit)s bytes (%(mib).1f MiB).")
-                % {"limit": limit, "mib": limit / (1024 * 1024)}
-            }
-        )
-    if file.size == 0:
-        raise ValidationError({"file": _("The file is empty.")})
-    if not _content_matches(suffix, file):
-        raise ValidationError(
-            {
-                "file": _("The file's content is not a %(type)s file, whatever its name says (%(allowed)s only).")
-                % {"type": suffix.lstrip(".").upper(), "allowed": allowed}
-            }
-        )
-    return name, DOCUMENT_TYPES[suffix]
-
 
 @transaction.atomic
 def partnership_document_upload(
@@ -670,7 +532,8 @@ def partnership_document_delete(*, actor: Actor, document: PartnershipDocument) 
 
     Permission: an official or admin of the organisation that uploaded it, while it
     is still an active member (the caller found the document through
-    ``partnership_document_list``). PermissionDenied otherwise.
+    ``exchange.partnerships.selectors.partnership_document_list``). PermissionDenied
+    otherwise.
     """
     access.can_delete_document(actor, document).check()
     storage, stored = document.file.storage, document.file.name
@@ -683,19 +546,3 @@ def partnership_document_delete(*, actor: Actor, document: PartnershipDocument) 
     document.delete()
     audit_record(actor=actor, action="partnership.document_deleted", obj=partnership, changes=details)
     transaction.on_commit(lambda: storage.delete(stored))
-
-
-def document_response(document: PartnershipDocument) -> FileResponse:
-    """A members-only document as a download that no browser renders or caches (API and pages)."""
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError:
-        logger.error("Partnership document %s has no file in storage", document.pk)
-        raise Http404 from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=document.original_filename, content_type=document.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -6,8 +6,8 @@ without a login. A token that names no feed channel of an active organisation is
 a 404, like any unknown page.
 
 The token lookup is the one deliberate cross-tenant read here
-(``exchange.subscriptions.feed_channel_by_token``); everything after it runs inside
-the owning organisation's tenant scope. Entries are the events delivered to the
+(``exchange.notifications.selectors.feed_channel_by_token``); everything after it
+runs inside the owning organisation's tenant scope. Entries are the events delivered to the
 channel, newest first, in the thin shape webhooks carry: a title, a link, an id.
 """
 
@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.tenancy import Actor, tenant_scope
 from exchange.models import Channel, Event
-from exchange.subscriptions import feed_channel_by_token, feed_entries, feed_url
+from exchange.notifications.selectors import feed_channel_by_token, feed_entries, feed_url
 
 
 class SubscriptionFeed(Feed):

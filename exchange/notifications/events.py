@@ -4,8 +4,8 @@ An event and its deliveries (one per subscription × channel, unique) are writte
 inside the transaction of the change that caused them: if the change rolls back,
 so do they; if it commits, nothing can lose them. After commit each pending
 delivery is enqueued; if the broker is down at that moment the beat sweeper
-(``exchange.delivery.deliveries_sweep``) enqueues it later. Recipient sets are
-computed in SQL.
+(``exchange.notifications.delivery.deliveries_sweep``) enqueues it later.
+Recipient sets are computed in SQL.
 
 Events and who receives them:
 
@@ -391,7 +391,7 @@ def matches_created(matches: Iterable[Match]) -> int:
 
 
 def on_match_event(match: Match, event: str, organisation_id: Any) -> None:
-    """Dialogue events to the other party (exchange.services, inside the transaction)."""
+    """Dialogue events to the other party (exchange.dialogue.services, inside the transaction)."""
     other = match.supply_owner_id if str(organisation_id) == str(match.demand_owner_id) else match.demand_owner_id
     extra = {"reason": match.decision_reason} if event in ("match.accepted", "match.declined") else {}
     event_emit(type=event, data=_match_data(match, **extra), subscriptions=subscriptions_of([other]))

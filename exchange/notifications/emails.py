@@ -1,7 +1,7 @@
 """E-mail notifications: who receives them, the instant e-mail, the digests, unsubscribing.
 
-The delivery engine (``exchange.delivery``) decides *when*; this module decides *who*
-and *what*, and sends through Django's e-mail backend. Three promises:
+The delivery engine (``exchange.notifications.delivery``) decides *when*; this
+module decides *who* and *what*, and sends through Django's e-mail backend. Three promises:
 
 * **Exactly once per member.** An ``EmailReceipt(delivery, user)`` row is written
   right after each accepted message; members with a receipt are skipped, so a retry
@@ -52,6 +52,8 @@ from exchange.models import (
 
 logger = logging.getLogger(__name__)
 
+# A signing salt, not a module path (the module was exchange/emails.py when links were
+# first signed): changing it would void every unsubscribe link already in a mailbox.
 UNSUBSCRIBE_SALT = "exchange.emails.unsubscribe"
 # Unsubscribe links keep working for half a year: people unsubscribe from old mail.
 UNSUBSCRIBE_MAX_AGE = timedelta(days=183)

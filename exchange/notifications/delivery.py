@@ -137,7 +137,7 @@ def _inbox(delivery: Delivery) -> str:
 
 
 def _email(delivery: Delivery) -> str:
-    from exchange import emails
+    from exchange.notifications import emails
 
     if delivery.event.type != "test" and emails.burst_exceeded(delivery.channel):
         return _finish(delivery, DeliveryStatus.DIGEST)
@@ -146,7 +146,7 @@ def _email(delivery: Delivery) -> str:
 
 
 def _webhook(delivery: Delivery) -> str:
-    from exchange import webhooks
+    from exchange.notifications import webhooks
 
     channel = delivery.channel
     body = webhooks.body_for(delivery.event)
@@ -179,7 +179,7 @@ def _count_failure(channel: Channel) -> None:
 
 
 def _tell_admins(channel: Channel, *, disabled: bool) -> None:
-    from exchange.emails import email_recipients
+    from exchange.notifications.emails import email_recipients
 
     admins = [user.email for user in email_recipients(_admins_only(channel))]
     if not admins:
@@ -223,7 +223,7 @@ def deliveries_due(limit: int = 1000) -> list[str]:
 
 
 def deliveries_sweep() -> int:
-    from exchange.events import enqueue
+    from exchange.notifications.events import enqueue
 
     due = deliveries_due()
     enqueue(due)
@@ -248,7 +248,7 @@ def delivery_replay(*, delivery: Delivery) -> Delivery:
         delivery_id = str(delivery.pk)
 
         def _enqueue() -> None:
-            from exchange.events import enqueue
+            from exchange.notifications.events import enqueue
 
             enqueue([delivery_id])
 

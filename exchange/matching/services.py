@@ -25,8 +25,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.tenancy import unscoped
+from exchange.matching.scoring import Line, Side, score
 from exchange.models import Match, MatchState
-from exchange.scoring import Line, Side, score
 from opportunities.access import listing_readable_by, listing_readers, listings_readable_by_organisation
 from opportunities.models import Direction, Listing, ListingStatus, Occupation, Sector
 
@@ -188,7 +188,7 @@ def listing_match(listing_id: str) -> int:
         ).update(state=MatchState.RETIRED)
         new_pairs = [(row.demand_id, row.supply_id) for row in rows if (row.demand_id, row.supply_id) not in existing]
         if new_pairs:
-            from exchange.events import matches_created
+            from exchange.notifications.events import matches_created
 
             pair_filter = Q()
             for demand_id, supply_id in new_pairs:
