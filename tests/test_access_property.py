@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from accounts.models import ROLES_BY_KIND, Organisation, OrganisationKind, User
 from accounts.tenancy import Actor, unscoped
 from exchange.access import match_readable_by, match_readers, match_visible_to
-from exchange.events import matches_created, on_listing_event
-from exchange.matching import candidates, candidates_in_python
+from exchange.matching.services import candidates, candidates_in_python
 from exchange.models import Channel, ChannelType, Delivery, Match, Subscription
+from exchange.notifications.events import matches_created, on_listing_event
 from opportunities.access import listing_readable_by, listing_readers, listing_visible_to
 from opportunities.models import Listing, ListingStatus, Visibility
 
