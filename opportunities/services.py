@@ -5,7 +5,7 @@ sends side effects after commit (``on_commit`` hooks other apps register through
 ``opportunities.signals``). Permission assumptions are in each docstring; the
 services raise ``django.core.exceptions.PermissionDenied`` (403),
 ``InvalidTransition`` (409) and expect already-validated data
-(``opportunities.api.serializers.ListingWriteSerializer``).
+(``opportunities.inputs.ListingWriteSerializer``).
 """
 
 from __future__ import annotations
@@ -252,7 +252,7 @@ def listing_transition(*, actor: Actor, listing: Listing, action: str, reason: s
 
 
 def _decide_revision(*, actor: Actor, listing: Listing, action: str, reason: str) -> Listing:
-    from opportunities.api.serializers import ListingWriteSerializer
+    from opportunities.inputs import ListingWriteSerializer
 
     revision = listing.revisions.select_for_update().filter(status=RevisionStatus.PENDING).first()
     if revision is None:

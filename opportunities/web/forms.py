@@ -32,7 +32,7 @@ from config.filters import StrictBooleanFilter
 from config.forms import CountriesField, OccupationField, SectorField, sector_options
 from config.web import flatten_errors
 from opportunities.api.filters import ListingFilter
-from opportunities.api.serializers import ListingWriteSerializer
+from opportunities.inputs import ListingWriteSerializer
 from opportunities.models import (
     CefrLevel,
     Direction,

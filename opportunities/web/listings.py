@@ -27,8 +27,8 @@ from accounts.tenancy import Actor
 from config.errors import StateConflict
 from config.web import actor_required, csv_response, flatten_errors, paginate
 from opportunities import access, services
-from opportunities.api.serializers import ReasonSerializer, json_payload, listing_write_data
 from opportunities.api.views import csv_header, csv_values
+from opportunities.inputs import ReasonSerializer, json_payload, listing_write_data
 from opportunities.models import Listing, ListingRevision, ListingStatus, RevisionStatus
 from opportunities.selectors import currency_list, language_list, listing_list, occupation_list
 from opportunities.web.forms import (

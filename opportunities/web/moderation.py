@@ -37,7 +37,7 @@ from config.forms import sector_options
 from config.web import actor_required, csv_response, flatten_errors, paginate
 from opportunities import services
 from opportunities.access import listing_visible_to
-from opportunities.api.serializers import ListingRevisionSerializer, ReasonSerializer
+from opportunities.inputs import ReasonSerializer, revision_changes
 from opportunities.models import (
     Direction,
     Language,
@@ -324,7 +324,7 @@ def revision_diff(revision: ListingRevision, listing: Listing) -> list[dict[str,
     countries, allocations), items present on both sides are unchanged.
     """
     revision.listing = listing  # the prefetched listing: its lines are already loaded
-    changes = ListingRevisionSerializer().get_changes(revision)
+    changes = revision_changes(revision)
     fields = [name for name in FIELD_LABELS if name in changes] + [name for name in changes if name not in FIELD_LABELS]
     values = [(name, changes[name][side]) for name in fields for side in ("from", "to")]
     formatter = ValueFormatter(values)
