@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -33,6 +33,9 @@ from opportunities.models import (
     SchemeType,
     Visibility,
 )
+
+if TYPE_CHECKING:
+    from accounts.models import Organisation
 
 COUNTRY_CODES = frozenset(code for code, _name in countries)
 
@@ -254,12 +257,25 @@ class ListingWriteSerializer(serializers.Serializer):
     # --- rules across fields ----------------------------------------------------------
 
     @property
-    def actor(self) -> Actor:
-        return self.context["actor"]
+    def owner(self) -> Organisation:
+        """Whose listing the body is for, which the rules across fields depend on.
+
+        The listing's owner when editing one; ``context["owner"]`` when a body is checked
+        for a listing without being an edit by someone acting for it (a pending revision
+        re-validated as a moderator approves it); else the acting organisation, which
+        is creating the listing (``context["actor"]``).
+        """
+        if self.instance is not None:
+            return self.instance.owner
+        if "owner" in self.context:
+            return self.context["owner"]
+        actor: Actor = self.context["actor"]
+        assert actor.organisation is not None, "only an actor acting for an organisation posts listings"
+        return actor.organisation
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         data = {**listing_write_data(self.instance), **attrs} if self.instance is not None else attrs
-        owner = self.instance.owner if self.instance is not None else self.actor.organisation
+        owner = self.owner
         errors: dict[str, Any] = {}
 
         def fail(field: str, message: Any) -> None:
