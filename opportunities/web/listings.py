@@ -2,11 +2,12 @@
 
 Reads start from ``opportunities.selectors.listing_list(actor)``, so a listing the
 actor may not read is a 404, as in the API. Searches use the API's ``ListingFilter``
-(``forms.ListingSearchFilter``); the form validates with the API's
-``ListingWriteSerializer`` and saves with the same services (``listing_create``,
-``listing_update``). Who may see which part of a listing and which buttons it
-shows are asked of ``opportunities.access``; the buttons go through
-``services.listing_transition``, which asks the same functions.
+(``forms.search.ListingSearchFilter``); the form (``forms.editor.ListingEditor``)
+validates with the API's rules, ``opportunities.inputs.ListingWriteSerializer``, and
+saves with the same services (``listing_create``, ``listing_update``). Who may see
+which part of a listing and which buttons it shows are asked of
+``opportunities.access``; the buttons go through ``services.listing_transition``,
+which asks the same functions.
 """
 
 from __future__ import annotations
@@ -31,15 +32,11 @@ from opportunities.api.views import csv_header, csv_values
 from opportunities.inputs import ReasonSerializer, json_payload, listing_write_data
 from opportunities.models import Listing, ListingRevision, ListingStatus, RevisionStatus
 from opportunities.selectors import currency_list, language_list, listing_list, occupation_list
-from opportunities.web.forms import (
-    CONDITION_LABELS,
-    CONDITIONS,
-    GROUPS,
-    ListingEditor,
-    ListingSearchFilter,
-    ReasonForm,
-    initial_from,
-)
+from opportunities.web.forms.editor import ListingEditor, initial_from
+from opportunities.web.forms.listing import CONDITION_LABELS, CONDITIONS
+from opportunities.web.forms.rows import GROUPS
+from opportunities.web.forms.search import ListingSearchFilter
+from opportunities.web.forms.workflow import ReasonForm
 
 OWNER_ACTIONS = access.OWNER_STEPS
 

@@ -50,7 +50,7 @@ from opportunities.models import (
     Visibility,
 )
 from opportunities.selectors import listing_list
-from opportunities.web.forms import CONDITIONS
+from opportunities.web.forms.listing import CONDITIONS
 from opportunities.web.listings import ACTION_LABELS
 
 MODERATORS = ("moderator",)
