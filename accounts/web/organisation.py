@@ -33,7 +33,7 @@ from accounts.tenancy import Actor
 from accounts.web.forms import FocalPointForm, InvitationForm, TokenForm, TwoFactorRuleForm, errors_of, role_choices
 from config.web import actor_required, confirm_page, csv_response, paginate
 
-ADMINS = ("admin",)
+ADMINS = (Role.ADMIN,)
 
 
 # --- Reads -----------------------------------------------------------------------------
@@ -80,7 +80,7 @@ def _overview(request: HttpRequest, *, focal_form: FocalPointForm | None = None,
             "organisation": organisation,
             "members_count": len(members),
             "enrolled_count": sum(1 for m in members if m.two_factor),
-            "admins_count": sum(1 for m in members if m.role == "admin"),
+            "admins_count": sum(1 for m in members if m.role == Role.ADMIN),
             "pending_count": pending_invitations(actor).count(),
             "focal_point": focal,
             "focal_form": focal_form,
@@ -257,7 +257,7 @@ def member_role_view(request: HttpRequest, pk: Any) -> HttpResponse:
         request,
         _("%(name)s is now %(role)s.") % {"name": name, "role": dict(Role.choices)[role]},
     )
-    if role != "admin":
+    if role != Role.ADMIN:
         return _after_own_change(request, membership)
     return redirect("accounts:organisation_members")
 
@@ -331,7 +331,7 @@ def invitations_view(request: HttpRequest) -> HttpResponse:
         form = InvitationForm(request.POST, errors=errors, organisation=organisation)
         status = 400
     else:
-        default_role = "moderator" if organisation.is_agency else "official"
+        default_role = Role.MODERATOR if organisation.is_agency else Role.OFFICIAL
         form = InvitationForm(initial={"role": default_role}, organisation=organisation)
     page = paginate(request, pending_invitations(actor))
     return render(

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 from django_countries import countries
 from rest_framework.exceptions import ValidationError as DrfValidationError
 
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.tenancy import Actor
 from config.errors import StateConflict
 from config.forms import sector_options
@@ -53,7 +53,7 @@ from opportunities.selectors import listing_list
 from opportunities.web.forms.listing import CONDITIONS
 from opportunities.web.listings import ACTION_LABELS
 
-MODERATORS = ("moderator",)
+MODERATORS = (Role.MODERATOR,)
 
 # The decision in the URL → the service's workflow action.
 DECISIONS: dict[str, str] = {
