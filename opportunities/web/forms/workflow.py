@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ReasonForm(forms.Form):
-    """The reason recorded with a workflow step (the API's ``ReasonSerializer`` checks its length)."""
+    """The reason recorded with a workflow step (``opportunities.inputs.ReasonSerializer`` checks its length)."""
 
     reason = forms.CharField(
         label=_("Reason"),
