@@ -29,9 +29,10 @@ from accounts.models import (
     Membership,
     Organisation,
     OrganisationKind,
+    Role,
     User,
 )
-from accounts.tenancy import Actor, tenant_scope, unscoped
+from accounts.tenancy import WRITING_ROLES, Actor, tenant_scope, unscoped
 from accounts.tokens import API_TOKEN_PREFIX, hash_secret, new_secret
 
 
@@ -234,7 +235,7 @@ def membership_add(*, organisation: Organisation, user: User, role: str, actor: 
                 organisation=organisation,
                 changes={"email": user.email, "role": role},
             )
-        if organisation.focal_point_id is None and role in ("admin", "official", "moderator"):
+        if organisation.focal_point_id is None and role in WRITING_ROLES:
             organisation.focal_point = user
             organisation.save(update_fields=["focal_point"])
     return membership
@@ -242,13 +243,13 @@ def membership_add(*, organisation: Organisation, user: User, role: str, actor: 
 
 def _admins_left(organisation: Organisation, excluding: Membership) -> bool:
     with unscoped("counting the organisation's other admins"):
-        return Membership.objects.filter(organisation=organisation, role="admin").exclude(pk=excluding.pk).exists()
+        return Membership.objects.filter(organisation=organisation, role=Role.ADMIN).exclude(pk=excluding.pk).exists()
 
 
 @transaction.atomic
 def membership_change_role(*, membership: Membership, role: str, actor: Actor) -> Membership:
     _validate_role(membership.organisation, role)
-    if membership.role == "admin" and role != "admin" and not _admins_left(membership.organisation, membership):
+    if membership.role == Role.ADMIN and role != Role.ADMIN and not _admins_left(membership.organisation, membership):
         raise ValidationError({"role": _("An organisation must keep at least one administrator.")})
     return membership_add(organisation=membership.organisation, user=membership.user, role=role, actor=actor)
 
@@ -256,7 +257,7 @@ def membership_change_role(*, membership: Membership, role: str, actor: Actor) -
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: Actor) -> None:
     org = membership.organisation
-    if membership.role == "admin" and not _admins_left(org, membership):
+    if membership.role == Role.ADMIN and not _admins_left(org, membership):
         raise ValidationError({"detail": _("An organisation must keep at least one administrator.")})
     audit_record(
         actor=actor,

@@ -38,8 +38,13 @@ from django_scopes import ScopeError, scope, scopes_disabled
 from django_scopes.state import get_scope
 from django_scopes.state import state as _scope_state
 
+from accounts.models import Role
+
 if TYPE_CHECKING:
     from accounts.models import Organisation, User
+
+# The roles that may write (governments' officials and admins, agencies' moderators and admins).
+WRITING_ROLES = frozenset({Role.ADMIN, Role.OFFICIAL, Role.MODERATOR})
 
 
 @dataclass(frozen=True)
@@ -65,12 +70,12 @@ class Actor:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
     @property
     def can_write(self) -> bool:
         """Officials and admins of governments, moderators and admins of agencies."""
-        return self.role in ("admin", "official", "moderator")
+        return self.role in WRITING_ROLES
 
     @property
     def is_agency(self) -> bool:

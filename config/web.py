@@ -19,7 +19,8 @@ left after it, also when generation raises.
 Views must render with ``render()`` (not a lazy ``TemplateResponse``) so that the
 template is evaluated while the scope is still active.
 
-Helpers shared by the pages: ``paginate``, ``flatten_errors`` (a DRF
+Helpers shared by the pages: ``paginate``, ``confirm_page`` (the confirmation step
+of a state change), ``flatten_errors`` (a DRF
 ``ValidationError`` into ``{"field.0.sub": [messages]}`` for inline errors) and
 ``csv_response`` (streamed, formula-safe CSV).
 """
@@ -133,6 +134,38 @@ def public_page(func: View) -> View:
 def paginate(request: HttpRequest, items: Any, *, per_page: int = PAGE_SIZE) -> Page:
     """One page of ``items``; a missing or bad ``page`` shows the nearest valid page."""
     return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def confirm_page(
+    request: HttpRequest,
+    *,
+    title: Any,
+    question: Any,
+    button: Any,
+    cancel_url: str,
+    explanation: Any = "",
+    action_url: str | None = None,
+    warning: bool = False,
+    form: Any = None,
+) -> HttpResponse:
+    """The confirmation step of a state change (``components/confirm.html``).
+
+    A GET shows what will happen (``question``, ``explanation``) with a button that
+    POSTs to ``action_url`` (by default the page itself) and a way back
+    (``cancel_url``). ``warning`` marks the button as destructive; ``form`` (a reason,
+    say) is shown above the buttons, and when it has errors the page is a 400.
+    """
+    context = {
+        "title": title,
+        "question": question,
+        "explanation": explanation,
+        "action_url": request.path if action_url is None else action_url,
+        "button": button,
+        "cancel_url": cancel_url,
+        "warning": warning,
+        "form": form,
+    }
+    return render(request, "components/confirm.html", context, status=400 if form is not None and form.errors else 200)
 
 
 def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:

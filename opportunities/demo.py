@@ -443,7 +443,7 @@ def _actor(ctx: DemoContext, slug: str, role: str) -> Actor:
 
 def _post(owner: Actor, moderator: Actor, spec: DemoListing, payload: dict[str, Any]) -> Listing:
     """Create, submit and moderate one listing as its official and the moderator would."""
-    from opportunities.api.serializers import ListingWriteSerializer
+    from opportunities.inputs import ListingWriteSerializer
     from opportunities.services import listing_create, listing_transition
 
     with tenant_scope(owner):

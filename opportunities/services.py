@@ -5,7 +5,7 @@ sends side effects after commit (``on_commit`` hooks other apps register through
 ``opportunities.signals``). Permission assumptions are in each docstring; the
 services raise ``django.core.exceptions.PermissionDenied`` (403),
 ``InvalidTransition`` (409) and expect already-validated data
-(``opportunities.api.serializers.ListingWriteSerializer``).
+(``opportunities.inputs.ListingWriteSerializer``).
 """
 
 from __future__ import annotations
@@ -255,15 +255,15 @@ def listing_transition(*, actor: Actor, listing: Listing, action: str, reason: s
 
 
 def _decide_revision(*, actor: Actor, listing: Listing, action: str, reason: str) -> Listing:
-    from opportunities.api.serializers import ListingWriteSerializer
+    from opportunities.inputs import ListingWriteSerializer
 
     revision = listing.revisions.select_for_update().filter(status=RevisionStatus.PENDING).first()
     if revision is None:
         raise InvalidTransition(_("This listing is published and has no pending revision to decide."))
     now = timezone.now()
     if action == "approve":
-        owner_actor = Actor(user=revision.created_by, organisation=listing.owner, role="official")
-        serializer = ListingWriteSerializer(data=revision.data, context={"actor": owner_actor})
+        # The rules are checked against the listing's owner, not the moderator approving it.
+        serializer = ListingWriteSerializer(data=revision.data, context={"owner": listing.owner})
         serializer.is_valid(raise_exception=True)
         _apply(listing, serializer.validated_data)
         revision.status = RevisionStatus.APPROVED

@@ -31,9 +31,9 @@ from accounts.api import serializers as s
 from accounts.models import Invitation, Membership, Role, User
 from accounts.tenancy import Actor
 from accounts.web.forms import FocalPointForm, InvitationForm, TokenForm, TwoFactorRuleForm, errors_of, role_choices
-from config.web import actor_required, csv_response, paginate
+from config.web import actor_required, confirm_page, csv_response, paginate
 
-ADMINS = ("admin",)
+ADMINS = (Role.ADMIN,)
 
 
 # --- Reads -----------------------------------------------------------------------------
@@ -80,7 +80,7 @@ def _overview(request: HttpRequest, *, focal_form: FocalPointForm | None = None,
             "organisation": organisation,
             "members_count": len(members),
             "enrolled_count": sum(1 for m in members if m.two_factor),
-            "admins_count": sum(1 for m in members if m.role == "admin"),
+            "admins_count": sum(1 for m in members if m.role == Role.ADMIN),
             "pending_count": pending_invitations(actor).count(),
             "focal_point": focal,
             "focal_form": focal_form,
@@ -172,19 +172,16 @@ def two_factor_rule_view(request: HttpRequest) -> HttpResponse:
         )
         button = _("Stop requiring two-factor authentication")
     form = TwoFactorRuleForm(initial={"require_two_factor": "true" if turn_on else "false"})
-    return render(
+    return confirm_page(
         request,
-        "components/confirm.html",
-        {
-            "title": title,
-            "question": question,
-            "explanation": explanation,
-            "action_url": reverse("accounts:organisation_two_factor"),
-            "button": button,
-            "cancel_url": reverse("accounts:organisation"),
-            "warning": not turn_on,
-            "form": form,
-        },
+        title=title,
+        question=question,
+        explanation=explanation,
+        action_url=reverse("accounts:organisation_two_factor"),
+        button=button,
+        cancel_url=reverse("accounts:organisation"),
+        warning=not turn_on,
+        form=form,
     )
 
 
@@ -260,7 +257,7 @@ def member_role_view(request: HttpRequest, pk: Any) -> HttpResponse:
         request,
         _("%(name)s is now %(role)s.") % {"name": name, "role": dict(Role.choices)[role]},
     )
-    if role != "admin":
+    if role != Role.ADMIN:
         return _after_own_change(request, membership)
     return redirect("accounts:organisation_members")
 
@@ -285,24 +282,20 @@ def member_remove_view(request: HttpRequest, pk: Any) -> HttpResponse:
         messages.success(request, _("%(name)s is no longer a member.") % {"name": name})
         return _after_own_change(request, membership)
     own = membership.user_id == actor.user.pk  # type: ignore[union-attr]
-    return render(
+    return confirm_page(
         request,
-        "components/confirm.html",
-        {
-            "title": _("Remove a member"),
-            "question": _("Remove %(name)s (%(email)s) from %(org)s?")
-            % {"name": name, "email": membership.user.email, "org": organisation.name},
-            "explanation": _("You will no longer be able to act for this organisation.")
-            if own
-            else _(
-                "They will no longer be able to act for this organisation, and their API tokens for it stop "
-                "working. Their account and what they did stay; you can invite them again later."
-            ),
-            "action_url": request.path,
-            "button": _("Remove member"),
-            "cancel_url": reverse("accounts:organisation_members"),
-            "warning": True,
-        },
+        title=_("Remove a member"),
+        question=_("Remove %(name)s (%(email)s) from %(org)s?")
+        % {"name": name, "email": membership.user.email, "org": organisation.name},
+        explanation=_("You will no longer be able to act for this organisation.")
+        if own
+        else _(
+            "They will no longer be able to act for this organisation, and their API tokens for it stop "
+            "working. Their account and what they did stay; you can invite them again later."
+        ),
+        button=_("Remove member"),
+        cancel_url=reverse("accounts:organisation_members"),
+        warning=True,
     )
 
 
@@ -338,7 +331,7 @@ def invitations_view(request: HttpRequest) -> HttpResponse:
         form = InvitationForm(request.POST, errors=errors, organisation=organisation)
         status = 400
     else:
-        default_role = "moderator" if organisation.is_agency else "official"
+        default_role = Role.MODERATOR if organisation.is_agency else Role.OFFICIAL
         form = InvitationForm(initial={"role": default_role}, organisation=organisation)
     page = paginate(request, pending_invitations(actor))
     return render(
@@ -370,18 +363,14 @@ def invitation_revoke_view(request: HttpRequest, pk: Any) -> HttpResponse:
             _("The invitation to %(email)s is revoked: its link no longer works.") % {"email": invitation.email},
         )
         return redirect("accounts:organisation_invitations")
-    return render(
+    return confirm_page(
         request,
-        "components/confirm.html",
-        {
-            "title": _("Revoke an invitation"),
-            "question": _("Revoke the invitation sent to %(email)s?") % {"email": invitation.email},
-            "explanation": _("The link in the e-mail will stop working. You can send a new invitation later."),
-            "action_url": request.path,
-            "button": _("Revoke invitation"),
-            "cancel_url": reverse("accounts:organisation_invitations"),
-            "warning": True,
-        },
+        title=_("Revoke an invitation"),
+        question=_("Revoke the invitation sent to %(email)s?") % {"email": invitation.email},
+        explanation=_("The link in the e-mail will stop working. You can send a new invitation later."),
+        button=_("Revoke invitation"),
+        cancel_url=reverse("accounts:organisation_invitations"),
+        warning=True,
     )
 
 
@@ -439,19 +428,14 @@ def token_revoke_view(request: HttpRequest, pk: Any) -> HttpResponse:
         services.token_revoke(token=token, actor=actor)
         messages.success(request, _("The token “%(name)s” is revoked: it no longer works.") % {"name": token.name})
         return redirect("accounts:organisation_tokens")
-    return render(
+    return confirm_page(
         request,
-        "components/confirm.html",
-        {
-            "title": _("Revoke an API token"),
-            "question": _("Revoke the token “%(name)s” (%(prefix)s…)?") % {"name": token.name, "prefix": token.prefix},
-            "explanation": _(
-                "Programs using it will be refused from now on. This cannot be undone: create a new token if you "
-                "need one."
-            ),
-            "action_url": request.path,
-            "button": _("Revoke token"),
-            "cancel_url": reverse("accounts:organisation_tokens"),
-            "warning": True,
-        },
+        title=_("Revoke an API token"),
+        question=_("Revoke the token “%(name)s” (%(prefix)s…)?") % {"name": token.name, "prefix": token.prefix},
+        explanation=_(
+            "Programs using it will be refused from now on. This cannot be undone: create a new token if you need one."
+        ),
+        button=_("Revoke token"),
+        cancel_url=reverse("accounts:organisation_tokens"),
+        warning=True,
     )

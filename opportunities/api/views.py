@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from accounts.tenancy import Actor
 from config.api import ActorViewSet
 from config.web import csv_rows
-from opportunities import access, services
+from opportunities import access, inputs, services
 from opportunities.api import serializers as s
 from opportunities.api.filters import ListingFilter
 from opportunities.models import Listing
@@ -37,7 +37,7 @@ def _transition_action(name: str, summary: str, *, with_reason: bool = False) ->
     def handler(self: ListingViewSet, request: Request, pk: str | None = None) -> Response:
         reason = ""
         if with_reason:
-            body = s.ReasonSerializer(data=request.data)
+            body = inputs.ReasonSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             reason = body.validated_data["reason"]
         listing = services.listing_transition(actor=self.actor, listing=self.get_object(), action=name, reason=reason)
@@ -48,7 +48,7 @@ def _transition_action(name: str, summary: str, *, with_reason: bool = False) ->
     handler = action(detail=True, methods=["post"], url_path=url_path, url_name=url_path)(handler)
     return extend_schema(
         summary=summary,
-        request=s.ReasonSerializer if with_reason else None,
+        request=inputs.ReasonSerializer if with_reason else None,
         responses={200: s.ListingSerializer, 409: CONFLICT},
     )(handler)
 
@@ -58,12 +58,12 @@ def _transition_action(name: str, summary: str, *, with_reason: bool = False) ->
     retrieve=extend_schema(summary="One listing"),
     create=extend_schema(
         summary="Post a listing (a draft until submitted and approved)",
-        request=s.ListingWriteSerializer,
+        request=inputs.ListingWriteSerializer,
         responses={201: s.ListingSerializer},
     ),
     partial_update=extend_schema(
         summary="Edit a draft (in place) or a published listing (as a revision for moderation)",
-        request=s.ListingWriteSerializer,
+        request=inputs.ListingWriteSerializer,
         responses={200: s.ListingSerializer, 409: CONFLICT},
     ),
     destroy=extend_schema(summary="Delete a draft", responses={204: None, 409: CONFLICT}),
@@ -85,16 +85,18 @@ class ListingViewSet(
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         access.can_post(self.actor).check()  # who asks comes before what they sent
-        body = s.ListingWriteSerializer(data=request.data, context=self.get_serializer_context())
+        body = inputs.ListingWriteSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         listing = services.listing_create(actor=self.actor, data=body.validated_data)
         return Response(self._read(listing), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         listing = self.get_object()
-        body = s.ListingWriteSerializer(listing, data=request.data, partial=True, context=self.get_serializer_context())
+        body = inputs.ListingWriteSerializer(
+            listing, data=request.data, partial=True, context=self.get_serializer_context()
+        )
         body.is_valid(raise_exception=True)
-        payload = s.json_payload({**s.listing_write_data(listing), **body.validated_data})
+        payload = inputs.json_payload({**inputs.listing_write_data(listing), **body.validated_data})
         listing = services.listing_update(actor=self.actor, listing=listing, data=body.validated_data, payload=payload)
         return Response(self._read(listing))
 

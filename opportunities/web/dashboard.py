@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from accounts.models import Role
 from accounts.tenancy import Actor
 from opportunities.access import feedback_rows, listing_visible_to
 from opportunities.models import ListingStatus, RevisionStatus
@@ -51,7 +52,7 @@ def _listing_url(pk: Any) -> str | None:
 def section(request: HttpRequest) -> dict[str, Any] | None:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     if actor.is_agency:
-        return _agency(actor) if actor.role == "moderator" else None
+        return _agency(actor) if actor.role == Role.MODERATOR else None
     return _government(actor)
 
 
@@ -69,7 +70,7 @@ def _government(actor: Actor) -> dict[str, Any]:
         "kind": "government",
         "states": states,
         "total": sum(counts.values()),
-        "can_act": actor.role in ("admin", "official"),
+        "can_act": actor.role in (Role.ADMIN, Role.OFFICIAL),
     }
     if not context["can_act"]:
         return context

@@ -2,11 +2,12 @@
 
 Reads start from ``opportunities.selectors.listing_list(actor)``, so a listing the
 actor may not read is a 404, as in the API. Searches use the API's ``ListingFilter``
-(``forms.ListingSearchFilter``); the form validates with the API's
-``ListingWriteSerializer`` and saves with the same services (``listing_create``,
-``listing_update``). Who may see which part of a listing and which buttons it
-shows are asked of ``opportunities.access``; the buttons go through
-``services.listing_transition``, which asks the same functions.
+(``forms.search.ListingSearchFilter``); the form (``forms.editor.ListingEditor``)
+validates with the API's rules, ``opportunities.inputs.ListingWriteSerializer``, and
+saves with the same services (``listing_create``, ``listing_update``). Who may see
+which part of a listing and which buttons it shows are asked of
+``opportunities.access``; the buttons go through ``services.listing_transition``,
+which asks the same functions.
 """
 
 from __future__ import annotations
@@ -25,21 +26,17 @@ from rest_framework.exceptions import ValidationError as DrfValidationError
 from accounts.selectors import member_list
 from accounts.tenancy import Actor
 from config.errors import StateConflict
-from config.web import actor_required, csv_response, flatten_errors, paginate
+from config.web import actor_required, confirm_page, csv_response, flatten_errors, paginate
 from opportunities import access, services
-from opportunities.api.serializers import ReasonSerializer, json_payload, listing_write_data
 from opportunities.api.views import csv_header, csv_values
+from opportunities.inputs import ReasonSerializer, json_payload, listing_write_data
 from opportunities.models import Listing, ListingStatus, RevisionStatus
 from opportunities.selectors import currency_list, language_list, listing_list, occupation_list
-from opportunities.web.forms import (
-    CONDITION_LABELS,
-    CONDITIONS,
-    GROUPS,
-    ListingEditor,
-    ListingSearchFilter,
-    ReasonForm,
-    initial_from,
-)
+from opportunities.web.forms.editor import ListingEditor, initial_from
+from opportunities.web.forms.listing import CONDITION_LABELS, CONDITIONS
+from opportunities.web.forms.rows import GROUPS
+from opportunities.web.forms.search import ListingSearchFilter
+from opportunities.web.forms.workflow import ReasonForm
 
 OWNER_ACTIONS = access.OWNER_STEPS
 
@@ -453,12 +450,12 @@ def listing_transition_view(request: HttpRequest, pk: Any, action: str) -> HttpR
         return _confirm_page(request, listing, action, _reason_form(action))
     form = _reason_form(action, request.POST)
     if form is not None and not form.is_valid():
-        return _confirm_page(request, listing, action, form, status=400)
+        return _confirm_page(request, listing, action, form)
     body = ReasonSerializer(data={"reason": form.cleaned_data["reason"] if form is not None else ""})
     if not body.is_valid() and form is not None:
         for message in flatten_errors(body.errors).get("reason", []):
             form.add_error("reason", message)
-        return _confirm_page(request, listing, action, form, status=400)
+        return _confirm_page(request, listing, action, form)
     try:
         services.listing_transition(actor=actor, listing=listing, action=action, reason=body.validated_data["reason"])
     except StateConflict as exc:
@@ -476,22 +473,16 @@ def _reason_form(action: str, data: Any = None) -> ReasonForm | None:
     return ReasonForm(data, required=step.needs_reason)
 
 
-def _confirm_page(
-    request: HttpRequest, listing: Listing, action: str, form: ReasonForm | None, status: int = 200
-) -> HttpResponse:
+def _confirm_page(request: HttpRequest, listing: Listing, action: str, form: ReasonForm | None) -> HttpResponse:
     texts = CONFIRM[action]
-    return render(
+    return confirm_page(
         request,
-        "components/confirm.html",
-        {
-            "title": texts["title"],
-            "question": texts["question"] % {"title": listing.title},
-            "explanation": texts["explanation"],
-            "action_url": reverse("opportunities:listing_transition", kwargs={"pk": listing.pk, "action": action}),
-            "button": texts["button"],
-            "cancel_url": reverse("opportunities:listing", kwargs={"pk": listing.pk}),
-            "warning": texts["warning"],
-            "form": form,
-        },
-        status=status,
+        title=texts["title"],
+        question=texts["question"] % {"title": listing.title},
+        explanation=texts["explanation"],
+        action_url=reverse("opportunities:listing_transition", kwargs={"pk": listing.pk, "action": action}),
+        button=texts["button"],
+        cancel_url=reverse("opportunities:listing", kwargs={"pk": listing.pk}),
+        warning=texts["warning"],
+        form=form,
     )

@@ -30,14 +30,14 @@ from django.utils.translation import gettext_lazy
 from django_countries import countries
 from rest_framework.exceptions import ValidationError as DrfValidationError
 
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.tenancy import Actor
 from config.errors import StateConflict
 from config.forms import sector_options
 from config.web import actor_required, csv_response, flatten_errors, paginate
 from opportunities import services
 from opportunities.access import feedback_rows, listing_history, listing_visible_to, pending_revision
-from opportunities.api.serializers import ListingRevisionSerializer, ReasonSerializer
+from opportunities.inputs import ReasonSerializer, revision_changes
 from opportunities.models import (
     Direction,
     Language,
@@ -50,10 +50,10 @@ from opportunities.models import (
     Visibility,
 )
 from opportunities.selectors import listing_list
-from opportunities.web.forms import CONDITIONS
+from opportunities.web.forms.listing import CONDITIONS
 from opportunities.web.listings import ACTION_LABELS
 
-MODERATORS = ("moderator",)
+MODERATORS = (Role.MODERATOR,)
 
 # The decision in the URL → the service's workflow action.
 DECISIONS: dict[str, str] = {
@@ -323,7 +323,7 @@ def revision_diff(revision: ListingRevision, listing: Listing) -> list[dict[str,
     countries, allocations), items present on both sides are unchanged.
     """
     revision.listing = listing  # the prefetched listing: its lines are already loaded
-    changes = ListingRevisionSerializer().get_changes(revision)
+    changes = revision_changes(revision)
     fields = [name for name in FIELD_LABELS if name in changes] + [name for name in changes if name not in FIELD_LABELS]
     values = [(name, changes[name][side]) for name in fields for side in ("from", "to")]
     formatter = ValueFormatter(values)

@@ -89,7 +89,7 @@ def _moderated_listing(
     listing_transition(actor=moderator, listing=listing, action="approve")
     for revision_title in (REJECTED_TITLE, PENDING_TITLE):
         payload = scheme(title=revision_title, **public)
-        from opportunities.api.serializers import ListingWriteSerializer, json_payload, listing_write_data
+        from opportunities.inputs import ListingWriteSerializer, json_payload, listing_write_data
 
         body = ListingWriteSerializer(listing, data=payload, partial=True, context={"actor": italy_actor})
         body.is_valid(raise_exception=True)

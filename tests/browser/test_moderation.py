@@ -11,7 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.tenancy import Actor
-from opportunities.api.serializers import ListingWriteSerializer, json_payload, listing_write_data
+from opportunities.inputs import ListingWriteSerializer, json_payload, listing_write_data
 from opportunities.models import Listing, ListingStatus, ListingTransition
 from opportunities.services import listing_transition, listing_update
 from tests.factories import AgencyFactory, OrganisationFactory, member

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.tenancy import Actor, tenant_scope
-from opportunities.api.serializers import ListingWriteSerializer
+from opportunities.inputs import ListingWriteSerializer
 from opportunities.models import Listing
 from opportunities.services import listing_create, listing_transition
 from tests.factories import member

@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.tenancy import Actor, tenant_scope
-from opportunities.api.serializers import ListingWriteSerializer, json_payload, listing_write_data
+from opportunities.inputs import ListingWriteSerializer, json_payload, listing_write_data
 from opportunities.models import Listing, ListingRevision, ListingStatus, ListingTransition, RevisionStatus
 from opportunities.services import listing_transition, listing_update
 from tests.opportunities.conftest import create_listing, publish, seasonal_scheme, worker_offer

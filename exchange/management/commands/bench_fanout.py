@@ -34,7 +34,7 @@ from accounts.tenancy import Actor, unscoped
 from exchange.loadgen import OWNER_COUNTRY, synthetic_subscriptions
 from exchange.models import ChannelState, Delivery, Event, Subscription
 from exchange.notifications.events import _listing_data, _sections, on_listing_event, subscription_wants
-from opportunities.api.serializers import ListingWriteSerializer
+from opportunities.inputs import ListingWriteSerializer
 from opportunities.models import Listing, ListingStatus
 from opportunities.services import listing_create
 
