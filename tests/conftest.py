@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from django.core.cache import caches
 from django.test import Client
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.models import Organisation, User
@@ -74,6 +75,9 @@ def _test_environment(settings: Any) -> Iterator[None]:
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = eager
+    # The locale middleware leaves the last request's language active on the thread;
+    # the next test starts in the default language, whatever ran before it.
+    translation.deactivate()
 
 
 @pytest.fixture

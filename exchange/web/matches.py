@@ -38,7 +38,7 @@ from accounts.models import Organisation
 from accounts.tenancy import Actor
 from config.errors import StateConflict
 from config.forms import sector_options
-from config.web import actor_required, csv_response, paginate
+from config.web import actor_required, confirm_page, csv_response, paginate
 from exchange import access
 from exchange.api.matches import DecisionSerializer, MessageCreateSerializer
 from exchange.dialogue import services
@@ -565,7 +565,7 @@ def match_decide_view(request: HttpRequest, pk: Any, decision: str) -> HttpRespo
         "warning": not accept,
         "form": form,
     }
-    return render(request, "components/confirm.html", context, status=400 if form.errors else 200)
+    return confirm_page(request, **context)
 
 
 # --- The dashboard ----------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from accounts.models import OrganisationKind
 from accounts.selectors import organisation_list
 from accounts.tenancy import Actor
 from config.errors import StateConflict
-from config.web import actor_required, csv_response, paginate
+from config.web import actor_required, confirm_page, csv_response, paginate
 from exchange import access
 from exchange.api.partnerships import (
     PartnershipCreateSerializer,
@@ -369,7 +369,7 @@ def _answer(request: HttpRequest, pk: Any, *, confirm: bool) -> HttpResponse:
         "cancel_url": detail_url,
         "warning": not confirm,
     }
-    return render(request, "components/confirm.html", context)
+    return confirm_page(request, **context)
 
 
 @actor_required

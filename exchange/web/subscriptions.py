@@ -36,7 +36,7 @@ from accounts.selectors import member_list
 from accounts.tenancy import Actor
 from config.errors import StateConflict
 from config.forms import sector_options
-from config.web import actor_required, csv_response, flatten_errors, paginate
+from config.web import actor_required, confirm_page, csv_response, flatten_errors, paginate
 from exchange.api.subscriptions import SubscriptionInputSerializer
 from exchange.models import (
     Channel,
@@ -479,21 +479,18 @@ def subscription_rotate_view(request: HttpRequest, pk: uuid.UUID) -> HttpRespons
             return redirect("exchange:subscription", pk=subscription.pk)
         messages.success(request, _("The webhook secret was replaced."))
         return _secrets_page(request, subscription, channels, rotated=True)
-    return render(
+    return confirm_page(
         request,
-        "components/confirm.html",
-        {
-            "title": _("Rotate the webhook secret"),
-            "question": _("Give the webhooks of “%(name)s” a new signing secret?") % {"name": subscription.name},
-            "explanation": _(
-                "The new secret is shown once, on the next page. For 24 hours every delivery is signed with "
-                "both the old and the new secret, so you have time to update your receiver."
-            ),
-            "action_url": reverse("exchange:subscription_rotate", kwargs={"pk": subscription.pk}),
-            "button": _("Rotate the webhook secret"),
-            "cancel_url": reverse("exchange:subscription", kwargs={"pk": subscription.pk}),
-            "warning": False,
-        },
+        title=_("Rotate the webhook secret"),
+        question=_("Give the webhooks of “%(name)s” a new signing secret?") % {"name": subscription.name},
+        explanation=_(
+            "The new secret is shown once, on the next page. For 24 hours every delivery is signed with "
+            "both the old and the new secret, so you have time to update your receiver."
+        ),
+        action_url=reverse("exchange:subscription_rotate", kwargs={"pk": subscription.pk}),
+        button=_("Rotate the webhook secret"),
+        cancel_url=reverse("exchange:subscription", kwargs={"pk": subscription.pk}),
+        warning=False,
     )
 
 
@@ -508,21 +505,18 @@ def subscription_delete_view(request: HttpRequest, pk: uuid.UUID) -> HttpRespons
         services.subscription_delete(actor=actor, subscription=subscription)
         messages.success(request, _("The alert “%(name)s” was deleted.") % {"name": name})
         return redirect("exchange:subscriptions")
-    return render(
+    return confirm_page(
         request,
-        "components/confirm.html",
-        {
-            "title": _("Delete the alert"),
-            "question": _("Delete the alert “%(name)s”?") % {"name": subscription.name},
-            "explanation": _(
-                "Its channels stop at once and its delivery log is deleted with it. This cannot be undone; "
-                "to stop it for a while instead, edit it and untick “Active”."
-            ),
-            "action_url": reverse("exchange:subscription_delete", kwargs={"pk": subscription.pk}),
-            "button": _("Delete the alert"),
-            "cancel_url": reverse("exchange:subscription", kwargs={"pk": subscription.pk}),
-            "warning": True,
-        },
+        title=_("Delete the alert"),
+        question=_("Delete the alert “%(name)s”?") % {"name": subscription.name},
+        explanation=_(
+            "Its channels stop at once and its delivery log is deleted with it. This cannot be undone; "
+            "to stop it for a while instead, edit it and untick “Active”."
+        ),
+        action_url=reverse("exchange:subscription_delete", kwargs={"pk": subscription.pk}),
+        button=_("Delete the alert"),
+        cancel_url=reverse("exchange:subscription", kwargs={"pk": subscription.pk}),
+        warning=True,
     )
 
 

@@ -148,7 +148,7 @@ def test_the_explanation_is_laid_out_for_a_person(match, greta_web):
     assert "241 days" in page
     assert "The scheme guarantees fair recruitment" in page
     assert "Philippines is a partner country of the scheme." in page
-    # What is missing, and how the score is made (weights from exchange/scoring.py).
+    # What is missing, and how the score is made (weights from exchange/matching/scoring.py).
     assert "What is missing" in page and "The scheme does not guarantee pension portability." in page
     assert "45%" in page and "15%" in page
     assert "<h1>" in page and page.count("<h1") == 1
