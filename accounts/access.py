@@ -89,12 +89,3 @@ def can_act_for_government(actor: Actor, *, reason: str | Promise = GOVERNMENT_W
     if not is_government(actor) or actor.role not in (Role.ADMIN, Role.OFFICIAL):
         return deny(reason)
     return ALLOWED
-
-
-def can_write(actor: Actor) -> Decision:
-    """Any role that writes (not a viewer): saved searches, alerts, replays."""
-    return (
-        ALLOWED
-        if actor.is_authenticated and actor.can_write
-        else deny(_("Your role in this organisation can read but not change this."))
-    )

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
+from accounts.access import is_moderator
 from accounts.tenancy import tenant_scope
 from config.web import web_actor, web_memberships
 
@@ -29,7 +29,7 @@ def current_organisation(request: HttpRequest) -> dict[str, Any]:
     """The header: organisation switcher, navigation for the actor, unread inbox count."""
     actor = web_actor(request)
     audience = {"anonymous"} if actor.organisation is None else {"member"}
-    if actor.is_agency and actor.role == Role.MODERATOR:
+    if is_moderator(actor):
         audience.add("moderator")
     if actor.is_admin:
         audience.add("admin")

@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_countries import countries
 
+from accounts.access import is_government
 from accounts.models import Organisation
 from accounts.tenancy import Actor
 from config.errors import StateConflict
@@ -575,7 +576,7 @@ def dashboard_section(request: HttpRequest) -> dict[str, Any] | None:
     """New matches and unread messages for the dashboard (config/dashboard.py): three queries."""
     actor: Actor = request.actor  # type: ignore[attr-defined]
     organisation = actor.organisation
-    if organisation is None or actor.is_agency:
+    if not is_government(actor):  # agencies take part in no match
         return None
     matches = with_read_state(match_list(actor=actor), organisation=organisation)
     new_filter = Q(last_read__isnull=True, state__in=OPEN_STATES)

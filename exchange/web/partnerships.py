@@ -190,7 +190,7 @@ def _detail(
         "-updated_at", "id"
     )
     if not is_member:
-        matches = matches.filter(Q(demand_owner=actor.organisation) | Q(supply_owner=actor.organisation))
+        matches = matches.filter(pk__in=access.match_visible_to(actor=actor).values("pk"))
     matches = list(matches)
     readable = set(
         listing_visible_to(actor=actor)
@@ -290,7 +290,7 @@ def partnership_edit_view(request: HttpRequest, pk: Any) -> HttpResponse:
         + [
             (m.pk, _("%(demand)s and %(supply)s") % {"demand": m.demand.title, "supply": m.supply.title})
             for m in partnership.matches.select_related("demand", "supply").exclude(
-                Q(demand_owner=actor.organisation) | Q(supply_owner=actor.organisation)
+                pk__in=access.match_visible_to(actor=actor).values("pk")
             )
         ],
         statuses=statuses,

@@ -16,9 +16,9 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.access import is_agency_staff, is_moderator
 from accounts.tenancy import Actor
-from opportunities.access import feedback_rows, listing_visible_to
+from opportunities.access import can_post, feedback_rows, listing_visible_to
 from opportunities.models import ListingStatus, RevisionStatus
 from opportunities.web.moderation import moderation_queue
 
@@ -51,8 +51,8 @@ def _listing_url(pk: Any) -> str | None:
 
 def section(request: HttpRequest) -> dict[str, Any] | None:
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    if actor.is_agency:
-        return _agency(actor) if actor.role == Role.MODERATOR else None
+    if is_agency_staff(actor):
+        return _agency(actor) if is_moderator(actor) else None
     return _government(actor)
 
 
@@ -70,7 +70,7 @@ def _government(actor: Actor) -> dict[str, Any]:
         "kind": "government",
         "states": states,
         "total": sum(counts.values()),
-        "can_act": actor.role in (Role.ADMIN, Role.OFFICIAL),
+        "can_act": bool(can_post(actor)),
     }
     if not context["can_act"]:
         return context
