@@ -46,7 +46,7 @@ from accounts.tenancy import Actor, scoped_stream, tenant_boundary
 SESSION_ORGANISATION_KEY = "corridor_organisation"  # the same key config.api reads
 PAGE_SIZE = 25
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 class FormRenderer(TemplatesSetting):

@@ -8,4 +8,4 @@ import os
 
 os.environ.setdefault("DATABASE_URL", "postgresql://typecheck@127.0.0.1:1/typecheck")
 
-from config.settings.base import *  # noqa: E402, F403
+from config.settings.base import *  # noqa: F403

@@ -19,7 +19,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -99,7 +99,7 @@ def listing_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @public_page
-def listing_export_view(request: HttpRequest) -> HttpResponse:
+def listing_export_view(request: HttpRequest) -> HttpResponseBase:
     _form, listings = search(request)
     header = [
         _("id"),
