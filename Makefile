@@ -7,7 +7,7 @@ PORT ?= 8000
 # Two xdist workers: the machines (and CI) have two cores.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv browser run serve migrate seed test lint format check-deploy worker beat stop clean messages screenshots bench
+.PHONY: help venv browser run serve migrate seed test lint typecheck format check-deploy worker beat stop clean messages screenshots bench
 
 help:
 	@echo "make run    - set up, migrate, load demo data, serve http://$(HOST):$(PORT)"
@@ -52,6 +52,12 @@ serve: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Not yet a step of `make test`: 159 errors remain (Organisation|None narrowing, annotated
+# querysets, DRF override signatures); wire it in as `test: venv browser lint typecheck` once clean.
+# The plugin's settings (config.settings.typecheck) never start the embedded database.
+typecheck: venv
+	$(VENV)/bin/mypy
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import ApiToken, AuditEvent, Invitation, Membership, Organisation, User
+from accounts.models import ApiToken, AuditEvent, Invitation, Membership, Organisation, OrganisationQuerySet, User
 from accounts.tenancy import Actor, unscoped
 
 
-def organisation_list(*, actor: Actor | None = None) -> QuerySet[Organisation]:
+def organisation_list(*, actor: Actor | None = None) -> OrganisationQuerySet:
     """Active organisations: their public fields are visible to every caller."""
     return Organisation.objects.active().order_by("name")
 

@@ -44,6 +44,7 @@ from accounts.forms import (
 from accounts.models import User
 from accounts.selectors import membership_for, organisation_get
 from accounts.services import InvitationInvalid, invitation_accept, invitation_lookup, profile_update
+from config.web import AuthenticatedRequest
 
 SESSION_ORGANISATION_KEY = "corridor_organisation"  # the same key config.api reads
 PENDING_USER_KEY = "corridor_pending_user"
@@ -184,11 +185,11 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("code")
 @never_cache
 @require_http_methods(["GET", "POST"])
-def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
+def two_factor_setup_view(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     existing = two_factor.confirmed_device(user=user)
     if existing is not None:
-        if user.is_verified():
+        if user.is_verified():  # type: ignore[attr-defined]  # django_otp's OTPMiddleware adds it
             return render(
                 request,
                 "accounts/two_factor_enabled.html",
@@ -227,7 +228,7 @@ def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("code")
 @never_cache
 @require_http_methods(["GET", "POST"])
-def two_factor_disable_view(request: HttpRequest) -> HttpResponse:
+def two_factor_disable_view(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     device = two_factor.confirmed_device(user=user)
     if device is None:
@@ -309,7 +310,7 @@ def _joined(request: HttpRequest, organisation: Any) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile_view(request: HttpRequest) -> HttpResponse:
+def profile_view(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     initial = {"full_name": user.full_name, "language": user.language, "time_zone": user.time_zone}
     form = ProfileForm(data=request.POST or None, initial=initial)
@@ -326,7 +327,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def switch_organisation_view(request: HttpRequest) -> HttpResponse:
+def switch_organisation_view(request: AuthenticatedRequest) -> HttpResponse:
     form = OrganisationSwitchForm(request.POST)
     next_url = _safe_next(request, request.POST.get("next"))
     if not form.is_valid():

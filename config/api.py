@@ -17,7 +17,7 @@ Rules (docs/architecture.md, "Tenant scoping"):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase
@@ -33,6 +33,9 @@ from accounts.selectors import membership_for, memberships_of_user, organisation
 from accounts.tenancy import Actor, TenantBoundary, tenant_boundary, unscoped
 from config.web import keep_scope
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 SESSION_ORGANISATION_KEY = "corridor_organisation"
 
 
@@ -40,16 +43,17 @@ SESSION_ORGANISATION_KEY = "corridor_organisation"
 
 
 def _resolve_organisation(request: Request) -> Organisation | None:
+    user = cast("User", request.user)  # called once authentication has let a user through
     header = request.headers.get("X-Organisation", "").strip()
     if header:
         org = organisation_list().identified_by(header).first()
-        if org is None or membership_for(user=request.user, organisation=org) is None:
+        if org is None or membership_for(user=user, organisation=org) is None:
             raise exceptions.PermissionDenied(
                 _("X-Organisation: you are not a member of an active organisation with that id or slug.")
             )
         return org
     chosen = request.session.get(SESSION_ORGANISATION_KEY) if hasattr(request, "session") else None
-    memberships = memberships_of_user(user=request.user)
+    memberships = memberships_of_user(user=user)
     for m in memberships:
         if str(m.organisation_id) == chosen:
             return m.organisation
@@ -127,8 +131,8 @@ class ActorMixin:
                 actor=actor,
                 action="access.denied",
                 object_type="api",
-                object_id=f"{self.request.method} {self.request.path}"[:64],
-                changes={"detail": str(exc)[:500], "method": self.request.method, "path": self.request.path},
+                object_id=f"{self.request.method} {self.request.path}"[:64],  # type: ignore[attr-defined]  # a mixin for APIView
+                changes={"detail": str(exc)[:500], "method": self.request.method, "path": self.request.path},  # type: ignore[attr-defined]
             )
         return super().handle_exception(exc)  # type: ignore[misc]
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import csv
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -43,10 +43,19 @@ from django.utils.translation import gettext as _
 from accounts.selectors import memberships_of_user
 from accounts.tenancy import Actor, scoped_stream, tenant_boundary
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 SESSION_ORGANISATION_KEY = "corridor_organisation"  # the same key config.api reads
 PAGE_SIZE = 25
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
+
+
+class AuthenticatedRequest(HttpRequest):
+    """For the type checker: a request that ``login_required`` has let through."""
+
+    user: User
 
 
 class FormRenderer(TemplatesSetting):
@@ -79,7 +88,9 @@ def web_actor(request: HttpRequest) -> Actor:
 def web_memberships(request: HttpRequest) -> list[Any]:
     """The signed-in user's memberships (for the switcher), read once per request."""
     if not hasattr(request, "_corridor_memberships"):
-        request._corridor_memberships = memberships_of_user(user=request.user)  # type: ignore[attr-defined]
+        # Only called for a signed-in user (web_actor checks first).
+        user = cast("User", request.user)
+        request._corridor_memberships = memberships_of_user(user=user)  # type: ignore[attr-defined]
     return request._corridor_memberships  # type: ignore[attr-defined]
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -63,6 +64,9 @@ from opportunities.models import (
     RevisionStatus,
     Visibility,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The shared models this module decides access to (tests/test_model_coverage.py):
 # every model that carries or points at an organisation is either scoped to one
@@ -258,7 +262,7 @@ def can_post(actor: Actor) -> Decision:
     )
 
 
-def _owner_editor(actor: Actor, listing: Listing, reason: str) -> Decision:
+def _owner_editor(actor: Actor, listing: Listing, reason: StrOrPromise) -> Decision:
     if not _is_owner(actor, listing) or actor.role not in (Role.ADMIN, Role.OFFICIAL):
         return deny(reason)
     return ALLOWED

@@ -40,6 +40,7 @@ class MeView(ActorAPIView):
     requires_organisation = False
 
     def _payload(self) -> dict[str, Any]:
+        assert self.actor.user is not None  # the API's authentication let a user through
         memberships = selectors.memberships_of_user(user=self.actor.user)
         return {
             "user": self.actor.user,
@@ -56,6 +57,7 @@ class MeView(ActorAPIView):
     def patch(self, request: Request) -> Response:
         serializer = s.MeUserSerializer(self.actor.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        assert self.actor.user is not None
         services.profile_update(user=self.actor.user, **serializer.validated_data)
         return Response(s.MeSerializer(self._payload()).data)
 
@@ -237,6 +239,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = s.ApiTokenCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        assert self.actor.user is not None and self.actor.organisation is not None
         token, secret = services.token_issue(
             user=self.actor.user,
             organisation=self.actor.organisation,

@@ -9,7 +9,7 @@ report next to the fields they name.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -66,7 +66,7 @@ class InvitationForm(ExternalErrorsForm):
             "Their work address. The invitation link is sent there; it works once, for %(days)s days.",
             days,
         ) % {"days": days}
-        self.fields["role"].choices = role_choices(organisation)
+        cast(forms.ChoiceField, self.fields["role"]).choices = role_choices(organisation)
         self.fields["role"].help_text = _(
             "Administrators manage members and settings; officials and moderators do the work; "
             "viewers can read but not change anything."
@@ -90,7 +90,7 @@ class FocalPointForm(ExternalErrorsForm):
 
     def __init__(self, *args: Any, members: Iterable[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["focal_point"].choices = [
+        cast(forms.ChoiceField, self.fields["focal_point"]).choices = [
             (str(m.user_id), f"{m.user.full_name} ({m.user.email})" if m.user.full_name else m.user.email)
             for m in members
         ]

@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -210,7 +210,7 @@ def members_view(request: HttpRequest) -> HttpResponse:
 
 @actor_required(roles=ADMINS)
 @require_http_methods(["GET"])
-def members_csv_view(request: HttpRequest) -> HttpResponse:
+def members_csv_view(request: HttpRequest) -> HttpResponseBase:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     labels = dict(Role.choices)
     yes, no = _("Yes"), _("No")

@@ -14,7 +14,7 @@ the services in ``exchange.partnerships.services``; a download is
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
@@ -54,6 +54,9 @@ from exchange.models import (
 from exchange.models.partnerships import ACTIVE_MEMBER_STATES
 from exchange.partnerships import selectors, services
 from exchange.web.downloads import document_response
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 UUID_PATTERN = "[0-9a-fA-F-]{36}"
 MAX_MEMBERS = 50
@@ -188,7 +191,7 @@ class _DatesMixin(serializers.Serializer):
     )
 
 
-def _id_list(help_text: str, **kwargs: Any) -> serializers.ListField:
+def _id_list(help_text: StrOrPromise, **kwargs: Any) -> serializers.ListField:
     return serializers.ListField(child=serializers.UUIDField(), help_text=help_text, **kwargs)
 
 

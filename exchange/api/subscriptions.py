@@ -14,7 +14,7 @@ the owner every time.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django.db.models import QuerySet
@@ -47,6 +47,9 @@ from exchange.models import (
 )
 from exchange.notifications import selectors, services
 from opportunities.models import Direction, SchemeType
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 CONFLICT = OpenApiResponse(response=ErrorDetail, description="The object's state does not allow this.")
 DIRECTION_CHOICES = Direction.choices
@@ -231,7 +234,7 @@ class ChannelInputSerializer(serializers.Serializer):
     )
 
 
-def _codes(help_text: str, max_length: int) -> serializers.ListField:
+def _codes(help_text: StrOrPromise, max_length: int) -> serializers.ListField:
     return serializers.ListField(
         child=serializers.CharField(max_length=max_length),
         required=False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -98,7 +99,7 @@ class MatchRead(models.Model):
     read_at = models.DateTimeField(_("read at"))
 
     # Private to one organisation, like its inbox (a shared match, a private read state).
-    objects = ScopedManager(organisation="organisation")
+    objects: ClassVar[models.Manager[MatchRead]] = ScopedManager(organisation="organisation")
 
     class Meta:
         verbose_name = _("match read")

@@ -9,6 +9,7 @@ reached through a delivery or an inbox item of the reader's own organisation.
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -55,7 +56,7 @@ class Subscription(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     last_digest_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(organisation="organisation")
+    objects: ClassVar[models.Manager[Subscription]] = ScopedManager(organisation="organisation")
 
     class Meta:
         ordering = ["name", "created_at"]
@@ -83,7 +84,7 @@ class Channel(models.Model):
     consecutive_failures = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(organisation="organisation")
+    objects: ClassVar[models.Manager[Channel]] = ScopedManager(organisation="organisation")
 
     class Meta:
         ordering = ["created_at"]
@@ -138,7 +139,7 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(organisation="organisation")
+    objects: ClassVar[models.Manager[Delivery]] = ScopedManager(organisation="organisation")
 
     class Meta:
         ordering = ["-created_at"]
@@ -176,7 +177,7 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(organisation="organisation")
+    objects: ClassVar[models.Manager[Notification]] = ScopedManager(organisation="organisation")
 
     class Meta:
         ordering = ["-created_at"]

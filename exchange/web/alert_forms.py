@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.http import QueryDict
@@ -190,8 +190,11 @@ class SubscriptionForm(forms.Form):
 
     def __init__(self, *args: Any, members: Iterable[Any] = (), has_country: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["direction"].choices = [("", _("Both: places offered and workers offered")), *Direction.choices]
-        self.fields["email_members"].choices = member_choices(members)
+        cast(forms.ChoiceField, self.fields["direction"]).choices = [
+            ("", _("Both: places offered and workers offered")),
+            *Direction.choices,
+        ]
+        cast(forms.ChoiceField, self.fields["email_members"]).choices = member_choices(members)
         if not has_country:
             # An agency has no country, so no listing can be open to it (the service says so too).
             del self.fields["open_to_my_country"]
@@ -351,8 +354,11 @@ class DeliveryFilterForm(forms.Form):
 
     def __init__(self, *args: Any, subscriptions: Iterable[Subscription] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["subscription"].choices = [("", _("All alerts")), *((str(s.pk), s.name) for s in subscriptions)]
-        self.fields["status"].choices = [("", _("Any state")), *DeliveryStatus.choices]
+        cast(forms.ChoiceField, self.fields["subscription"]).choices = [
+            ("", _("All alerts")),
+            *((str(s.pk), s.name) for s in subscriptions),
+        ]
+        cast(forms.ChoiceField, self.fields["status"]).choices = [("", _("Any state")), *DeliveryStatus.choices]
 
     def filters(self) -> dict[str, Any]:
         """The valid filters as queryset lookups (an unknown value is ignored, like a bad page)."""

@@ -9,7 +9,7 @@ either raises back on the form with ``add_errors``, next to the field it names.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -64,7 +64,10 @@ class MatchFilterForm(forms.Form):
 
     def __init__(self, *args: Any, listings: Iterable[tuple[Any, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["listing"].choices = [("", _("All your listings")), *((str(pk), title) for pk, title in listings)]
+        cast(forms.ChoiceField, self.fields["listing"]).choices = [
+            ("", _("All your listings")),
+            *((str(pk), title) for pk, title in listings),
+        ]
 
 
 class MessageForm(forms.Form):
@@ -152,18 +155,18 @@ class PartnershipForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["members"].choices = [(str(pk), label) for pk, label in governments]
-        self.fields["listings"].choices = [(str(pk), label) for pk, label in listings]
-        self.fields["matches"].choices = [(str(pk), label) for pk, label in matches]
+        cast(forms.ChoiceField, self.fields["members"]).choices = [(str(pk), label) for pk, label in governments]
+        cast(forms.ChoiceField, self.fields["listings"]).choices = [(str(pk), label) for pk, label in listings]
+        cast(forms.ChoiceField, self.fields["matches"]).choices = [(str(pk), label) for pk, label in matches]
         if statuses is not None:
-            self.fields["status"].choices = list(statuses)
+            cast(forms.ChoiceField, self.fields["status"]).choices = list(statuses)
         if editing:
-            members = self.fields["members"]
+            members = cast(forms.ChoiceField, self.fields["members"])
             members.required = False
             members.label = _("Invite more governments")
             if not members.choices:
                 del self.fields["members"]
-        if not self.fields["matches"].choices:
+        if not cast(forms.ChoiceField, self.fields["matches"]).choices:
             del self.fields["matches"]
 
     def api_data(self) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -159,14 +159,14 @@ def _filtered(request: HttpRequest) -> tuple[MatchFilterForm, QuerySet[Match]]:
 def match_list_view(request: HttpRequest) -> HttpResponse:
     form, matches = _filtered(request)
     page = paginate(request, matches)
-    page.object_list = [_decorate(match, request.actor.organisation) for match in page.object_list]
+    page.object_list = [_decorate(match, request.actor.organisation) for match in page.object_list]  # type: ignore[attr-defined]
     return render(request, "exchange/matches/list.html", {"form": form, "page": page, "matches": page.object_list})
 
 
 @actor_required
-def match_export_view(request: HttpRequest) -> HttpResponse:
+def match_export_view(request: HttpRequest) -> HttpResponseBase:
     _form, matches = _filtered(request)
-    organisation = request.actor.organisation
+    organisation = request.actor.organisation  # type: ignore[attr-defined]
     header = [
         _("Match"),
         _("Your listing"),
@@ -387,7 +387,7 @@ def explanation_context(match: Match) -> dict[str, Any]:
 
 
 def _match(request: HttpRequest, pk: Any) -> Match:
-    return get_object_or_404(match_list(actor=request.actor), pk=pk)
+    return get_object_or_404(match_list(actor=request.actor), pk=pk)  # type: ignore[attr-defined]
 
 
 def dialogue_context(
@@ -437,7 +437,7 @@ def _detail(request: HttpRequest, match: Match, *, status: int = 200, **forms: A
 
 @actor_required
 def match_detail_view(request: HttpRequest, pk: Any) -> HttpResponse:
-    match = get_object_or_404(match_list(actor=request.actor).prefetch_related("demand__occupation_lines"), pk=pk)
+    match = get_object_or_404(match_list(actor=request.actor).prefetch_related("demand__occupation_lines"), pk=pk)  # type: ignore[attr-defined]
     return _detail(request, match)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -55,7 +55,7 @@ def _partnerships(actor: Actor) -> QuerySet[Partnership]:
 
 
 def _partnership(request: HttpRequest, pk: Any) -> Partnership:
-    return get_object_or_404(_partnerships(request.actor), pk=pk)
+    return get_object_or_404(_partnerships(request.actor), pk=pk)  # type: ignore[attr-defined]
 
 
 def _own_row(partnership: Partnership, actor: Actor) -> PartnershipMember | None:
@@ -139,7 +139,7 @@ def partnership_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @actor_required
-def partnership_export_view(request: HttpRequest) -> HttpResponse:
+def partnership_export_view(request: HttpRequest) -> HttpResponseBase:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     partnerships = _partnerships(actor).order_by("-created_at", "id")
     header = [
@@ -415,6 +415,6 @@ def partnership_document_upload_view(request: HttpRequest, pk: Any) -> HttpRespo
 @actor_required
 def partnership_document_view(request: HttpRequest, pk: Any, document_pk: Any) -> FileResponse:
     """The file as an attachment, to members only (the API's download, with its headers)."""
-    documents = selectors.partnership_document_list(actor=request.actor).filter(partnership_id=pk)
+    documents = selectors.partnership_document_list(actor=request.actor).filter(partnership_id=pk)  # type: ignore[attr-defined]
     document = get_object_or_404(documents, pk=document_pk)
     return document_response(document)

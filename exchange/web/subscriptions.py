@@ -23,7 +23,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -174,7 +174,7 @@ def subscription_list_view(request: HttpRequest) -> HttpResponse:
 
 @actor_required
 @require_GET
-def subscription_export_view(request: HttpRequest) -> HttpResponse:
+def subscription_export_view(request: HttpRequest) -> HttpResponseBase:
     actor = _actor(request)
     subscriptions = list(selectors.subscriptions_with_last_delivery(selectors.subscription_list(actor=actor)))
     titles = occupation_titles(subscriptions)
@@ -564,7 +564,7 @@ def delivery_list_view(request: HttpRequest) -> HttpResponse:
 
 @actor_required
 @require_GET
-def delivery_export_view(request: HttpRequest) -> HttpResponse:
+def delivery_export_view(request: HttpRequest) -> HttpResponseBase:
     actor = _actor(request)
     _form, deliveries = _deliveries(request, actor)
     header = [

@@ -5,6 +5,8 @@ Every parameter is validated: a bad value is a 400 naming it, never an ignored f
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import django_filters
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Q, QuerySet
@@ -16,6 +18,9 @@ from config.filters import StrictBooleanFilter
 from opportunities import reference
 from opportunities.models import Direction, Listing, ListingStatus, SchemeType, Sector
 from opportunities.selectors import listing_query, listing_rank
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 COUNTRY_CHOICES = [(code, code) for code, _name in countries]
 
@@ -82,7 +87,7 @@ class ListingFilter(django_filters.FilterSet):
 
     # The methods validate their own codes, so a typo answers 400 rather than an empty list.
 
-    def _fail(self, name: str, message: str) -> None:
+    def _fail(self, name: str, message: StrOrPromise) -> None:
         from rest_framework.exceptions import ValidationError
 
         raise ValidationError({name: [message]})

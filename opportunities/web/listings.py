@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -161,7 +161,7 @@ def _list_page(request: HttpRequest, search: ListingSearchFilter, listings: Any)
 
 
 @actor_required
-def listing_export_view(request: HttpRequest) -> HttpResponse:
+def listing_export_view(request: HttpRequest) -> HttpResponseBase:
     search, listings = _search(request)
     if listings is None:  # the page, with the errors
         return _list_page(request, search, listings)

@@ -20,7 +20,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Case, DateTimeField, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -98,14 +98,14 @@ def waiting_days(since: datetime.datetime | None, now: datetime.datetime | None 
 
 @actor_required(agency=True, roles=MODERATORS)
 def moderation_queue_view(request: HttpRequest) -> HttpResponse:
-    queue = moderation_queue(actor=request.actor)
+    queue = moderation_queue(actor=request.actor)  # type: ignore[attr-defined]
     page = paginate(request, queue)
     return render(request, "opportunities/moderation_queue.html", {"page": page, "now": timezone.now()})
 
 
 @actor_required(agency=True, roles=MODERATORS)
-def moderation_export_view(request: HttpRequest) -> HttpResponse:
-    queue = moderation_queue(actor=request.actor)
+def moderation_export_view(request: HttpRequest) -> HttpResponseBase:
+    queue = moderation_queue(actor=request.actor)  # type: ignore[attr-defined]
     now = timezone.now()
     header = [
         _("id"),
@@ -427,7 +427,7 @@ def _review(
 
 
 def _listing(request: HttpRequest, pk: Any) -> Listing:
-    return get_object_or_404(listing_list(actor=request.actor), pk=pk)
+    return get_object_or_404(listing_list(actor=request.actor), pk=pk)  # type: ignore[attr-defined]
 
 
 @actor_required(agency=True, roles=MODERATORS)
@@ -454,7 +454,10 @@ def moderation_decide_view(request: HttpRequest, pk: Any, action: str) -> HttpRe
     was_revision = listing.status == ListingStatus.PUBLISHED
     try:
         services.listing_transition(
-            actor=request.actor, listing=listing, action=DECISIONS[action], reason=body.validated_data["reason"]
+            actor=request.actor,
+            listing=listing,
+            action=DECISIONS[action],
+            reason=body.validated_data["reason"],  # type: ignore[attr-defined]
         )
     except DjangoValidationError as exc:
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}

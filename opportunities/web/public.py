@@ -15,11 +15,11 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -67,10 +67,12 @@ class PublicSearchForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         anything = [("", _("Any"))]
-        self.fields["direction"].choices = anything + list(Direction.choices)
-        self.fields["scheme_type"].choices = anything + list(SchemeType.choices)
-        self.fields["owner_country"].choices = anything + _published_countries()
-        self.fields["partner_country"].choices = anything + [(code, name) for code, name in countries]
+        cast(forms.ChoiceField, self.fields["direction"]).choices = anything + list(Direction.choices)
+        cast(forms.ChoiceField, self.fields["scheme_type"]).choices = anything + list(SchemeType.choices)
+        cast(forms.ChoiceField, self.fields["owner_country"]).choices = anything + _published_countries()
+        cast(forms.ChoiceField, self.fields["partner_country"]).choices = anything + [
+            (code, name) for code, name in countries
+        ]
 
 
 def search(request: HttpRequest) -> tuple[PublicSearchForm, QuerySet[Listing]]:
@@ -99,7 +101,7 @@ def listing_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @public_page
-def listing_export_view(request: HttpRequest) -> HttpResponse:
+def listing_export_view(request: HttpRequest) -> HttpResponseBase:
     _form, listings = search(request)
     header = [
         _("id"),

@@ -8,7 +8,7 @@ same thing. The listing's lists are the formsets of ``rows``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -236,9 +236,12 @@ class ListingForm(forms.Form):
 
     def __init__(self, *args: Any, contacts: Iterable[User] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = [("", _("Choose a currency")), *currency_choices()]
-        self.fields["text_language"].choices = [("", _("Choose a language")), *language_choices()]
-        self.fields["contact"].choices = [
+        cast(forms.ChoiceField, self.fields["currency"]).choices = [("", _("Choose a currency")), *currency_choices()]
+        cast(forms.ChoiceField, self.fields["text_language"]).choices = [
+            ("", _("Choose a language")),
+            *language_choices(),
+        ]
+        cast(forms.ChoiceField, self.fields["contact"]).choices = [
             ("", _("Our focal point")),
             *((str(user.pk), user.full_name or user.email) for user in contacts),
         ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext
@@ -82,7 +82,7 @@ class AllocationForm(RowForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = country_choices(str(_("Choose a country")))
+        cast(forms.ChoiceField, self.fields["country"]).choices = country_choices(str(_("Choose a country")))
 
 
 class StayOverrideForm(RowForm):
@@ -96,7 +96,7 @@ class StayOverrideForm(RowForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = country_choices(str(_("Choose a country")))
+        cast(forms.ChoiceField, self.fields["country"]).choices = country_choices(str(_("Choose a country")))
 
 
 class RowFormSet(forms.BaseFormSet):
