@@ -148,6 +148,15 @@ def no_revisions(w: World, role: str, kind: str, data: Any, text: str) -> list[s
 WRITERS = "gov_official gov_admin"
 MANAGERS = "gov_official gov_admin agency_moderator"  # Actor.can_write: not viewers
 ADMIN = "gov_admin"  # no agency admin among the callers
+
+
+def admin_only(route: str, kind: str, ok: Any, *, writes: bool = False) -> Any:
+    """An admin-only page on one of the organisation's objects. The other roles are
+    refused (403) before the object is looked up, for any id, so it reveals nothing."""
+    deny = {ADMIN: 404, "*": 403}
+    return row(route, kind, own={ADMIN: ok, "*": 403}, private=deny, missing=deny, writes=writes)
+
+
 PUBLIC = {"public": True}
 
 API: list[Row] = [
@@ -420,44 +429,11 @@ PAGES: list[Row] = [
     row("POST accounts:organisation_tokens", collection=FORM_OK, writes=True),
     # The admin-only pages refuse a non-admin before looking the object up: a 403 for
     # any id, so it reveals nothing.
-    row(
-        "POST accounts:organisation_member_role",
-        "member",
-        own={ADMIN: 302, "*": 403},
-        private={ADMIN: 404, "*": 403},
-        missing={ADMIN: 404, "*": 403},
-        writes=True,
-    ),
-    row(
-        "GET accounts:organisation_member_remove",
-        "member",
-        own={ADMIN: 200, "*": 403},
-        private={ADMIN: 404, "*": 403},
-        missing={ADMIN: 404, "*": 403},
-    ),
-    row(
-        "POST accounts:organisation_member_remove",
-        "member",
-        own={ADMIN: 302, "*": 403},
-        private={ADMIN: 404, "*": 403},
-        missing={ADMIN: 404, "*": 403},
-        writes=True,
-    ),
-    row(
-        "GET accounts:organisation_invitation_revoke",
-        "invitation",
-        own={ADMIN: 200, "*": 403},
-        private={ADMIN: 404, "*": 403},
-        missing={ADMIN: 404, "*": 403},
-    ),
-    row(
-        "POST accounts:organisation_invitation_revoke",
-        "invitation",
-        own={ADMIN: 302, "*": 403},
-        private={ADMIN: 404, "*": 403},
-        missing={ADMIN: 404, "*": 403},
-        writes=True,
-    ),
+    admin_only("POST accounts:organisation_member_role", "member", 302, writes=True),
+    admin_only("GET accounts:organisation_member_remove", "member", 200),
+    admin_only("POST accounts:organisation_member_remove", "member", 302, writes=True),
+    admin_only("GET accounts:organisation_invitation_revoke", "invitation", 200),
+    admin_only("POST accounts:organisation_invitation_revoke", "invitation", 302, writes=True),
     row("GET accounts:organisation_token_revoke", "token", own=200),
     row("POST accounts:organisation_token_revoke", "token", own=302, writes=True),
     # Listings and moderation

@@ -103,6 +103,21 @@ def _nested(parent: str, child: str | None, own_parent: Callable[[World, str], A
     return resolve
 
 
+def _organisation_child(name: str) -> Target:
+    """An object under ``/organisations/{organisation_id}/…/{pk}/``: the caller's own, or Italy's."""
+    return Target(
+        ("own", "private", "missing"),
+        ALL,
+        _nested(
+            "organisation_id",
+            "pk",
+            lambda w, r: w.org_of(r),
+            lambda w, r: w.objects[f"{_org_key(w, r)}_{name}"],
+            private=("italy", f"italy_{name}"),
+        ),
+    )
+
+
 ALL = (*GOV, *AGENCY)
 TARGETS: dict[str, Target] = {
     "listing": Target(
@@ -171,28 +186,8 @@ TARGETS: dict[str, Target] = {
         ALL,
         _nested("organisation_id", None, lambda w, r: w.org_of(r), None, private=("italy", None)),
     ),
-    "member": Target(
-        ("own", "private", "missing"),
-        ALL,
-        _nested(
-            "organisation_id",
-            "pk",
-            lambda w, r: w.org_of(r),
-            lambda w, r: w.objects[f"{_org_key(w, r)}_member"],
-            private=("italy", "italy_member"),
-        ),
-    ),
-    "invitation": Target(
-        ("own", "private", "missing"),
-        ALL,
-        _nested(
-            "organisation_id",
-            "pk",
-            lambda w, r: w.org_of(r),
-            lambda w, r: w.objects[f"{_org_key(w, r)}_invitation"],
-            private=("italy", "italy_invitation"),
-        ),
-    ),
+    "member": _organisation_child("member"),
+    "invitation": _organisation_child("invitation"),
     # Reference data: a real code and a made-up one.
     "occupation": Target(("shared", "missing"), (), lambda w, r, k: {"code": "2221" if k == "shared" else "0999"}),
     # Routes whose secret is the credential: walked with a made-up one only.
