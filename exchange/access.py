@@ -122,7 +122,7 @@ def can_message(actor: Actor, match: Match) -> Decision:
 def can_decide(actor: Actor, match: Match) -> Decision:
     """Accept or decline: the government that did not express interest, while the dialogue is open."""
     who = can_take_part(actor, match)
-    if who and actor.organisation.pk == match.interest_by_id:
+    if who and actor.org.pk == match.interest_by_id:
         who = deny(_("The other government, which did not express interest, accepts or declines."))
     state = (
         ALLOWED

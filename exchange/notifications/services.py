@@ -339,7 +339,7 @@ def subscription_create(*, actor: Actor, channels: Sequence[Mapping[str, Any]], 
         raise ValidationError({"name": _("A name is required.")})
     specs = _clean_channels(actor=actor, value=channels)
     subscription = Subscription.objects.create(
-        organisation=actor.organisation,
+        organisation=actor.org,
         created_by=actor.user,
         **cleaned,
     )

@@ -136,7 +136,7 @@ def _my_listings(actor: Actor) -> list[tuple[Any, str]]:
 def _filtered(request: HttpRequest) -> tuple[MatchFilterForm, QuerySet[Match]]:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     form = MatchFilterForm(request.GET, listings=_my_listings(actor))
-    matches = with_read_state(match_list(actor=actor), organisation=actor.organisation)
+    matches = with_read_state(match_list(actor=actor), organisation=actor.org)
     sort = "score"
     if form.is_valid():
         data = form.cleaned_data
@@ -399,7 +399,7 @@ def dialogue_context(
     message_form: MessageForm | None = None,
 ) -> dict[str, Any]:
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    organisation = actor.organisation
+    organisation = actor.org
     thread = list(message_list(actor=actor, match=match))
     for message in thread:
         message.mine = message.organisation_id == organisation.pk  # type: ignore[attr-defined]
@@ -471,7 +471,7 @@ def _post_message(request: HttpRequest, pk: Any, *, interest: bool) -> HttpRespo
     """Express interest (``interest``) or reply: the API's serializer, then the service."""
     actor: Actor = request.actor  # type: ignore[attr-defined]
     match = _match(request, pk)
-    other = _sides(match, actor.organisation)[2]
+    other = _sides(match, actor.org)[2]
     label = _("Message to %(government)s") % {"government": other.name} if interest else _("Your reply")
     form = MessageForm(request.POST, prefix_id="interest" if interest else "reply", label=label)
     if form.is_valid():
@@ -548,7 +548,7 @@ def match_decide_view(request: HttpRequest, pk: Any, decision: str) -> HttpRespo
                 else _("You declined the match."),
             )
             return redirect("exchange:match", pk=match.pk)
-    mine, theirs, other = _sides(match, actor.organisation)
+    mine, theirs, other = _sides(match, actor.org)
     context = {
         "title": _("Accept the match") if accept else _("Decline the match"),
         "question": (
@@ -575,7 +575,7 @@ def match_decide_view(request: HttpRequest, pk: Any, decision: str) -> HttpRespo
 def dashboard_section(request: HttpRequest) -> dict[str, Any] | None:
     """New matches and unread messages for the dashboard (config/dashboard.py): three queries."""
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    organisation = actor.organisation
+    organisation = actor.org
     if not is_government(actor):  # agencies take part in no match
         return None
     matches = with_read_state(match_list(actor=actor), organisation=organisation)

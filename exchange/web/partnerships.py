@@ -59,7 +59,7 @@ def _partnership(request: HttpRequest, pk: Any) -> Partnership:
 
 
 def _own_row(partnership: Partnership, actor: Actor) -> PartnershipMember | None:
-    return next((m for m in partnership.memberships.all() if m.organisation_id == actor.organisation.pk), None)
+    return next((m for m in partnership.memberships.all() if m.organisation_id == actor.org.pk), None)
 
 
 def _decorate(partnership: Partnership, actor: Actor) -> Partnership:
@@ -73,7 +73,7 @@ def _decorate(partnership: Partnership, actor: Actor) -> Partnership:
     partnership.own = own  # type: ignore[attr-defined]
     partnership.is_member = is_member  # type: ignore[attr-defined]
     partnership.partners = [  # type: ignore[attr-defined]
-        row for row in rows if row.organisation_id != actor.organisation.pk and row.is_active
+        row for row in rows if row.organisation_id != actor.org.pk and row.is_active
     ]
     return partnership
 
@@ -200,7 +200,7 @@ def _detail(
     for match in matches:
         match.demand_readable = match.demand_id in readable  # type: ignore[attr-defined]
         match.supply_readable = match.supply_id in readable  # type: ignore[attr-defined]
-        match.is_party = actor.organisation.pk in (match.demand_owner_id, match.supply_owner_id)  # type: ignore[attr-defined]
+        match.is_party = actor.org.pk in (match.demand_owner_id, match.supply_owner_id)  # type: ignore[attr-defined]
         match.percent = round(match.score * 100)  # type: ignore[attr-defined]
     documents = (
         list(selectors.partnership_document_list(actor=actor).filter(partnership=partnership)) if is_member else []
@@ -241,8 +241,8 @@ def partnership_create_view(request: HttpRequest) -> HttpResponse:
     access.can_create_partnership(actor).check()
     form = PartnershipForm(
         request.POST or None,
-        governments=_government_choices({actor.organisation.pk}),
-        listings=_listing_choices(actor, {actor.organisation.pk}),
+        governments=_government_choices({actor.org.pk}),
+        listings=_listing_choices(actor, {actor.org.pk}),
         matches=_match_choices(actor),
         initial={"status": PartnershipStatus.NEGOTIATING},
     )
@@ -355,7 +355,7 @@ def _answer(request: HttpRequest, pk: Any, *, confirm: bool) -> HttpResponse:
             if confirm
             else _("Decline the invitation of %(organisation)s to “%(name)s”?")
         )
-        % {"organisation": actor.organisation.name, "name": partnership.name},
+        % {"organisation": actor.org.name, "name": partnership.name},
         "explanation": _(
             "The other members see your confirmation. Your officials can then group listings and agreed matches "
             "and share documents."
