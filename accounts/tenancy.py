@@ -101,7 +101,7 @@ def tenant_scope(actor: Actor) -> Iterator[None]:
     An anonymous actor gets an empty scope (``organisation__in=[]``), never
     ``None``: django-scopes treats ``None`` as "no filter".
     """
-    value = actor.organisation.pk if actor.organisation is not None else []
+    value: Any = actor.organisation.pk if actor.organisation is not None else []
     with scope(organisation=value):
         yield
 

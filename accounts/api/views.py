@@ -100,7 +100,7 @@ class OrganisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Acto
         return selectors.organisation_list(actor=actor).select_related("focal_point")
 
     def get_object(self) -> Organisation:
-        org = self.get_queryset().identified_by(self.kwargs["pk"]).first()
+        org = self.get_queryset().identified_by(self.kwargs["pk"]).first()  # type: ignore[attr-defined]  # OrganisationQuerySet
         if org is None:
             raise Http404
         return org
