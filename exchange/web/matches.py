@@ -145,9 +145,9 @@ def _filtered(request: HttpRequest) -> tuple[MatchFilterForm, QuerySet[Match]]:
         if data["state"]:
             matches = matches.filter(state=data["state"])
         if data["show"] == "new":
-            matches = matches.filter(last_read__isnull=True, state__in=OPEN_STATES)
+            matches = matches.filter(last_read__isnull=True, state__in=OPEN_STATES)  # type: ignore[misc]  # annotated
         elif data["show"] == "unread":
-            matches = matches.filter(unread__gt=0)
+            matches = matches.filter(unread__gt=0)  # type: ignore[misc]  # annotated
         sort = data["sort"] or "score"
     return form, matches.order_by(*SORTS[sort])
 
@@ -189,10 +189,10 @@ def match_export_view(request: HttpRequest) -> HttpResponseBase:
                 mine.title,
                 theirs.title,
                 other.name,
-                other.country.code,
+                other.country.code,  # type: ignore[attr-defined]  # a Country, not a str
                 round(match.score * 100),
                 states.get(match.state, match.state),
-                match.unread,
+                match.unread,  # type: ignore[attr-defined]
                 match.created_at.date().isoformat(),
                 match.updated_at.date().isoformat(),
             ]
@@ -498,7 +498,7 @@ def _post_message(request: HttpRequest, pk: Any, *, interest: bool) -> HttpRespo
                 return redirect(_match_url(match))
         else:
             add_errors(form, body.errors)
-    forms = {"interest_form" if interest else "message_form": form}
+    forms: dict[str, Any] = {"interest_form" if interest else "message_form": form}
     if _is_htmx(request):
         return _fragment(request, match, announce=_("The message was not sent: see the error."), **forms)
     match = get_object_or_404(match_list(actor=actor).prefetch_related("demand__occupation_lines"), pk=match.pk)
@@ -549,7 +549,7 @@ def match_decide_view(request: HttpRequest, pk: Any, decision: str) -> HttpRespo
             )
             return redirect("exchange:match", pk=match.pk)
     mine, theirs, other = _sides(match, actor.org)
-    context = {
+    context: dict[str, Any] = {
         "title": _("Accept the match") if accept else _("Decline the match"),
         "question": (
             _("Accept the match between “%(mine)s” and “%(theirs)s” of %(government)s?")

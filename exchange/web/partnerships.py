@@ -82,7 +82,7 @@ def _government_choices(exclude: set[Any]) -> list[tuple[Any, str]]:
     """Active governments as "Country — Organisation", sorted by country name in the user's language."""
     names = dict(countries)
     governments = organisation_list().filter(kind=OrganisationKind.GOVERNMENT).exclude(pk__in=exclude)
-    choices = [(org.pk, f"{names.get(org.country.code, org.country.code)} — {org.name}") for org in governments]
+    choices = [(org.pk, f"{names.get(org.country.code, org.country.code)} — {org.name}") for org in governments]  # type: ignore[attr-defined]  # a Country, not a str
     return sorted(choices, key=lambda choice: choice[1].casefold())
 
 
@@ -186,12 +186,12 @@ def _detail(
     listings = list(
         listing_visible_to(actor=actor).filter(partnerships=partnership).select_related("owner").order_by("title", "id")
     )
-    matches = partnership.matches.select_related("demand", "supply", "demand_owner", "supply_owner").order_by(
+    visible = partnership.matches.select_related("demand", "supply", "demand_owner", "supply_owner").order_by(
         "-updated_at", "id"
     )
     if not is_member:
-        matches = matches.filter(pk__in=access.match_visible_to(actor=actor).values("pk"))
-    matches = list(matches)
+        visible = visible.filter(pk__in=access.match_visible_to(actor=actor).values("pk"))
+    matches = list(visible)
     readable = set(
         listing_visible_to(actor=actor)
         .filter(pk__in=[m.demand_id for m in matches] + [m.supply_id for m in matches])
@@ -348,7 +348,7 @@ def _answer(request: HttpRequest, pk: Any, *, confirm: bool) -> HttpResponse:
         messages.error(request, str(allowed.reason))
         return redirect(detail_url)
     allowed.check()
-    context = {
+    context: dict[str, Any] = {
         "title": _("Confirm membership") if confirm else _("Decline the invitation"),
         "question": (
             _("Confirm that %(organisation)s is a member of “%(name)s”?")
