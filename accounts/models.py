@@ -13,7 +13,7 @@ Privacy classes (see docs/architecture.md):
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -23,6 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from django_scopes import ScopedManager
+
+if TYPE_CHECKING:
+    from django_scopes import ScopedManagerType
 
 
 class UserManager(BaseUserManager["User"]):
@@ -62,7 +65,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         verbose_name = _("user")
@@ -169,7 +172,7 @@ class Membership(models.Model):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects: ClassVar[models.Manager[Membership]] = ScopedManager(organisation="organisation")
+    objects: ClassVar[ScopedManagerType[Membership]] = ScopedManager(organisation="organisation")
 
     class Meta:
         verbose_name = _("membership")
@@ -197,7 +200,7 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar[models.Manager[ApiToken]] = ScopedManager(organisation="organisation")
+    objects: ClassVar[ScopedManagerType[ApiToken]] = ScopedManager(organisation="organisation")
 
     class Meta:
         verbose_name = _("API token")
@@ -227,7 +230,7 @@ class Invitation(models.Model):
     accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar[models.Manager[Invitation]] = ScopedManager(organisation="organisation")
+    objects: ClassVar[ScopedManagerType[Invitation]] = ScopedManager(organisation="organisation")
 
     class Meta:
         verbose_name = _("invitation")
@@ -270,7 +273,7 @@ class AuditEvent(models.Model):
     object_repr = models.CharField(max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True)
 
-    objects: ClassVar[models.Manager[AuditEvent]] = ScopedManager(organisation="organisation")
+    objects: ClassVar[ScopedManagerType[AuditEvent]] = ScopedManager(organisation="organisation")
 
     class Meta:
         verbose_name = _("audit event")

@@ -331,7 +331,7 @@ def token_authenticate(*, secret: str) -> ApiToken | None:
         membership = membership_for_user(organisation=token.organisation, user=token.user)
         if membership is None:
             return None
-        token.membership = membership  # the actor's role, so the request need not look it up again
+        token.membership = membership  # type: ignore[attr-defined]  # the actor's role, so the request need not look it up again
         now = timezone.now()
         # Write at most once a minute per token: a busy integration must not turn
         # every read into a write.

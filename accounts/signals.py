@@ -31,7 +31,8 @@ def _audit_admin_change(sender: Any, instance: LogEntry, created: bool, **kwargs
     from accounts.tenancy import Actor
 
     action = {1: "admin.added", 2: "admin.changed", 3: "admin.deleted"}.get(instance.action_flag, "admin.other")
-    model = instance.content_type.model_class() if instance.content_type_id else None
+    content_type = instance.content_type if instance.content_type_id else None
+    model = content_type.model_class() if content_type else None
     organisation = None
     if model is Organisation and instance.object_id:
         organisation = Organisation.objects.filter(pk=instance.object_id).first()
@@ -39,9 +40,7 @@ def _audit_admin_change(sender: Any, instance: LogEntry, created: bool, **kwargs
         actor=Actor(user=instance.user, organisation=None, role=None),
         action=action,
         organisation=organisation,
-        object_type=instance.content_type.app_label + "." + instance.content_type.model
-        if instance.content_type_id
-        else "",
+        object_type=content_type.app_label + "." + content_type.model if content_type else "",
         object_id=str(instance.object_id or ""),
         changes={"message": instance.get_change_message(), "repr": instance.object_repr},
     )

@@ -65,6 +65,14 @@ class Actor:
         return cls(user=None, organisation=organisation, role=None)
 
     @property
+    def org(self) -> Organisation:
+        """The organisation of an authenticated actor (``@actor_required`` views, the API's
+        authenticated views, tasks): the typed accessor for code where it cannot be None."""
+        if self.organisation is None:
+            raise AttributeError("An anonymous actor has no organisation.")
+        return self.organisation
+
+    @property
     def is_authenticated(self) -> bool:
         return self.user is not None and self.organisation is not None
 
@@ -93,7 +101,7 @@ def tenant_scope(actor: Actor) -> Iterator[None]:
     An anonymous actor gets an empty scope (``organisation__in=[]``), never
     ``None``: django-scopes treats ``None`` as "no filter".
     """
-    value = actor.organisation.pk if actor.organisation is not None else []
+    value: Any = actor.organisation.pk if actor.organisation is not None else []
     with scope(organisation=value):
         yield
 

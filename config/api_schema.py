@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
@@ -47,7 +47,7 @@ _ERROR_RESPONSES = {
 class AutoSchema(SpectacularAutoSchema):
     """drf-spectacular's schema, with every error an operation can return documented."""
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         codes = ["429"]
         if not getattr(self.view, "public", False):

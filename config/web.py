@@ -125,7 +125,7 @@ def keep_scope(response: HttpResponseBase, actor: Actor) -> Any:
     database, and wrapping it would cost the server's ``wsgi.file_wrapper``.
     """
     if isinstance(response, StreamingHttpResponse) and not isinstance(response, FileResponse):
-        response.streaming_content = scoped_stream(actor, response.streaming_content)
+        response.streaming_content = scoped_stream(actor, response.streaming_content)  # type: ignore[arg-type]  # a WSGI response: synchronous
     return response
 
 

@@ -20,6 +20,8 @@ it and the pages show a button only where it allows (docs/architecture.md).
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -66,7 +68,7 @@ def match_readers(match: Match) -> QuerySet[Organisation]:
     return Organisation.objects.active().filter(pk__in=match_reader_ids(match))
 
 
-def match_reader_ids(match: Match) -> tuple[object, ...]:
+def match_reader_ids(match: Match) -> tuple[UUID, UUID]:
     """The ids of the organisations ``match_readers`` may return (no query; inactive ones drop later)."""
     return (match.demand_owner_id, match.supply_owner_id)
 
@@ -122,7 +124,7 @@ def can_message(actor: Actor, match: Match) -> Decision:
 def can_decide(actor: Actor, match: Match) -> Decision:
     """Accept or decline: the government that did not express interest, while the dialogue is open."""
     who = can_take_part(actor, match)
-    if who and actor.organisation.pk == match.interest_by_id:
+    if who and actor.org.pk == match.interest_by_id:
         who = deny(_("The other government, which did not express interest, accepts or declines."))
     state = (
         ALLOWED

@@ -18,12 +18,23 @@ from django.http import HttpRequest
 
 from exchange.models import Partnership, PartnershipDocument, PartnershipMember
 
+# Tuples (the stubs' lists are invariant), shared by the inlines' fields and readonly_fields.
+_MEMBER_FIELDS = ("organisation", "state", "invited_by", "invited_at", "confirmed_at", "left_at")
+_DOCUMENT_FIELDS = (
+    "original_filename",
+    "title",
+    "document_type",
+    "content_type",
+    "size",
+    "uploaded_by_organisation",
+)
+
 
 class PartnershipMemberInline(admin.TabularInline):
     model = PartnershipMember
     extra = 0
-    fields = ["organisation", "state", "invited_by", "invited_at", "confirmed_at", "left_at"]
-    readonly_fields = fields
+    fields = _MEMBER_FIELDS
+    readonly_fields = _MEMBER_FIELDS
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -33,8 +44,8 @@ class PartnershipMemberInline(admin.TabularInline):
 class PartnershipDocumentInline(admin.TabularInline):
     model = PartnershipDocument
     extra = 0
-    fields = ["original_filename", "title", "document_type", "content_type", "size", "uploaded_by_organisation"]
-    readonly_fields = [*fields, "uploaded_at"]
+    fields = _DOCUMENT_FIELDS
+    readonly_fields = [*_DOCUMENT_FIELDS, "uploaded_at"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # uploads go through the API, which checks type, content and size

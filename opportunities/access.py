@@ -98,9 +98,9 @@ def _readable(organisation: Organisation, *, moderates: bool) -> Q:
 
 def listing_visible_to(*, actor: Actor) -> QuerySet[Listing]:
     """Every listing the actor may read (anything else is a 404)."""
-    if not actor.is_authenticated or not actor.organisation.is_active:
+    if not actor.is_authenticated or actor.organisation is None or not actor.organisation.is_active:
         return Listing.objects.filter(status__in=PUBLISHED_OR_HISTORY, visibility=Visibility.PUBLIC)
-    return Listing.objects.filter(_readable(actor.organisation, moderates=actor.role == Role.MODERATOR))
+    return Listing.objects.filter(_readable(actor.org, moderates=actor.role == Role.MODERATOR))
 
 
 def listings_readable_by_organisation(organisation: Organisation) -> QuerySet[Listing]:

@@ -66,7 +66,7 @@ def isco_exists(code: object, *, level: int | None = None) -> bool:
     """Whether ``code`` is an ISCO-08 group (of ``level``, 1–4, if given; 4 is a unit group)."""
     if not is_valid_isco(code):
         return False
-    found = _ISCO.get().get(code)  # type: ignore[arg-type]
+    found = _ISCO.get().get(code)  # type: ignore[call-overload]  # is_valid_isco: a str
     return found is not None and (level is None or found == level)
 
 

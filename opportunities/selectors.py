@@ -87,7 +87,7 @@ def occupation_search(
     any_word, all_words = _tsquery(query, "|"), _tsquery(query, "&")
     if any_word is None or all_words is None:
         return queryset.none()
-    similarity = TrigramWordSimilarity(Value(text), "search_document")
+    similarity = TrigramWordSimilarity(Value(text), "search_document")  # type: ignore[arg-type]  # an expression is accepted
     prefix = Q(title_en__istartswith=query.strip()) | Q(title_fr__istartswith=query.strip())
     prefix |= Q(title_es__istartswith=query.strip())
     score = (

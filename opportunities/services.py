@@ -10,6 +10,7 @@ services raise ``django.core.exceptions.PermissionDenied`` (403),
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -50,7 +51,7 @@ def _after_commit(listing: Listing, event: str, reason: str = "") -> None:
         outbox(listing, event, reason)
     listing_id = str(listing.pk)
     for hook in LISTING_HOOKS:
-        transaction.on_commit(lambda hook=hook: hook(listing_id, event))
+        transaction.on_commit(functools.partial(hook, listing_id, event))
 
 
 # --- Writing the listing's fields -------------------------------------------------------------

@@ -87,7 +87,9 @@ class MembershipUpdateSerializer(serializers.Serializer):
 class OrganisationPrivateSerializer(OrganisationSerializer):
     """What the organisation's own members see in addition to the public fields."""
 
-    focal_point_id = serializers.PrimaryKeyRelatedField(source="focal_point", read_only=True)
+    focal_point_id: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        source="focal_point", read_only=True
+    )
     members = serializers.SerializerMethodField()
     pending_invitations = serializers.SerializerMethodField()
 
@@ -105,7 +107,7 @@ class OrganisationPrivateSerializer(OrganisationSerializer):
 
     @extend_schema_field(MembershipSerializer(many=True))
     def get_members(self, obj: Organisation) -> list[dict[str, Any]]:
-        return MembershipSerializer(self.context["members"], many=True).data
+        return MembershipSerializer(self.context["members"], many=True).data  # type: ignore[return-value]  # many=True: a ReturnList
 
     @extend_schema_field(serializers.IntegerField())
     def get_pending_invitations(self, obj: Organisation) -> int:

@@ -100,7 +100,7 @@ class OrganisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Acto
         return selectors.organisation_list(actor=actor).select_related("focal_point")
 
     def get_object(self) -> Organisation:
-        org = self.get_queryset().identified_by(self.kwargs["pk"]).first()
+        org = self.get_queryset().identified_by(self.kwargs["pk"]).first()  # type: ignore[attr-defined]  # OrganisationQuerySet
         if org is None:
             raise Http404
         return org
@@ -119,7 +119,7 @@ class OrganisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Acto
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         org = self.get_object()
-        if org.pk != self.actor.organisation.pk:
+        if org.pk != self.actor.org.pk:
             raise Http404  # another tenant's settings are not ours to see, let alone change
         require_admin(self.actor)
         serializer = s.OrganisationUpdateSerializer(data=request.data, partial=True)

@@ -155,7 +155,7 @@ class PartnershipSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(PartnershipMemberSerializer(many=True))
     def get_memberships(self, partnership: Partnership) -> list[dict[str, Any]]:
-        return PartnershipMemberSerializer(self._rows(partnership), many=True).data
+        return PartnershipMemberSerializer(self._rows(partnership), many=True).data  # type: ignore[return-value]  # many=True: a ReturnList
 
     @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
     def get_listings(self, partnership: Partnership) -> list[str]:

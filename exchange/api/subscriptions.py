@@ -168,7 +168,7 @@ class RotatedSecretsSerializer(serializers.Serializer):
 class NotificationSerializer(serializers.ModelSerializer):
     type = serializers.CharField(source="event.type", read_only=True, help_text=_("The event's type."))
     read = serializers.SerializerMethodField()
-    data = serializers.JSONField(
+    data = serializers.JSONField(  # type: ignore[assignment]  # a field named data
         source="event.data", read_only=True, help_text=_("The event's data: ids, a title and a URL.")
     )
 

@@ -27,7 +27,7 @@ MATCH_OUTBOX: list[Callable[[Match, str, str], None]] = []
 
 def _after_commit(match: Match, event: str, actor: Actor) -> None:
     for outbox in MATCH_OUTBOX:
-        outbox(match, event, str(actor.organisation.pk))
+        outbox(match, event, str(actor.org.pk))
 
 
 def _locked(match: Match) -> Match:
@@ -53,7 +53,7 @@ def match_express_interest(*, actor: Actor, match: Match, message: str) -> Match
     match.state = MatchState.INTEREST_EXPRESSED
     match.interest_by = actor.organisation
     match.save(update_fields=["state", "interest_by", "updated_at"])
-    Message.objects.create(match=match, organisation=actor.organisation, author=actor.user, body=body)
+    Message.objects.create(match=match, organisation=actor.org, author=actor.user, body=body)
     audit_record(actor=actor, action="match.interest_expressed", obj=match)
     _after_commit(match, "interest.expressed", actor)
     return match
@@ -66,10 +66,10 @@ def match_post_message(*, actor: Actor, match: Match, message: str) -> Message:
     body = _clean(message)
     match = _locked(match)
     access.can_message(actor, match).check()
-    if match.state == MatchState.INTEREST_EXPRESSED and actor.organisation.pk != match.interest_by_id:
+    if match.state == MatchState.INTEREST_EXPRESSED and actor.org.pk != match.interest_by_id:
         match.state = MatchState.IN_DIALOGUE
         match.save(update_fields=["state", "updated_at"])
-    posted = Message.objects.create(match=match, organisation=actor.organisation, author=actor.user, body=body)
+    posted = Message.objects.create(match=match, organisation=actor.org, author=actor.user, body=body)
     audit_record(actor=actor, action="match.message_posted", obj=match)
     _after_commit(match, "message.posted", actor)
     return posted

@@ -126,13 +126,13 @@ def score(demand: Side, supply: Side, titles: Mapping[str, str] | None = None) -
         )
         skill_points.append(1 - abs(d.skill_level - s.skill_level) / 3)
         offered = dict(s.languages)
-        for language, level in d.languages:
-            gap = _cefr_gap(level, offered.get(language))
+        for language, cefr in d.languages:
+            gap = _cefr_gap(cefr, offered.get(language))
             have = offered.get(language)
             language_points.append(1.0 if gap == 0 else 0.5 if gap == 1 else 0.0)
-            item = {"language": language, "required": level, "offered": have, "met": gap == 0, "isco_code": d.isco_code}
+            item = {"language": language, "required": cefr, "offered": have, "met": gap == 0, "isco_code": d.isco_code}
             if gap:
-                item["message"] = f"requires {language} {level}, offer has {have or 'none'}"
+                item["message"] = f"requires {language} {cefr}, offer has {have or 'none'}"
                 missing.append(f"{d.isco_code}: {item['message']}.")
             language_items.append(item)
 

@@ -18,7 +18,7 @@ checks that the two always agree.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -110,7 +110,10 @@ def _reference(listings: list[Listing]) -> tuple[dict[str, str], dict[str, str]]
     codes = {p for listing in listings for p in listing.isco_prefixes}
     titles = dict(Occupation.objects.filter(code__in=codes).values_list("code", "title_en"))
     sectors = {code for listing in listings for code in listing.sectors}
-    parents = dict(Sector.objects.filter(code__in=sectors, level="division").values_list("code", "parent_id"))
+    # A division always has its section.
+    parents = cast(
+        dict[str, str], dict(Sector.objects.filter(code__in=sectors, level="division").values_list("code", "parent_id"))
+    )
     return titles, parents
 
 

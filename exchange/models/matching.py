@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
+
+if TYPE_CHECKING:
+    from django_scopes import ScopedManagerType
 
 
 class MatchState(models.TextChoices):
@@ -99,7 +102,7 @@ class MatchRead(models.Model):
     read_at = models.DateTimeField(_("read at"))
 
     # Private to one organisation, like its inbox (a shared match, a private read state).
-    objects: ClassVar[models.Manager[MatchRead]] = ScopedManager(organisation="organisation")
+    objects: ClassVar[ScopedManagerType[MatchRead]] = ScopedManager(organisation="organisation")
 
     class Meta:
         verbose_name = _("match read")

@@ -9,12 +9,15 @@ reached through a delivery or an inbox item of the reader's own organisation.
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
+
+if TYPE_CHECKING:
+    from django_scopes import ScopedManagerType
 
 
 class Frequency(models.TextChoices):
@@ -56,7 +59,7 @@ class Subscription(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     last_digest_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar[models.Manager[Subscription]] = ScopedManager(organisation="organisation")
+    objects: ClassVar[ScopedManagerType[Subscription]] = ScopedManager(organisation="organisation")
 
     class Meta:
         ordering = ["name", "created_at"]
@@ -84,7 +87,7 @@ class Channel(models.Model):
     consecutive_failures = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects: ClassVar[models.Manager[Channel]] = ScopedManager(organisation="organisation")
+    objects: ClassVar[ScopedManagerType[Channel]] = ScopedManager(organisation="organisation")
 
     class Meta:
         ordering = ["created_at"]
@@ -139,7 +142,7 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar[models.Manager[Delivery]] = ScopedManager(organisation="organisation")
+    objects: ClassVar[ScopedManagerType[Delivery]] = ScopedManager(organisation="organisation")
 
     class Meta:
         ordering = ["-created_at"]
@@ -177,7 +180,7 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects: ClassVar[models.Manager[Notification]] = ScopedManager(organisation="organisation")
+    objects: ClassVar[ScopedManagerType[Notification]] = ScopedManager(organisation="organisation")
 
     class Meta:
         ordering = ["-created_at"]

@@ -31,7 +31,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
@@ -271,7 +271,10 @@ def enqueue(delivery_ids: Iterable[str]) -> None:
 def _sections(codes: list[str]) -> list[str]:
     from opportunities.models import Sector
 
-    parents = dict(Sector.objects.filter(code__in=codes, level="division").values_list("code", "parent_id"))
+    # A division always has its section.
+    parents = cast(
+        dict[str, str], dict(Sector.objects.filter(code__in=codes, level="division").values_list("code", "parent_id"))
+    )
     return sorted({*codes, *parents.values()})
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -258,7 +258,7 @@ SUBSCRIPTION_FIELDS = (
     "active",
 )
 
-_CLEANERS = {
+_CLEANERS: dict[str, Callable[[Any], Any]] = {
     "name": _clean_name,
     "direction": _clean_direction,
     "scheme_types": _clean_scheme_types,
@@ -339,7 +339,7 @@ def subscription_create(*, actor: Actor, channels: Sequence[Mapping[str, Any]], 
         raise ValidationError({"name": _("A name is required.")})
     specs = _clean_channels(actor=actor, value=channels)
     subscription = Subscription.objects.create(
-        organisation=actor.organisation,
+        organisation=actor.org,
         created_by=actor.user,
         **cleaned,
     )
@@ -384,8 +384,8 @@ def subscription_update(*, actor: Actor, subscription: Subscription, data: Mappi
 
 def _replace_channels(*, subscription: Subscription, specs: list[ChannelSpec]) -> dict[str, list[str]]:
     existing: dict[tuple[str, str], Channel] = {}
-    for channel in Channel.objects.filter(subscription=subscription).order_by("created_at", "id"):
-        existing.setdefault((channel.type, channel.url), channel)
+    for row in Channel.objects.filter(subscription=subscription).order_by("created_at", "id"):
+        existing.setdefault((row.type, row.url), row)
     kept: list[Any] = []
     added: list[Channel] = []
     changed: list[Channel] = []

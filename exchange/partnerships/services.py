@@ -336,7 +336,7 @@ def partnership_update(*, actor: Actor, partnership: Partnership, data: dict[str
         _resolve_listings(actor=actor, ids=added, member_ids=member_ids)
         removed = readable - wanted
         if added or removed:
-            partnership.listings.remove(*removed)
+            partnership.listings.remove(*removed)  # type: ignore[arg-type]  # pks are accepted; the stubs assume int pks
             partnership.listings.add(*added)
             listing_change = {"added": sorted(map(str, added)), "removed": sorted(map(str, removed))}
 
@@ -348,7 +348,7 @@ def partnership_update(*, actor: Actor, partnership: Partnership, data: dict[str
         _resolve_matches(actor=actor, ids=added, member_ids=member_ids)
         removed = current - wanted
         if added or removed:
-            partnership.matches.remove(*removed)
+            partnership.matches.remove(*removed)  # type: ignore[arg-type]  # pks are accepted; the stubs assume int pks
             partnership.matches.add(*added)
             match_change = {"added": sorted(map(str, added)), "removed": sorted(map(str, removed))}
 
@@ -402,8 +402,8 @@ def _detach_member_items(*, partnership: Partnership, organisation: Organisation
             "pk", flat=True
         )
     )
-    partnership.listings.remove(*listings)
-    partnership.matches.remove(*matches)
+    partnership.listings.remove(*listings)  # type: ignore[arg-type]  # pks are accepted; the stubs assume int pks
+    partnership.matches.remove(*matches)  # type: ignore[arg-type]  # pks are accepted; the stubs assume int pks
     return {"listings_removed": sorted(map(str, listings)), "matches_removed": sorted(map(str, matches))}
 
 
@@ -416,6 +416,7 @@ def partnership_confirm(*, actor: Actor, partnership: Partnership) -> Partnershi
     """
     membership = _locked_membership(actor=actor, partnership=partnership)
     access.can_answer_invitation(actor, membership, confirm=True).check()
+    assert membership is not None  # the check above denies a missing membership
     membership.state, membership.confirmed_at = MemberState.CONFIRMED, timezone.now()
     membership.save(update_fields=["state", "confirmed_at"])
     audit_record(
@@ -431,6 +432,7 @@ def partnership_decline(*, actor: Actor, partnership: Partnership) -> Partnershi
     (a confirmed member leaves instead)."""
     membership = _locked_membership(actor=actor, partnership=partnership)
     access.can_answer_invitation(actor, membership, confirm=False).check()
+    assert membership is not None  # the check above denies a missing membership
     membership.state, membership.left_at = MemberState.DECLINED, timezone.now()
     membership.save(update_fields=["state", "left_at"])
     detached = _detach_member_items(partnership=partnership, organisation=membership.organisation)
@@ -451,6 +453,7 @@ def partnership_leave(*, actor: Actor, partnership: Partnership) -> PartnershipM
     partnership instead, so that it is not left with no one to keep it)."""
     membership = _locked_membership(actor=actor, partnership=partnership)
     access.can_leave(actor, membership).check()
+    assert membership is not None  # the check above denies a missing membership
     if membership.state != MemberState.CONFIRMED:
         raise StateConflict(_("Your organisation has not confirmed its membership: decline the invitation instead."))
     others = (
@@ -493,6 +496,7 @@ def partnership_document_upload(
             {"document_type": _("Choose one of: %(types)s.") % {"types": ", ".join(DocumentType.values)}}
         )
     name, content_type = validate_document_file(file)
+    assert file.size is not None  # validate_document_file refuses a file of unknown size
     document = PartnershipDocument(
         partnership=partnership,
         original_filename=name,
@@ -521,7 +525,7 @@ def partnership_document_upload(
             },
         )
     except BaseException:
-        document.file.storage.delete(document.file.name)
+        document.file.storage.delete(document.file.name)  # type: ignore[arg-type]  # saved just above
         raise
     return document
 
@@ -537,6 +541,7 @@ def partnership_document_delete(*, actor: Actor, document: PartnershipDocument) 
     """
     access.can_delete_document(actor, document).check()
     storage, stored = document.file.storage, document.file.name
+    assert stored is not None  # a stored document always has its file
     details = {
         "document": str(document.pk),
         "document_type": document.document_type,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.http import QueryDict
@@ -341,9 +341,12 @@ def changing_rows(data: QueryDict) -> bool:
     return bool(data.get("add") or data.get("remove"))
 
 
-def quiet(form: forms.Form) -> forms.Form:
+_F = TypeVar("_F", bound=forms.Form)
+
+
+def quiet(form: _F) -> _F:
     """Show a bound form's values without judging them (the user is still filling it in)."""
-    form._errors = forms.utils.ErrorDict()
+    form._errors = forms.utils.ErrorDict()  # type: ignore[attr-defined]  # Django's private cache of errors
     form.cleaned_data = {}
     return form
 

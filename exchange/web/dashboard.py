@@ -35,7 +35,7 @@ def section(request: HttpRequest) -> dict[str, Any] | None:
     latest = [decorate(n) for n in unread[:LATEST]]
     unread_count = len(latest) if len(latest) < LATEST else unread.count()
     failing = list(
-        Channel.objects.filter(organisation_id=actor.organisation.pk if actor.organisation else None)
+        Channel.objects.filter(organisation_id=actor.organisation.pk if actor.organisation else None)  # type: ignore[misc]  # None: no rows
         .filter(type=ChannelType.WEBHOOK)
         .filter(Q(state__in=(ChannelState.PAUSED, ChannelState.DISABLED)) | Q(consecutive_failures__gt=0))
         .select_related("subscription")

@@ -136,7 +136,7 @@ def _my_listings(actor: Actor) -> list[tuple[Any, str]]:
 def _filtered(request: HttpRequest) -> tuple[MatchFilterForm, QuerySet[Match]]:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     form = MatchFilterForm(request.GET, listings=_my_listings(actor))
-    matches = with_read_state(match_list(actor=actor), organisation=actor.organisation)
+    matches = with_read_state(match_list(actor=actor), organisation=actor.org)
     sort = "score"
     if form.is_valid():
         data = form.cleaned_data
@@ -145,9 +145,9 @@ def _filtered(request: HttpRequest) -> tuple[MatchFilterForm, QuerySet[Match]]:
         if data["state"]:
             matches = matches.filter(state=data["state"])
         if data["show"] == "new":
-            matches = matches.filter(last_read__isnull=True, state__in=OPEN_STATES)
+            matches = matches.filter(last_read__isnull=True, state__in=OPEN_STATES)  # type: ignore[misc]  # annotated
         elif data["show"] == "unread":
-            matches = matches.filter(unread__gt=0)
+            matches = matches.filter(unread__gt=0)  # type: ignore[misc]  # annotated
         sort = data["sort"] or "score"
     return form, matches.order_by(*SORTS[sort])
 
@@ -189,10 +189,10 @@ def match_export_view(request: HttpRequest) -> HttpResponseBase:
                 mine.title,
                 theirs.title,
                 other.name,
-                other.country.code,
+                other.country.code,  # type: ignore[attr-defined]  # a Country, not a str
                 round(match.score * 100),
                 states.get(match.state, match.state),
-                match.unread,
+                match.unread,  # type: ignore[attr-defined]
                 match.created_at.date().isoformat(),
                 match.updated_at.date().isoformat(),
             ]
@@ -399,7 +399,7 @@ def dialogue_context(
     message_form: MessageForm | None = None,
 ) -> dict[str, Any]:
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    organisation = actor.organisation
+    organisation = actor.org
     thread = list(message_list(actor=actor, match=match))
     for message in thread:
         message.mine = message.organisation_id == organisation.pk  # type: ignore[attr-defined]
@@ -471,7 +471,7 @@ def _post_message(request: HttpRequest, pk: Any, *, interest: bool) -> HttpRespo
     """Express interest (``interest``) or reply: the API's serializer, then the service."""
     actor: Actor = request.actor  # type: ignore[attr-defined]
     match = _match(request, pk)
-    other = _sides(match, actor.organisation)[2]
+    other = _sides(match, actor.org)[2]
     label = _("Message to %(government)s") % {"government": other.name} if interest else _("Your reply")
     form = MessageForm(request.POST, prefix_id="interest" if interest else "reply", label=label)
     if form.is_valid():
@@ -498,7 +498,7 @@ def _post_message(request: HttpRequest, pk: Any, *, interest: bool) -> HttpRespo
                 return redirect(_match_url(match))
         else:
             add_errors(form, body.errors)
-    forms = {"interest_form" if interest else "message_form": form}
+    forms: dict[str, Any] = {"interest_form" if interest else "message_form": form}
     if _is_htmx(request):
         return _fragment(request, match, announce=_("The message was not sent: see the error."), **forms)
     match = get_object_or_404(match_list(actor=actor).prefetch_related("demand__occupation_lines"), pk=match.pk)
@@ -548,8 +548,8 @@ def match_decide_view(request: HttpRequest, pk: Any, decision: str) -> HttpRespo
                 else _("You declined the match."),
             )
             return redirect("exchange:match", pk=match.pk)
-    mine, theirs, other = _sides(match, actor.organisation)
-    context = {
+    mine, theirs, other = _sides(match, actor.org)
+    context: dict[str, Any] = {
         "title": _("Accept the match") if accept else _("Decline the match"),
         "question": (
             _("Accept the match between “%(mine)s” and “%(theirs)s” of %(government)s?")
@@ -575,7 +575,7 @@ def match_decide_view(request: HttpRequest, pk: Any, decision: str) -> HttpRespo
 def dashboard_section(request: HttpRequest) -> dict[str, Any] | None:
     """New matches and unread messages for the dashboard (config/dashboard.py): three queries."""
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    organisation = actor.organisation
+    organisation = actor.org
     if not is_government(actor):  # agencies take part in no match
         return None
     matches = with_read_state(match_list(actor=actor), organisation=organisation)

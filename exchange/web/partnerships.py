@@ -59,7 +59,7 @@ def _partnership(request: HttpRequest, pk: Any) -> Partnership:
 
 
 def _own_row(partnership: Partnership, actor: Actor) -> PartnershipMember | None:
-    return next((m for m in partnership.memberships.all() if m.organisation_id == actor.organisation.pk), None)
+    return next((m for m in partnership.memberships.all() if m.organisation_id == actor.org.pk), None)
 
 
 def _decorate(partnership: Partnership, actor: Actor) -> Partnership:
@@ -73,7 +73,7 @@ def _decorate(partnership: Partnership, actor: Actor) -> Partnership:
     partnership.own = own  # type: ignore[attr-defined]
     partnership.is_member = is_member  # type: ignore[attr-defined]
     partnership.partners = [  # type: ignore[attr-defined]
-        row for row in rows if row.organisation_id != actor.organisation.pk and row.is_active
+        row for row in rows if row.organisation_id != actor.org.pk and row.is_active
     ]
     return partnership
 
@@ -82,7 +82,7 @@ def _government_choices(exclude: set[Any]) -> list[tuple[Any, str]]:
     """Active governments as "Country — Organisation", sorted by country name in the user's language."""
     names = dict(countries)
     governments = organisation_list().filter(kind=OrganisationKind.GOVERNMENT).exclude(pk__in=exclude)
-    choices = [(org.pk, f"{names.get(org.country.code, org.country.code)} — {org.name}") for org in governments]
+    choices = [(org.pk, f"{names.get(org.country.code, org.country.code)} — {org.name}") for org in governments]  # type: ignore[attr-defined]  # a Country, not a str
     return sorted(choices, key=lambda choice: choice[1].casefold())
 
 
@@ -186,12 +186,12 @@ def _detail(
     listings = list(
         listing_visible_to(actor=actor).filter(partnerships=partnership).select_related("owner").order_by("title", "id")
     )
-    matches = partnership.matches.select_related("demand", "supply", "demand_owner", "supply_owner").order_by(
+    visible = partnership.matches.select_related("demand", "supply", "demand_owner", "supply_owner").order_by(
         "-updated_at", "id"
     )
     if not is_member:
-        matches = matches.filter(pk__in=access.match_visible_to(actor=actor).values("pk"))
-    matches = list(matches)
+        visible = visible.filter(pk__in=access.match_visible_to(actor=actor).values("pk"))
+    matches = list(visible)
     readable = set(
         listing_visible_to(actor=actor)
         .filter(pk__in=[m.demand_id for m in matches] + [m.supply_id for m in matches])
@@ -200,7 +200,7 @@ def _detail(
     for match in matches:
         match.demand_readable = match.demand_id in readable  # type: ignore[attr-defined]
         match.supply_readable = match.supply_id in readable  # type: ignore[attr-defined]
-        match.is_party = actor.organisation.pk in (match.demand_owner_id, match.supply_owner_id)  # type: ignore[attr-defined]
+        match.is_party = actor.org.pk in (match.demand_owner_id, match.supply_owner_id)  # type: ignore[attr-defined]
         match.percent = round(match.score * 100)  # type: ignore[attr-defined]
     documents = (
         list(selectors.partnership_document_list(actor=actor).filter(partnership=partnership)) if is_member else []
@@ -241,8 +241,8 @@ def partnership_create_view(request: HttpRequest) -> HttpResponse:
     access.can_create_partnership(actor).check()
     form = PartnershipForm(
         request.POST or None,
-        governments=_government_choices({actor.organisation.pk}),
-        listings=_listing_choices(actor, {actor.organisation.pk}),
+        governments=_government_choices({actor.org.pk}),
+        listings=_listing_choices(actor, {actor.org.pk}),
         matches=_match_choices(actor),
         initial={"status": PartnershipStatus.NEGOTIATING},
     )
@@ -348,14 +348,14 @@ def _answer(request: HttpRequest, pk: Any, *, confirm: bool) -> HttpResponse:
         messages.error(request, str(allowed.reason))
         return redirect(detail_url)
     allowed.check()
-    context = {
+    context: dict[str, Any] = {
         "title": _("Confirm membership") if confirm else _("Decline the invitation"),
         "question": (
             _("Confirm that %(organisation)s is a member of “%(name)s”?")
             if confirm
             else _("Decline the invitation of %(organisation)s to “%(name)s”?")
         )
-        % {"organisation": actor.organisation.name, "name": partnership.name},
+        % {"organisation": actor.org.name, "name": partnership.name},
         "explanation": _(
             "The other members see your confirmation. Your officials can then group listings and agreed matches "
             "and share documents."

@@ -62,7 +62,7 @@ from exchange.web.inbox import event_label, subject_title
 from opportunities.models import Direction, Occupation, SchemeType
 
 # Delivery states as the log's tags show them: a failed delivery is one that will be retried.
-STATE_TAGS = {
+STATE_TAGS: dict[str, str] = {
     DeliveryStatus.PENDING: "pending",
     DeliveryStatus.SENT: "delivered",
     DeliveryStatus.FAILED: "retrying",
@@ -161,10 +161,10 @@ def subscription_list_view(request: HttpRequest) -> HttpResponse:
     subscriptions = list(page.object_list)
     titles = occupation_titles(subscriptions)
     for subscription in subscriptions:
-        subscription.filters = describe_filters(subscription, titles)  # type: ignore[attr-defined]
-        subscription.channel_list = _decorate_channels(subscription)  # type: ignore[attr-defined]
-        subscription.failing = [c for c in subscription.channel_list if c.problem]  # type: ignore[attr-defined]
-        subscription.last_state = _delivery_state(subscription.last_status)  # type: ignore[attr-defined]
+        subscription.filters = describe_filters(subscription, titles)
+        subscription.channel_list = _decorate_channels(subscription)
+        subscription.failing = [c for c in subscription.channel_list if c.problem]
+        subscription.last_state = _delivery_state(subscription.last_status)
     return render(
         request,
         "exchange/subscriptions/list.html",
@@ -242,7 +242,7 @@ def subscription_detail_view(request: HttpRequest, pk: uuid.UUID) -> HttpRespons
         channel.recipients = [names.get(str(pk), str(pk)) for pk in channel.members]  # type: ignore[attr-defined]
         channel.feed = selectors.feed_url(channel)  # type: ignore[attr-defined]
         channel.last_failure = last_errors.get(channel.pk) if channel.problem else None  # type: ignore[attr-defined]
-    latest = selectors.subscriptions_with_last_delivery(Subscription.objects.filter(pk=subscription.pk)).values(
+    latest = selectors.subscriptions_with_last_delivery(Subscription.objects.filter(pk=subscription.pk)).values(  # type: ignore[misc]  # last_status is annotated
         "last_status", "last_delivery_at"
     )[0]
     return render(
@@ -409,7 +409,7 @@ def subscription_edit_view(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     webhook_urls = [c.url for c in channels if c.type == ChannelType.WEBHOOK]
     # Endpoints beyond the first (added through the API) are kept as they are.
     extra_webhooks = webhook_urls[1:]
-    context = {"subscription": subscription, "extra_webhooks": extra_webhooks}
+    context: dict[str, Any] = {"subscription": subscription, "extra_webhooks": extra_webhooks}
     if request.method == "GET":
         form = SubscriptionForm(
             members=_members(actor), has_country=bool(actor.country), initial=initial_of(subscription, channels)

@@ -41,11 +41,11 @@ class OccupationDetailSerializer(OccupationSerializer):
 
     @extend_schema_field(OccupationRefSerializer(many=True))
     def get_parents(self, obj: Occupation) -> list[dict[str, str]]:
-        return OccupationRefSerializer(occupation_ancestors(occupation=obj), many=True).data
+        return OccupationRefSerializer(occupation_ancestors(occupation=obj), many=True).data  # type: ignore[return-value]  # many=True: a ReturnList
 
     @extend_schema_field(OccupationRefSerializer(many=True))
     def get_children(self, obj: Occupation) -> list[dict[str, str]]:
-        return OccupationRefSerializer(obj.children.order_by("code"), many=True).data
+        return OccupationRefSerializer(obj.children.order_by("code"), many=True).data  # type: ignore[return-value]  # many=True: a ReturnList
 
 
 class SectorSerializer(serializers.ModelSerializer):

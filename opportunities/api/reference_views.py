@@ -7,7 +7,8 @@ request language (``Accept-Language`` or the signed-in user's choice: en, fr, es
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django_countries import countries
@@ -35,6 +36,10 @@ from opportunities.models import CefrLevel, Currency, Language, Occupation, Sect
 from opportunities.search import normalise
 from opportunities.selectors import SEARCH_LIMIT, currency_list, language_list, occupation_list, sector_list
 
+if TYPE_CHECKING:
+    from rest_framework.pagination import BasePagination
+    from rest_framework.permissions import _PermissionClass
+
 TAG = "Reference data"
 ACCEPT_LANGUAGE = OpenApiParameter(
     name="Accept-Language",
@@ -56,8 +61,8 @@ class ListFiltersSchema(AutoSchema):
 class PublicReference:
     # Anonymous callers may read; no pagination.
     public = True
-    permission_classes = [AllowAny]
-    pagination_class = None
+    permission_classes: Sequence[_PermissionClass] = [AllowAny]
+    pagination_class: type[BasePagination] | None = None
 
 
 @extend_schema_view(
@@ -95,7 +100,7 @@ class OccupationViewSet(PublicReference, mixins.ListModelMixin, mixins.RetrieveM
     def get_serializer_class(self) -> type[OccupationSerializer]:
         return OccupationDetailSerializer if self.action == "retrieve" else OccupationSerializer
 
-    def filter_queryset(self, queryset: QuerySet[Occupation]) -> QuerySet[Occupation]:
+    def filter_queryset(self, queryset: QuerySet[Occupation]) -> QuerySet[Occupation]:  # type: ignore[override]
         if self.action != "list":
             return queryset
         queryset = super().filter_queryset(queryset)

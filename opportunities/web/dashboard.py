@@ -120,7 +120,7 @@ def _agency(actor: Actor) -> dict[str, Any]:
         "kind": "agency",
         "queue_count": count,
         "oldest": oldest,
-        "oldest_since": oldest[0].waiting_since if oldest else None,
+        "oldest_since": oldest[0].waiting_since if oldest else None,  # type: ignore[attr-defined]
         "now": timezone.now(),
         "queue_url": reverse("opportunities:moderation"),
     }

@@ -146,7 +146,7 @@ def _list_page(request: HttpRequest, search: ListingSearchFilter, listings: Any)
     if listings is not None:
         page = paginate(request, listings)
         for listing in page:
-            listing.partner_names = [country_name(code) for code in listing.partner_countries]  # type: ignore[attr-defined]
+            listing.partner_names = [country_name(code) for code in listing.partner_countries]
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -412,7 +412,7 @@ def listing_edit_view(request: HttpRequest, pk: Any) -> HttpResponse:
     contacts = _contacts(actor)
     revision = access.listing_revisions(actor, listing).first() if listing.status == ListingStatus.PUBLISHED else None
     continuing = revision if revision is not None and revision.status in _CONTINUED else None
-    extra = {"revision": continuing, "changes_reason": access.changes_requested_reason(actor, listing)}
+    extra: dict[str, Any] = {"revision": continuing, "changes_reason": access.changes_requested_reason(actor, listing)}
     if request.method == "POST":
         return _handle_form(request, listing, ListingEditor(data=request.POST, contacts=contacts), **extra)
     values = continuing.data if continuing is not None else json_payload(listing_write_data(listing))

@@ -129,9 +129,9 @@ def moderation_export_view(request: HttpRequest) -> HttpResponseBase:
                 listing.owner_country,
                 listing.direction,
                 listing.scheme_type,
-                "revision" if listing.revision_since else "new listing",
-                listing.waiting_since.isoformat() if listing.waiting_since else "",
-                waiting_days(listing.waiting_since, now),
+                "revision" if listing.revision_since else "new listing",  # type: ignore[attr-defined]
+                listing.waiting_since.isoformat() if listing.waiting_since else "",  # type: ignore[attr-defined]
+                waiting_days(listing.waiting_since, now),  # type: ignore[attr-defined]
                 request.build_absolute_uri(reverse("opportunities:moderation_review", kwargs={"pk": listing.pk})),
             ]
 
@@ -454,10 +454,10 @@ def moderation_decide_view(request: HttpRequest, pk: Any, action: str) -> HttpRe
     was_revision = listing.status == ListingStatus.PUBLISHED
     try:
         services.listing_transition(
-            actor=request.actor,
+            actor=request.actor,  # type: ignore[attr-defined]
             listing=listing,
             action=DECISIONS[action],
-            reason=body.validated_data["reason"],  # type: ignore[attr-defined]
+            reason=body.validated_data["reason"],
         )
     except DjangoValidationError as exc:
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}

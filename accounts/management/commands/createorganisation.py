@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 )
         except ValidationError as exc:
             raise command_error(exc) from None
-        where = f", country {organisation.country.code}" if organisation.country else ""
+        where = f", country {organisation.country.code}" if organisation.country else ""  # type: ignore[attr-defined]  # a Country, not a str
         self.stdout.write(
             f"Created {organisation.kind} organisation '{organisation.name}' (slug {organisation.slug}{where})."
         )

@@ -128,7 +128,7 @@ DEMO_ORGANISATIONS: tuple[DemoOrganisation, ...] = (
     ),
 )
 
-ROLE_TITLES = {
+ROLE_TITLES: dict[str, str] = {
     Role.ADMIN: "Administrator",
     Role.OFFICIAL: "Official",
     Role.MODERATOR: "Moderator",
@@ -179,7 +179,7 @@ def seed_people(ctx: DemoContext) -> None:
     """Two people per organisation, each with the demo password; the first is the focal point."""
     for spec in DEMO_ORGANISATIONS:
         organisation = ctx.organisations[spec.slug]
-        where = str(organisation.country.name) if organisation.country else organisation.name
+        where = str(organisation.country.name) if organisation.country else organisation.name  # type: ignore[attr-defined]  # a Country, not a str
         for role in spec.roles:
             email = spec.email(role)
             user = User.objects.filter(email__iexact=email).first()
@@ -217,7 +217,7 @@ def format_logins(logins: list[DemoLogin]) -> str:
         (
             login.email,
             login.password,
-            f"{login.organisation.name} ({login.organisation.country.code or 'agency'})",
+            f"{login.organisation.name} ({login.organisation.country.code or 'agency'})",  # type: ignore[attr-defined]  # a Country, not a str
             login.role,
         )
         for login in logins

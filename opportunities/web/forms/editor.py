@@ -140,7 +140,7 @@ class ListingEditor:
         payload: dict[str, Any] = {}
         for name in ListingForm.base_fields:
             _put(payload, fields[name], name, _value(self.form, name))
-        line_fields = fields["occupation_lines"].child.fields
+        line_fields = fields["occupation_lines"].child.fields  # type: ignore[attr-defined]  # a ListSerializer
         lines = []
         self._rows["lines"] = self.live_forms("lines")
         for index, form in enumerate(self._rows["lines"]):
@@ -148,7 +148,7 @@ class ListingEditor:
             for name in OccupationLineForm.MAIN:
                 _put(line, line_fields[name], name, _value(form, name))
             languages, used = [], []
-            for n in range(1, form.slots + 1):
+            for n in range(1, form.slots + 1):  # type: ignore[attr-defined]
                 language, level = _value(form, f"language_{n}"), _value(form, f"level_{n}")
                 if _empty(language) and _empty(level):
                     continue
@@ -160,12 +160,12 @@ class ListingEditor:
             lines.append(line)
         payload["occupation_lines"] = lines
         for group in GROUPS[1:]:
-            child_fields = fields[group.key].child.fields
+            child_fields = fields[group.key].child.fields  # type: ignore[attr-defined]  # a ListSerializer
             items = []
             self._rows[group.prefix] = self.live_forms(group.prefix)
             for form in self._rows[group.prefix]:
-                item: dict[str, Any] = {}
-                for name in form.MAIN:
+                item = {}
+                for name in form.MAIN:  # type: ignore[attr-defined]
                     _put(item, child_fields[name], name, _value(form, name))
                 items.append(item)
             payload[group.key] = items
@@ -178,7 +178,7 @@ class ListingEditor:
         valid = self.form.is_valid()
         for prefix, formset in self.formsets.items():
             valid = formset.is_valid() and valid
-            self.group_errors[prefix].extend(formset.non_form_errors())
+            self.group_errors[prefix].extend(formset.non_form_errors())  # type: ignore[arg-type]  # its items are messages
         serializer = ListingWriteSerializer(instance, data=self.payload(), context=context)
         if not serializer.is_valid():
             self.add_errors(flatten_errors(serializer.errors))
@@ -231,11 +231,11 @@ class ListingEditor:
         items: list[tuple[str, str, str]] = []
         form = self.form
         for message in form.non_field_errors():
-            items.append(("", "", message))
+            items.append(("", "", message))  # type: ignore[arg-type]
         for _id, _legend, _hint, names, group_prefix in ListingForm.SECTIONS:
             for name in names:
                 for message in form[name].errors:
-                    items.append((_anchor(form[name]), str(form[name].label), message))
+                    items.append((_anchor(form[name]), str(form[name].label), message))  # type: ignore[arg-type]
             if group_prefix:
                 items.extend(self._group_summary(group_prefix))
         return items

@@ -133,7 +133,10 @@ class StayFormSet(RowFormSet):
 
 
 def _formset(form: type[forms.Form], base: type[RowFormSet]) -> type[RowFormSet]:
-    return forms.formset_factory(form, formset=base, extra=0, can_delete=True, max_num=200, absolute_max=200)
+    return cast(
+        type[RowFormSet],
+        forms.formset_factory(form, formset=base, extra=0, can_delete=True, max_num=200, absolute_max=200),
+    )
 
 
 @dataclass(frozen=True)

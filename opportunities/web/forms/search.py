@@ -113,7 +113,7 @@ class ListingSearchFilter(ListingFilter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The form shows the filters in this order, the others after them.
-        self.filters = {
+        self.filters: dict[str, Any] = {
             **{name: self.filters[name] for name in self.ORDER},
             **{name: f for name, f in self.filters.items() if name not in self.ORDER},
         }

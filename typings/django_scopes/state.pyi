@@ -1,0 +1,9 @@
+from contextlib import AbstractContextManager
+from contextvars import ContextVar
+from typing import Any
+
+state: ContextVar[dict[str, Any] | None]
+
+def scopes_disabled() -> AbstractContextManager[None]: ...
+def scope(**scope_kwargs: Any) -> AbstractContextManager[None]: ...
+def get_scope() -> dict[str, Any]: ...
