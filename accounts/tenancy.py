@@ -11,14 +11,15 @@ One mechanism, two halves (docs/architecture.md explains why):
    class and the management commands), and always through ``tenant_boundary()``,
    one context manager around the whole unit of work that leaves the scope state
    exactly as it found it, also when the work raises.
-2. **Shared rows** (organisations, published listings, matches) are meant to cross
-   tenant lines, so "scope" is visibility, decided by each domain's access module
-   (``opportunities.access``, ``exchange.access``): views start from its
-   ``…_visible_to(actor)`` querysets. The shared models with private parts (a
-   listing's transitions and revisions) have a ``SharedManager``: inside a tenant
-   scope it refuses every query unless it runs ``through_access("why")`` (the access
-   module's readers and the services that write what the caller resolved through
-   them) or ``unscoped("why")``.
+2. **Shared rows** (organisations, listings, matches, partnerships) are meant to
+   cross tenant lines, so "scope" is visibility, decided by each domain's access
+   module (``opportunities.access``, ``exchange.access``): views start from its
+   ``…_visible_to(actor)`` querysets. The shared models (listings, their
+   transitions and revisions, matches, messages, partnerships and their
+   documents) have a ``SharedManager``: inside a tenant scope it refuses every
+   query unless it runs ``through_access("why")`` (the access module's readers,
+   the selectors built on them, and the services that write what the caller
+   resolved through them) or ``unscoped("why")``.
 
 Anything that must look across tenants (authentication, the operators' admin,
 data migrations) says so with ``unscoped("why")``, which is easy to grep for.
@@ -30,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from celery import Task
 from django.db import models
@@ -115,6 +116,8 @@ def unscoped(reason: str) -> Iterator[None]:
         yield
 
 
+_M = TypeVar("_M", bound=models.Model)
+
 _ACCESS_GRANT: ContextVar[str | None] = ContextVar("corridor_access_grant", default=None)
 
 
@@ -137,7 +140,7 @@ def in_tenant_scope() -> bool:
     return bool(current.get("_enabled")) and "organisation" in current
 
 
-class SharedManager(models.Manager):
+class SharedManager(models.Manager[_M]):
     """The fail-closed default manager of a shared model with private parts.
 
     Outside any tenant scope (migrations, the shell, operators' commands) it is a
@@ -150,7 +153,7 @@ class SharedManager(models.Manager):
         super().__init__()
         self.access = access
 
-    def get_queryset(self) -> models.QuerySet[Any]:
+    def get_queryset(self) -> models.QuerySet[_M]:
         if in_tenant_scope() and _ACCESS_GRANT.get() is None:
             where = self.access or "its domain's access module"
             raise ScopeError(

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.access import ALLOWED, Decision, can_act_for_government, conflict, deny, first_refusal
 from accounts.models import Organisation
-from accounts.tenancy import Actor
+from accounts.tenancy import Actor, through_access
 from exchange.models import (
     EmailReceipt,
     MatchState,
@@ -39,6 +39,7 @@ from exchange.models import (
 )
 from exchange.models.matching import Match, Message
 from exchange.models.partnerships import ACTIVE_MEMBER_STATES
+from opportunities.models import Listing
 
 # The shared models this module decides access to (tests/test_model_coverage.py).
 SHARED_MODELS = {
@@ -55,6 +56,7 @@ SHARED_MODELS = {
 # --- Matches: reading ------------------------------------------------------------------------
 
 
+@through_access("the match read rule")
 def match_visible_to(*, actor: Actor) -> QuerySet[Match]:
     """The matches of the actor's government (anything else is a 404)."""
     if not actor.is_authenticated:
@@ -148,6 +150,7 @@ def _active_membership_of(org: Organisation | None) -> Exists | Q:
     )
 
 
+@through_access("the partnership read rule")
 def partnership_visible_to(*, actor: Actor) -> QuerySet[Partnership]:
     """Every partnership the actor may read (anything else is a 404)."""
     public = Q(status=PartnershipStatus.IN_FORCE, public=True)
@@ -156,6 +159,7 @@ def partnership_visible_to(*, actor: Actor) -> QuerySet[Partnership]:
     return Partnership.objects.filter(Q(_active_membership_of(actor.organisation)) | public)
 
 
+@through_access("a partnership's active members")
 def partnership_member_of(*, actor: Actor) -> QuerySet[Partnership]:
     """Partnerships of which the actor's organisation is an active (invited or confirmed) member."""
     if not actor.is_authenticated:
@@ -163,10 +167,18 @@ def partnership_member_of(*, actor: Actor) -> QuerySet[Partnership]:
     return Partnership.objects.filter(_active_membership_of(actor.organisation))
 
 
+@through_access("a partnership's documents, members only")
 def partnership_documents_visible_to(*, actor: Actor) -> QuerySet[PartnershipDocument]:
     """Documents of the partnerships the actor's organisation is an active member of
     (not the public readers of a public partnership: documents are members-only)."""
     return PartnershipDocument.objects.filter(partnership__in=partnership_member_of(actor=actor))
+
+
+@through_access("what a partnership groups, for a caller that resolved it through partnership_visible_to")
+def partnership_grouped(partnership: Partnership) -> tuple[QuerySet[Listing], QuerySet[Match]]:
+    """The listings and matches grouped in a partnership, all of them: the caller shows
+    each reader only those it may read (``listing_visible_to``, ``match_visible_to``)."""
+    return Listing.objects.filter(partnerships=partnership), Match.objects.filter(partnerships=partnership)
 
 
 # --- Partnerships: acting --------------------------------------------------------------------

@@ -96,6 +96,7 @@ def _readable(organisation: Organisation, *, moderates: bool) -> Q:
     return Q(owner=organisation) | visible
 
 
+@through_access("the listing read rule")
 def listing_visible_to(*, actor: Actor) -> QuerySet[Listing]:
     """Every listing the actor may read (anything else is a 404)."""
     if not actor.is_authenticated or actor.organisation is None or not actor.organisation.is_active:
@@ -103,6 +104,7 @@ def listing_visible_to(*, actor: Actor) -> QuerySet[Listing]:
     return Listing.objects.filter(_readable(actor.org, moderates=actor.role == Role.MODERATOR))
 
 
+@through_access("the listing read rule, for one organisation")
 def listings_readable_by_organisation(organisation: Organisation) -> QuerySet[Listing]:
     """What an organisation reads through any of its members (for matching: its most able role)."""
     if not organisation.is_active:

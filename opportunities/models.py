@@ -324,6 +324,9 @@ class Listing(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # Shared by visibility: read through opportunities.access (listing_visible_to).
+    objects = SharedManager["Listing"](access="opportunities.access")
+
     class Meta:
         verbose_name = _("listing")
         verbose_name_plural = _("listings")
@@ -406,7 +409,7 @@ class ListingTransition(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     # Moderation feedback: private parts of a shared listing (opportunities.access).
-    objects = SharedManager(access="opportunities.access")
+    objects = SharedManager["ListingTransition"](access="opportunities.access")
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -438,7 +441,7 @@ class ListingRevision(models.Model):
     reason = models.TextField(blank=True)
 
     # Moderation feedback: private parts of a shared listing (opportunities.access).
-    objects = SharedManager(access="opportunities.access")
+    objects = SharedManager["ListingRevision"](access="opportunities.access")
 
     class Meta:
         ordering = ["-created_at"]

@@ -201,6 +201,7 @@ def listing_update(*, actor: Actor, listing: Listing, data: dict[str, Any], payl
     return listing
 
 
+@through_access("a service writes the history of a listing its caller resolved through opportunities.access")
 @transaction.atomic
 def listing_delete(*, actor: Actor, listing: Listing) -> None:
     """Delete a draft (owner's admins and officials); anything else stays as history."""

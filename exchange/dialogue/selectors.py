@@ -12,7 +12,7 @@ from django.db.models import Count, DateTimeField, IntegerField, OuterRef, Query
 from django.db.models.functions import Coalesce
 
 from accounts.models import Organisation
-from accounts.tenancy import Actor
+from accounts.tenancy import Actor, through_access
 from exchange.models import Match, Message
 from exchange.models.matching import MatchRead
 
@@ -20,6 +20,7 @@ from exchange.models.matching import MatchRead
 EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 
+@through_access("the thread and read state of matches resolved through exchange.access")
 def message_list(*, actor: Actor, match: Match) -> QuerySet[Message]:
     """The thread of a match the actor can see (the caller resolved it through match_list)."""
     return match.messages.select_related("organisation", "author")
@@ -30,6 +31,7 @@ def last_read_at(*, match: Match, organisation: Organisation) -> datetime.dateti
     return MatchRead.objects.filter(match=match, organisation=organisation).values_list("read_at", flat=True).first()
 
 
+@through_access("the thread and read state of matches resolved through exchange.access")
 def with_read_state(matches: QuerySet[Match], *, organisation: Organisation) -> QuerySet[Match]:
     """Annotate ``last_read`` (when the organisation last opened the match, or None) and
     ``unread`` (the other government's messages since then): two correlated subqueries."""

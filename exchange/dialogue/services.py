@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
-from accounts.tenancy import Actor
+from accounts.tenancy import Actor, through_access
 from exchange import access
 from exchange.models import Match, MatchState, Message
 from exchange.models.matching import MatchRead
@@ -43,6 +43,7 @@ def _clean(body: str) -> str:
     return body
 
 
+@through_access("a service acts on a match its caller resolved through exchange.access")
 @transaction.atomic
 def match_express_interest(*, actor: Actor, match: Match, message: str) -> Match:
     """Either government says it wants to pursue a suggested match; the message opens the thread."""
@@ -59,6 +60,7 @@ def match_express_interest(*, actor: Actor, match: Match, message: str) -> Match
     return match
 
 
+@through_access("a service acts on a match its caller resolved through exchange.access")
 @transaction.atomic
 def match_post_message(*, actor: Actor, match: Match, message: str) -> Message:
     """Add to the thread. The other party's first reply moves the match into dialogue."""
@@ -75,6 +77,7 @@ def match_post_message(*, actor: Actor, match: Match, message: str) -> Message:
     return posted
 
 
+@through_access("a service acts on a match its caller resolved through exchange.access")
 @transaction.atomic
 def match_decide(*, actor: Actor, match: Match, accept: bool, reason: str = "") -> Match:
     """Accept or decline: only the party that did not express interest decides."""

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from accounts.tenancy import SharedManager
+
 if TYPE_CHECKING:
     from django_scopes import ScopedManagerType
 
@@ -53,6 +55,9 @@ class Match(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     computed_at = models.DateTimeField()
 
+    # Its two governments' (exchange.access.match_visible_to).
+    objects = SharedManager["Match"](access="exchange.access")
+
     class Meta:
         verbose_name = _("match")
         verbose_name_plural = _("matches")
@@ -80,6 +85,9 @@ class Message(models.Model):
     author = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # The thread of a match, read through the match (exchange.access).
+    objects = SharedManager["Message"](access="exchange.access")
 
     class Meta:
         ordering = ["created_at", "id"]

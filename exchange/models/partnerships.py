@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.tenancy import SharedManager
+
 
 class PartnershipKind(models.TextChoices):
     MOBILITY_PARTNERSHIP = "mobility_partnership", _("Mobility partnership")
@@ -82,6 +84,9 @@ class Partnership(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Its members', and anyone's once public and in force (exchange.access).
+    objects = SharedManager["Partnership"](access="exchange.access")
 
     class Meta:
         verbose_name = _("partnership")
@@ -206,6 +211,9 @@ class PartnershipDocument(models.Model):
     uploaded_by_organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
     uploaded_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    # Its partnership's active members' (exchange.access).
+    objects = SharedManager["PartnershipDocument"](access="exchange.access")
 
     class Meta:
         verbose_name = _("partnership document")

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from accounts.tenancy import Actor
+from accounts.tenancy import Actor, through_access
 from exchange.access import partnership_documents_visible_to, partnership_visible_to
 from exchange.models import Match, Partnership, PartnershipDocument, PartnershipMember
 from opportunities.access import listing_visible_to
 
 
+@through_access("the grouped matches of partnerships resolved through exchange.access")
 def partnership_list(*, actor: Actor) -> QuerySet[Partnership]:
     """Visible partnerships with everything the API renders, in a fixed number of queries.
 

@@ -45,7 +45,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation, OrganisationKind
 from accounts.selectors import organisation_list
 from accounts.services import audit_record
-from accounts.tenancy import Actor
+from accounts.tenancy import Actor, through_access
 from config.errors import StateConflict
 from exchange import access
 from exchange.access import match_visible_to
@@ -189,6 +189,7 @@ def _date(value: datetime.date | None) -> str | None:
 # --- Writes -----------------------------------------------------------------------------
 
 
+@through_access("a service writes a partnership its caller resolved through exchange.access")
 @transaction.atomic
 def partnership_create(
     *,
@@ -280,6 +281,7 @@ def partnership_create(
 PARTNERSHIP_EDITABLE = ("name", "kind", "status", "signed_on", "in_force_from", "ends_on", "public")
 
 
+@through_access("a service writes a partnership its caller resolved through exchange.access")
 @transaction.atomic
 def partnership_update(*, actor: Actor, partnership: Partnership, data: dict[str, Any]) -> Partnership:
     """Change a partnership; only the keys present in ``data`` are touched.
@@ -407,6 +409,7 @@ def _detach_member_items(*, partnership: Partnership, organisation: Organisation
     return {"listings_removed": sorted(map(str, listings)), "matches_removed": sorted(map(str, matches))}
 
 
+@through_access("a service writes a partnership its caller resolved through exchange.access")
 @transaction.atomic
 def partnership_confirm(*, actor: Actor, partnership: Partnership) -> PartnershipMember:
     """The invited government joins. Permission: its officials and admins.
@@ -425,6 +428,7 @@ def partnership_confirm(*, actor: Actor, partnership: Partnership) -> Partnershi
     return membership
 
 
+@through_access("a service writes a partnership its caller resolved through exchange.access")
 @transaction.atomic
 def partnership_decline(*, actor: Actor, partnership: Partnership) -> PartnershipMember:
     """The invited government says no; it stops seeing the partnership (unless public
@@ -445,6 +449,7 @@ def partnership_decline(*, actor: Actor, partnership: Partnership) -> Partnershi
     return membership
 
 
+@through_access("a service writes a partnership its caller resolved through exchange.access")
 @transaction.atomic
 def partnership_leave(*, actor: Actor, partnership: Partnership) -> PartnershipMember:
     """A confirmed member withdraws; its listings and the matches it is a party to are
@@ -478,6 +483,7 @@ def partnership_leave(*, actor: Actor, partnership: Partnership) -> PartnershipM
 # --- Documents --------------------------------------------------------------------------
 
 
+@through_access("a service writes a partnership its caller resolved through exchange.access")
 @transaction.atomic
 def partnership_document_upload(
     *, actor: Actor, partnership: Partnership, file: UploadedFile, document_type: str, title: str = ""
@@ -530,6 +536,7 @@ def partnership_document_upload(
     return document
 
 
+@through_access("a service writes a partnership its caller resolved through exchange.access")
 @transaction.atomic
 def partnership_document_delete(*, actor: Actor, document: PartnershipDocument) -> None:
     """Delete a document and, after commit, its file.

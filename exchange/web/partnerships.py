@@ -186,7 +186,8 @@ def _detail(
     listings = list(
         listing_visible_to(actor=actor).filter(partnerships=partnership).select_related("owner").order_by("title", "id")
     )
-    visible = partnership.matches.select_related("demand", "supply", "demand_owner", "supply_owner").order_by(
+    _grouped_listings, grouped_matches = access.partnership_grouped(partnership)
+    visible = grouped_matches.select_related("demand", "supply", "demand_owner", "supply_owner").order_by(
         "-updated_at", "id"
     )
     if not is_member:
@@ -271,7 +272,7 @@ def partnership_edit_view(request: HttpRequest, pk: Any) -> HttpResponse:
     own = _own_row(partnership, actor)
     access.can_change_partnership(actor, own).check()
     active = {row.organisation_id for row in partnership.memberships.all() if row.is_active}
-    grouped = partnership.listings.all()
+    grouped, grouped_matches = access.partnership_grouped(partnership)
     readable_grouped = [
         str(pk)
         for pk in listing_visible_to(actor=actor).filter(pk__in=grouped.values("pk")).values_list("pk", flat=True)
@@ -289,7 +290,7 @@ def partnership_edit_view(request: HttpRequest, pk: Any) -> HttpResponse:
         matches=_match_choices(actor, active)
         + [
             (m.pk, _("%(demand)s and %(supply)s") % {"demand": m.demand.title, "supply": m.supply.title})
-            for m in partnership.matches.select_related("demand", "supply").exclude(
+            for m in grouped_matches.select_related("demand", "supply").exclude(
                 pk__in=access.match_visible_to(actor=actor).values("pk")
             )
         ],
@@ -304,7 +305,7 @@ def partnership_edit_view(request: HttpRequest, pk: Any) -> HttpResponse:
             "ends_on": partnership.ends_on,
             "public": partnership.public,
             "listings": readable_grouped,
-            "matches": [str(pk) for pk in partnership.matches.values_list("pk", flat=True)],
+            "matches": [str(pk) for pk in grouped_matches.values_list("pk", flat=True)],
         },
     )
     if request.method == "POST" and form.is_valid():

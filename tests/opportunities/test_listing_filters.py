@@ -144,10 +144,11 @@ def test_an_owner_finds_its_own_drafts_by_status_and_nobody_else_does(
 
 
 def test_it_filters_by_the_later_statuses(listings, spain_actor, morocco_actor, reader):
+    nurses, offer = _get(listings["nurses"]), _get(listings["offer"])  # as the views find them, before the service
     with tenant_scope(spain_actor):
-        listing_transition(actor=spain_actor, listing=_get(listings["nurses"]), action="close")
+        listing_transition(actor=spain_actor, listing=nurses, action="close")
     with tenant_scope(morocco_actor):
-        listing_transition(actor=morocco_actor, listing=_get(listings["offer"]), action="withdraw")
+        listing_transition(actor=morocco_actor, listing=offer, action="withdraw")
     assert found(reader, status="closed") == pick(listings, "nurses")
     assert found(reader, status="withdrawn") == pick(listings, "offer")
     assert found(reader, status="published") == pick(listings, "harvest", "past")
