@@ -16,6 +16,7 @@ admin.site.login = login_required(admin.site.login)  # type: ignore[method-assig
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("reference/", include("opportunities.api.reference_urls")),
+    path("reference/", include("exchange.api.reference_urls")),
     path("", include("opportunities.api.urls")),
     path("", include("exchange.api.urls")),
     path("", include("exchange.api.partnership_urls")),

@@ -332,7 +332,7 @@ API: list[Row] = [
     row("GET /api/v1/public/listings/{id}/", "public_listing", shared=200, **PUBLIC),
     *[
         row(f"GET /api/v1/reference/{name}/", collection=200, **PUBLIC)
-        for name in ("cefr-levels", "countries", "currencies", "languages", "occupations", "sectors")
+        for name in ("cefr-levels", "countries", "currencies", "indicators", "languages", "occupations", "sectors")
     ],
     row("GET /api/v1/reference/occupations/{code}/", "occupation", shared=200, **PUBLIC),
 ]

@@ -20,6 +20,7 @@ from exchange.models.partnerships import (
     PartnershipMember,
     PartnershipStatus,
 )
+from exchange.models.profiles import Disaggregation, Indicator, IndicatorUnit, ProfilePart
 
 __all__ = [
     "Channel",
@@ -27,10 +28,13 @@ __all__ = [
     "ChannelType",
     "Delivery",
     "DeliveryStatus",
+    "Disaggregation",
     "DocumentType",
     "EmailReceipt",
     "Event",
     "Frequency",
+    "Indicator",
+    "IndicatorUnit",
     "Match",
     "MatchState",
     "MemberState",
@@ -41,5 +45,6 @@ __all__ = [
     "PartnershipKind",
     "PartnershipMember",
     "PartnershipStatus",
+    "ProfilePart",
     "Subscription",
 ]
