@@ -32,10 +32,13 @@ from exchange.models import (
     EmailReceipt,
     MatchState,
     MemberState,
+    MigrationProfile,
     Partnership,
     PartnershipDocument,
     PartnershipMember,
     PartnershipStatus,
+    ProfileStatus,
+    ProfileVisibility,
 )
 from exchange.models.matching import Match, Message
 from exchange.models.partnerships import ACTIVE_MEMBER_STATES
@@ -51,6 +54,7 @@ SHARED_MODELS = {
     # Not read by any organisation: the delivery engine's exactly-once guard, written and
     # read by workers only (unscoped), never shown on a page or in the API.
     EmailReceipt: "the delivery engine's own (workers, unscoped); no reader",
+    MigrationProfile: "its owner's drafts; published versions per visibility: profile_visible_to",
 }
 
 # --- Matches: reading ------------------------------------------------------------------------
@@ -227,4 +231,72 @@ def can_delete_document(actor: Actor, document: PartnershipDocument) -> Decision
         ALLOWED
         if actor.organisation is not None and document.uploaded_by_organisation_id == actor.organisation.pk
         else deny(_("Only the organisation that uploaded a document can delete it.")),
+    )
+
+
+# --- Migration profiles --------------------------------------------------------------------
+#
+# A country's profile is its own: drafts are read by the owner alone. A published
+# version, and the versions it superseded (as history), are read per visibility:
+# ``members``, every signed-in organisation; ``public``, anyone. Its government's
+# administrators and officials create profiles of their own country only, edit a
+# draft in place, open the next version of a published one, publish a draft and
+# delete a draft.
+
+PROFILE_SHARED = (ProfileStatus.PUBLISHED, ProfileStatus.SUPERSEDED)
+
+
+@through_access("the migration profile read rule")
+def profile_visible_to(*, actor: Actor) -> QuerySet[MigrationProfile]:
+    """Every profile version the actor may read (anything else is a 404)."""
+    shared = Q(status__in=PROFILE_SHARED)
+    if not actor.is_authenticated:
+        return MigrationProfile.objects.filter(shared, visibility=ProfileVisibility.PUBLIC)
+    return MigrationProfile.objects.filter(Q(owner=actor.organisation) | shared)
+
+
+def profile_readers(profile: MigrationProfile) -> QuerySet[Organisation]:
+    """The active organisations that may read a profile version."""
+    everyone = Organisation.objects.active()
+    return everyone if profile.status in PROFILE_SHARED else everyone.filter(pk=profile.owner_id)
+
+
+def _profile_owner_editor(actor: Actor, profile: MigrationProfile) -> Decision:
+    owns = actor.organisation is not None and profile.owner_id == actor.organisation.pk
+    return (
+        can_act_for_government(actor) if owns else deny(_("Only the country's own government may change its profile."))
+    )
+
+
+def can_create_profile(actor: Actor, country: str) -> Decision:
+    return first_refusal(
+        can_act_for_government(actor),
+        ALLOWED
+        if str(actor.country) == country
+        else deny(_("A government creates migration profiles of its own country only.")),
+    )
+
+
+def can_edit_profile(actor: Actor, profile: MigrationProfile) -> Decision:
+    """A draft changes in place; a published version's edit opens the next version as a draft."""
+    if profile.status == ProfileStatus.SUPERSEDED:
+        state = conflict(_("This version was superseded: edit the published version instead."))
+    else:
+        state = ALLOWED
+    return first_refusal(_profile_owner_editor(actor, profile), state)
+
+
+def can_publish_profile(actor: Actor, profile: MigrationProfile) -> Decision:
+    return first_refusal(
+        _profile_owner_editor(actor, profile),
+        ALLOWED if profile.status == ProfileStatus.DRAFT else conflict(_("Only a draft can be published.")),
+    )
+
+
+def can_delete_profile(actor: Actor, profile: MigrationProfile) -> Decision:
+    return first_refusal(
+        _profile_owner_editor(actor, profile),
+        ALLOWED
+        if profile.status == ProfileStatus.DRAFT
+        else conflict(_("Only a draft can be deleted; a published version stays as history.")),
     )

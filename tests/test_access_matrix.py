@@ -91,6 +91,14 @@ def name(w: World, role: str, kind: str) -> dict[str, Any]:
     return {"name": "matrix-name"}
 
 
+def profile_body(w: World, role: str, kind: str) -> dict[str, Any]:
+    return {"country": "MA", "year": 2030, "visibility": "members"}
+
+
+def narrative(w: World, role: str, kind: str) -> dict[str, Any]:
+    return {"migration_data": "matrix-narrative"}
+
+
 def partnership_body(w: World, role: str, kind: str) -> dict[str, Any]:
     return {"name": "matrix-partnership", "kind": "mobility_partnership", "members": [str(w.orgs["italy"].pk)]}
 
@@ -187,6 +195,17 @@ API: list[Row] = [
     row("GET /api/v1/listings/{id}/revisions/", "listing", own=200, shared=200, check=no_revisions),
     # A listing's matches: the caller's own matches on it (none for an agency).
     row("GET /api/v1/listings/{listing_id}/matches/", "listing", own=200, shared=200),
+    # Migration profiles: Morocco's published profile, Italy's draft (private) and
+    # Italy's published one whose next version is an Italian draft.
+    row("GET /api/v1/profiles/", collection=200),
+    row("POST /api/v1/profiles/", collection={WRITERS: 201, "*": 403}, body=profile_body, writes=True),
+    row("GET /api/v1/profiles/{id}/", "profile", own=200, shared=200),
+    row(
+        "PATCH /api/v1/profiles/{id}/", "profile", own={WRITERS: 200, "*": 403}, shared=403, body=narrative, writes=True
+    ),
+    row("DELETE /api/v1/profiles/{id}/", "profile", own={WRITERS: 409, "*": 403}, shared=403, writes=True),
+    row("POST /api/v1/profiles/{id}/publish/", "profile", own={WRITERS: 409, "*": 403}, shared=403, writes=True),
+    row("GET /api/v1/profiles/{id}/versions/", "profile", own=200, shared=200),
     # Matches: only their two parties see them.
     row("GET /api/v1/matches/", collection=200),
     row("GET /api/v1/matches/{id}/", "match", own=200, shared=404, writes=True),  # marks the thread read

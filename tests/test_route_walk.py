@@ -81,6 +81,7 @@ TARGETS: dict[str, Target] = {
         )
     },
     "listing-matches": lambda o: {"listing_id": str(o["listing"].id)},
+    **{f"profile-{name}": lambda o: {"pk": str(o["profile"].id)} for name in ("detail", "publish", "versions")},
     **{
         f"match-{name}": lambda o: {"pk": str(o["match"].id)}
         for name in ("detail", "interest", "messages", "accept", "decline")
@@ -136,8 +137,15 @@ def italian_secrets(italy, alice, bob, settings, tmp_path) -> dict[str, Any]:
     listing = create_listing(actor, seasonal_scheme(title="confidential-draft-scheme"))
     partnership, document = _private_partnership(actor, settings, tmp_path)
     match = _private_match(listing)
+    from exchange.profiles.services import profile_create
+
+    profile = profile_create(
+        actor=actor,
+        data={"country": "IT", "year": 2025, "visibility": "public", "labour_market": "confidential-profile"},
+    )
     return {
         **_private_subscription(italy),
+        "profile": profile,
         "match": match,
         "italy": italy,
         "invitation": invitation,
@@ -223,6 +231,8 @@ def private_values(italian_secrets: dict[str, Any], alice: Any, bob: Any) -> lis
         "confidential-offer",
         "confidential-explanation",
         "confidential-message",
+        "confidential-profile",
+        str(italian_secrets["profile"].id),
         str(italian_secrets["match"].id),
         "confidential-annex",
         str(italian_secrets["partnership"].id),

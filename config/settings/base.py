@@ -306,6 +306,11 @@ SPECTACULAR_SETTINGS = {
         "ChannelStateEnum": "exchange.models.ChannelState",
         "DeliveryStatusEnum": "exchange.models.DeliveryStatus",
         "FrequencyEnum": "exchange.models.Frequency",
+        # Listings and migration profiles each have a `visibility` of their own.
+        "VisibilityEnum": "opportunities.models.Visibility",
+        "ProfileVisibilityEnum": "exchange.models.ProfileVisibility",
+        "ProfileStatusEnum": "exchange.models.ProfileStatus",
+        "IndicatorUnitEnum": "exchange.models.IndicatorUnit",
     },
 }
 

@@ -1,10 +1,11 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from exchange.api import matches
+from exchange.api import matches, profiles
 
 router = SimpleRouter()
 router.register("matches", matches.MatchViewSet, basename="match")
+router.register("profiles", profiles.ProfileViewSet, basename="profile")
 
 urlpatterns = [
     path(

@@ -20,7 +20,15 @@ from exchange.models.partnerships import (
     PartnershipMember,
     PartnershipStatus,
 )
-from exchange.models.profiles import Disaggregation, Indicator, IndicatorUnit, ProfilePart
+from exchange.models.profiles import (
+    Disaggregation,
+    Indicator,
+    IndicatorUnit,
+    MigrationProfile,
+    ProfilePart,
+    ProfileStatus,
+    ProfileVisibility,
+)
 
 __all__ = [
     "Channel",
@@ -39,6 +47,7 @@ __all__ = [
     "MatchState",
     "MemberState",
     "Message",
+    "MigrationProfile",
     "Notification",
     "Partnership",
     "PartnershipDocument",
@@ -46,5 +55,7 @@ __all__ = [
     "PartnershipMember",
     "PartnershipStatus",
     "ProfilePart",
+    "ProfileStatus",
+    "ProfileVisibility",
     "Subscription",
 ]

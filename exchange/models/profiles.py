@@ -11,10 +11,14 @@ loads without translation. It is loaded by a data migration from
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 
+from accounts.tenancy import SharedManager
 from opportunities.models import CodedName
 
 
@@ -71,3 +75,72 @@ class Indicator(CodedName):
                 name="indicator_disaggregations_known",
             ),
         ]
+
+
+class ProfileStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    SUPERSEDED = "superseded", _("Superseded by a later version")
+
+
+class ProfileVisibility(models.TextChoices):
+    MEMBERS = "members", _("All member organisations")
+    PUBLIC = "public", _("Public")
+
+
+# The paper's four parts, as the profile's narrative fields (``{part}`` and ``{part}_language``).
+NARRATIVE_PARTS = ("migration_data", "development_impact", "labour_market", "management_capacity")
+
+
+class MigrationProfile(models.Model):
+    """One country's evidence for one reference year, in one version.
+
+    Owned by that country's government. A draft is the owner's alone; publishing
+    it makes it readable per ``visibility`` and supersedes the version before it,
+    which stays readable in the history. Editing a published version opens the
+    next version as a draft (``exchange.access`` decides who may do what).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="migration_profiles")
+    country = CountryField(_("country"))
+    year = models.PositiveSmallIntegerField(_("reference year"))
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    previous = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_version"
+    )
+    status = models.CharField(_("status"), max_length=12, choices=ProfileStatus.choices, default=ProfileStatus.DRAFT)
+    visibility = models.CharField(_("visibility"), max_length=8, choices=ProfileVisibility.choices)
+    migration_data = models.TextField(_("migration data"), blank=True)
+    migration_data_language = models.CharField(max_length=2, blank=True)
+    development_impact = models.TextField(_("impact on development"), blank=True)
+    development_impact_language = models.CharField(max_length=2, blank=True)
+    labour_market = models.TextField(_("labour market"), blank=True)
+    labour_market_language = models.CharField(max_length=2, blank=True)
+    management_capacity = models.TextField(_("migration management capacity"), blank=True)
+    management_capacity_language = models.CharField(max_length=2, blank=True)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    # Shared by visibility: read through exchange.access (profile_visible_to).
+    objects = SharedManager["MigrationProfile"](access="exchange.access")
+
+    class Meta:
+        verbose_name = _("migration profile")
+        verbose_name_plural = _("migration profiles")
+        ordering = ["country", "-year", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "year", "version"], name="profile_version_unique"),
+            models.UniqueConstraint(
+                fields=["country", "year"], condition=models.Q(status="draft"), name="profile_one_draft"
+            ),
+            models.UniqueConstraint(
+                fields=["country", "year"], condition=models.Q(status="published"), name="profile_one_published"
+            ),
+            models.CheckConstraint(condition=models.Q(year__gte=1950, year__lte=2100), name="profile_year_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country} {self.year} v{self.version} ({self.status})"

@@ -129,6 +129,11 @@ TARGETS: dict[str, Target] = {
         (),
         _by_kind(None, private="italy_draft", shared="italy_public"),  # type: ignore[arg-type]
     ),
+    "profile": Target(
+        KINDS,
+        GOV,
+        _by_kind(lambda w, r: w.objects["own_profile"], private="italy_profile_draft", shared="italy_profile_shared"),
+    ),
     "match": Target(
         ("own", "shared", "missing"), GOV, _by_kind(lambda w, r: w.objects["own_match"], shared="other_match")
     ),

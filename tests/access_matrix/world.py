@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.models import Membership, Organisation, User
 from accounts.services import invitation_create, token_issue
 from accounts.tenancy import Actor
+from exchange.profiles.services import profile_create, profile_publish, profile_update
 from opportunities.models import Listing
 from opportunities.services import listing_transition, listing_update
 from tests.exchange.conftest import offer, scheme
@@ -209,6 +210,24 @@ def build_world() -> World:
     moderator = Actor(user=u["mona"], organisation=o["agency"], role="moderator")
     ob = w.objects
 
+    # --- migration profiles: Morocco's published one; Italy's draft; Italy's published
+    # one whose next version is a draft (private to Italy).
+    ob["own_profile"] = profile_publish(
+        actor=moroccan,
+        profile=profile_create(actor=moroccan, data={"country": "MA", "year": 2025, "visibility": "members"}),
+    )
+    ob["italy_profile_draft"] = profile_create(
+        actor=italian,
+        data={"country": "IT", "year": 2025, "visibility": "public", "labour_market": "SENTINEL-profile-draft"},
+    )
+    ob["italy_profile_shared"] = profile_publish(
+        actor=italian,
+        profile=profile_create(actor=italian, data={"country": "IT", "year": 2024, "visibility": "members"}),
+    )
+    ob["italy_profile_next"] = profile_update(
+        actor=italian, profile=ob["italy_profile_shared"], data={"labour_market": "SENTINEL-profile-next"}
+    )
+
     # --- listings
     own = create_listing(moroccan, offer(title="Moroccan farm workers"))
     listing_transition(actor=moroccan, listing=own, action="submit")
@@ -296,6 +315,10 @@ def build_world() -> World:
         str(ob["italy_public_pending"].pk),
     ]
     w.private_values = [
+        "SENTINEL-profile-draft",
+        "SENTINEL-profile-next",
+        str(ob["italy_profile_draft"].pk),
+        str(ob["italy_profile_next"].pk),
         "SENTINEL-draft-title",
         str(ob["italy_draft"].pk),
         "SENTINEL-match-message",

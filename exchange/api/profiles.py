@@ -1,0 +1,188 @@
+"""Migration profiles API: a country's evidence for a reference year, in versions.
+
+Every lookup starts from ``exchange.access.profile_visible_to(actor)``, so a
+profile the caller may not read is a 404 for every method and action; who may
+change what is asked of ``exchange.access`` by the services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.access import can_act_for_government
+from accounts.tenancy import Actor
+from config.api import ActorViewSet
+from exchange import access
+from exchange.models import MigrationProfile, ProfileStatus, ProfileVisibility
+from exchange.models.profiles import NARRATIVE_PARTS
+from exchange.profiles import services
+from opportunities.inputs import CountryCodeField
+from opportunities.models import Language
+
+CONFLICT = OpenApiResponse(description="The profile's status does not allow this (e.g. publishing a published one).")
+NARRATIVE_MAX = 20_000
+
+
+def _language(value: str) -> None:
+    if value and not Language.objects.filter(code=value).exists():
+        raise serializers.ValidationError(_("'%(code)s' is not an ISO 639-1 language code.") % {"code": value})
+
+
+class ProfileWriteSerializer(serializers.Serializer):
+    """A profile as its government writes it: country and year on creation, then the narratives."""
+
+    country = CountryCodeField(help_text="ISO 3166-1 alpha-2: the government's own country.")
+    year = serializers.IntegerField(min_value=1950, max_value=2100, help_text="The reference year.")
+    visibility = serializers.ChoiceField(choices=ProfileVisibility.choices)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for part in NARRATIVE_PARTS:
+            self.fields[part] = serializers.CharField(
+                required=False, allow_blank=True, max_length=NARRATIVE_MAX, trim_whitespace=True
+            )
+            self.fields[f"{part}_language"] = serializers.CharField(
+                required=False, allow_blank=True, max_length=2, validators=[_language]
+            )
+        if self.partial:  # country and year name the profile; they never change
+            for field in ("country", "year"):
+                self.fields[field].read_only = True
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) & {"country", "year"}) if self.partial else []
+        if unknown:
+            raise serializers.ValidationError(
+                {field: [_("A profile's country and year never change; create another profile.")] for field in unknown}
+            )
+        return attrs
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    owner = serializers.SerializerMethodField()
+    country = serializers.CharField(read_only=True)
+    previous = serializers.UUIDField(source="previous_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = MigrationProfile
+        fields = [
+            "id",
+            "owner",
+            "country",
+            "year",
+            "version",
+            "previous",
+            "status",
+            "visibility",
+            *(field for part in NARRATIVE_PARTS for field in (part, f"{part}_language")),
+            "created_at",
+            "updated_at",
+            "published_at",
+        ]
+        read_only_fields = fields
+
+    def get_owner(self, profile: MigrationProfile) -> dict[str, str]:
+        return {"id": str(profile.owner_id), "name": profile.owner.name}
+
+
+class ProfileFilter(django_filters.FilterSet):
+    country = django_filters.CharFilter(method="filter_country", help_text="ISO 3166-1 alpha-2.")
+    year = django_filters.NumberFilter()
+    status = django_filters.ChoiceFilter(choices=ProfileStatus.choices)
+
+    class Meta:
+        model = MigrationProfile
+        fields = ["country", "year", "status"]
+
+    def filter_country(self, queryset: QuerySet[MigrationProfile], name: str, value: str) -> QuerySet[MigrationProfile]:
+        from opportunities.inputs import _country
+
+        try:
+            code = _country(value)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"country": exc.detail}) from exc
+        return queryset.filter(country=code)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Migration profiles the caller may read, newest year first"),
+    retrieve=extend_schema(summary="One version of a country's profile"),
+    create=extend_schema(
+        summary="Start a country's profile for a year (a draft; the narratives may follow)",
+        request=ProfileWriteSerializer,
+        responses={201: ProfileSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Edit a draft, or open the next version of a published profile (returned)",
+        request=ProfileWriteSerializer,
+        responses={200: ProfileSerializer, 409: CONFLICT},
+    ),
+    destroy=extend_schema(summary="Delete a draft", responses={204: None, 409: CONFLICT}),
+)
+class ProfileViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ActorViewSet,
+):
+    serializer_class = ProfileSerializer
+    filterset_class = ProfileFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def queryset_for(self, actor: Actor) -> QuerySet[MigrationProfile]:
+        return access.profile_visible_to(actor=actor).select_related("owner")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        can_act_for_government(self.actor).check()  # who asks comes before what they sent
+        body = ProfileWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        profile = services.profile_create(actor=self.actor, data=body.validated_data)
+        return Response(self._read(profile), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        profile = self.get_object()
+        access.can_edit_profile(self.actor, profile).check()  # who asks comes before what they sent
+        body = ProfileWriteSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        changed = services.profile_update(actor=self.actor, profile=profile, data=body.validated_data)
+        return Response(self._read(changed))
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.partial_update(request, *args, **kwargs)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.profile_delete(actor=self.actor, profile=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _read(self, profile: MigrationProfile) -> dict[str, Any]:
+        return ProfileSerializer(self.get_queryset().get(pk=profile.pk), context=self.get_serializer_context()).data
+
+    @extend_schema(
+        summary="Publish a draft (the version it revises is superseded)",
+        request=None,
+        responses={200: ProfileSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str | None = None) -> Response:
+        profile = services.profile_publish(actor=self.actor, profile=self.get_object())
+        return Response(self._read(profile))
+
+    @extend_schema(
+        summary="Every version of this country's profile for this year that the caller may read, newest first",
+        responses=ProfileSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def versions(self, request: Request, pk: str | None = None) -> Response:
+        profile = self.get_object()
+        versions = self.get_queryset().filter(country=profile.country, year=profile.year).order_by("-version")
+        return Response(ProfileSerializer(versions, many=True, context=self.get_serializer_context()).data)

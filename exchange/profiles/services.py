@@ -1,0 +1,105 @@
+"""Writes for migration profiles: create, edit (or open the next version), publish, delete.
+
+Each service owns its transaction, asks ``exchange.access`` and raises from its
+decision (403 or 409), and records an audit row. The caller resolved the profile
+through ``exchange.access.profile_visible_to``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.services import audit_record
+from accounts.tenancy import Actor, through_access
+from exchange import access
+from exchange.models import MigrationProfile, ProfileStatus
+from exchange.models.profiles import NARRATIVE_PARTS
+
+# The fields a government writes (the narratives with their languages, and the visibility).
+PROFILE_FIELDS = ("visibility", *NARRATIVE_PARTS, *(f"{part}_language" for part in NARRATIVE_PARTS))
+
+
+@through_access("a service writes a profile of the actor's own country")
+@transaction.atomic
+def profile_create(*, actor: Actor, data: dict[str, Any]) -> MigrationProfile:
+    """A draft of the actor's country for ``data["year"]``. ValidationError if one exists already."""
+    from django.core.exceptions import ValidationError
+
+    access.can_create_profile(actor, str(data["country"])).check()
+    if MigrationProfile.objects.filter(country=data["country"], year=data["year"]).exists():
+        raise ValidationError(
+            {"year": _("This country has a profile for this year already: edit it, or open its next version.")}
+        )
+    profile = MigrationProfile(owner=actor.org, created_by=actor.user, country=data["country"], year=data["year"])
+    for field in PROFILE_FIELDS:
+        if field in data:
+            setattr(profile, field, data[field])
+    profile.save()
+    audit_record(actor=actor, action="profile.created", obj=profile)
+    return profile
+
+
+@through_access("a service writes a profile its caller resolved through exchange.access")
+@transaction.atomic
+def profile_update(*, actor: Actor, profile: MigrationProfile, data: dict[str, Any]) -> MigrationProfile:
+    """Edit a draft in place; a published version's edit opens (or continues) the next version.
+
+    Returns the version that changed: the draft itself, or the next version's draft.
+    """
+    profile = MigrationProfile.objects.select_for_update().get(pk=profile.pk)
+    access.can_edit_profile(actor, profile).check()
+    if profile.status == ProfileStatus.PUBLISHED:
+        draft = MigrationProfile.objects.filter(country=profile.country, year=profile.year, status=ProfileStatus.DRAFT)
+        target = draft.first() or _next_version(actor, profile)
+    else:
+        target = profile
+    changed = sorted(field for field in PROFILE_FIELDS if field in data and getattr(target, field) != data[field])
+    for field in changed:
+        setattr(target, field, data[field])
+    target.save()
+    audit_record(actor=actor, action="profile.edited", obj=target, changes={"fields": changed})
+    return target
+
+
+def _next_version(actor: Actor, published: MigrationProfile) -> MigrationProfile:
+    """The next version as a draft, starting from the published one's content."""
+    latest = MigrationProfile.objects.filter(country=published.country, year=published.year).order_by("-version")
+    following = MigrationProfile(
+        owner=published.owner,
+        created_by=actor.user,
+        country=published.country,
+        year=published.year,
+        version=latest.values_list("version", flat=True)[0] + 1,
+        previous=published,
+        status=ProfileStatus.DRAFT,
+        **{field: getattr(published, field) for field in PROFILE_FIELDS},
+    )
+    following.save()
+    return following
+
+
+@through_access("a service writes a profile its caller resolved through exchange.access")
+@transaction.atomic
+def profile_publish(*, actor: Actor, profile: MigrationProfile) -> MigrationProfile:
+    """Publish a draft; the version it revises is superseded and stays readable as history."""
+    profile = MigrationProfile.objects.select_for_update().get(pk=profile.pk)
+    access.can_publish_profile(actor, profile).check()
+    superseded = MigrationProfile.objects.filter(
+        country=profile.country, year=profile.year, status=ProfileStatus.PUBLISHED
+    ).update(status=ProfileStatus.SUPERSEDED, updated_at=timezone.now())
+    profile.status, profile.published_at = ProfileStatus.PUBLISHED, timezone.now()
+    profile.save(update_fields=["status", "published_at", "updated_at"])
+    audit_record(actor=actor, action="profile.published", obj=profile, changes={"superseded": superseded})
+    return profile
+
+
+@through_access("a service writes a profile its caller resolved through exchange.access")
+@transaction.atomic
+def profile_delete(*, actor: Actor, profile: MigrationProfile) -> None:
+    access.can_delete_profile(actor, profile).check()
+    audit_record(actor=actor, action="profile.deleted", obj=profile)
+    profile.delete()
