@@ -33,6 +33,7 @@ from exchange.models import (
     MatchState,
     MemberState,
     MigrationProfile,
+    Observation,
     Partnership,
     PartnershipDocument,
     PartnershipMember,
@@ -55,6 +56,7 @@ SHARED_MODELS = {
     # read by workers only (unscoped), never shown on a page or in the API.
     EmailReceipt: "the delivery engine's own (workers, unscoped); no reader",
     MigrationProfile: "its owner's drafts; published versions per visibility: profile_visible_to",
+    Observation: "part of its profile, read through the profile",
 }
 
 # --- Matches: reading ------------------------------------------------------------------------
@@ -299,4 +301,16 @@ def can_delete_profile(actor: Actor, profile: MigrationProfile) -> Decision:
         ALLOWED
         if profile.status == ProfileStatus.DRAFT
         else conflict(_("Only a draft can be deleted; a published version stays as history.")),
+    )
+
+
+def can_edit_observations(actor: Actor, profile: MigrationProfile) -> Decision:
+    """A profile's figures change while it is a draft (a published one: open its next version)."""
+    return first_refusal(
+        _profile_owner_editor(actor, profile),
+        ALLOWED
+        if profile.status == ProfileStatus.DRAFT
+        else conflict(
+            _("The figures of a published profile do not change: edit the profile to open its next version.")
+        ),
     )

@@ -95,6 +95,10 @@ def profile_body(w: World, role: str, kind: str) -> dict[str, Any]:
     return {"country": "MA", "year": 2030, "visibility": "members"}
 
 
+def figure(w: World, role: str, kind: str) -> dict[str, Any]:
+    return {"indicator": "REMIT_IN_USD", "time_period": 2023, "value": "12.5", "source": "matrix"}
+
+
 def narrative(w: World, role: str, kind: str) -> dict[str, Any]:
     return {"migration_data": "matrix-narrative"}
 
@@ -206,6 +210,32 @@ API: list[Row] = [
     row("DELETE /api/v1/profiles/{id}/", "profile", own={WRITERS: 409, "*": 403}, shared=403, writes=True),
     row("POST /api/v1/profiles/{id}/publish/", "profile", own={WRITERS: 409, "*": 403}, shared=403, writes=True),
     row("GET /api/v1/profiles/{id}/versions/", "profile", own=200, shared=200),
+    # A profile's figures: the own and shared profiles are published, so no figure changes (409).
+    row("GET /api/v1/profiles/{profile_pk}/observations/", "profile_figures", own=200, shared=200),
+    row(
+        "POST /api/v1/profiles/{profile_pk}/observations/",
+        "profile_figures",
+        own={WRITERS: 409, "*": 403},
+        shared=403,
+        body=figure,
+        writes=True,
+    ),
+    row("GET /api/v1/profiles/{profile_pk}/observations/{id}/", "observation", own=200, shared=200),
+    row(
+        "PATCH /api/v1/profiles/{profile_pk}/observations/{id}/",
+        "observation",
+        own={WRITERS: 409, "*": 403},
+        shared=403,
+        body=figure,
+        writes=True,
+    ),
+    row(
+        "DELETE /api/v1/profiles/{profile_pk}/observations/{id}/",
+        "observation",
+        own={WRITERS: 409, "*": 403},
+        shared=403,
+        writes=True,
+    ),
     # Matches: only their two parties see them.
     row("GET /api/v1/matches/", collection=200),
     row("GET /api/v1/matches/{id}/", "match", own=200, shared=404, writes=True),  # marks the thread read

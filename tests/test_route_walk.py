@@ -82,6 +82,8 @@ TARGETS: dict[str, Target] = {
     },
     "listing-matches": lambda o: {"listing_id": str(o["listing"].id)},
     **{f"profile-{name}": lambda o: {"pk": str(o["profile"].id)} for name in ("detail", "publish", "versions")},
+    "profile-observation-list": lambda o: {"profile_pk": str(o["profile"].id)},
+    "profile-observation-detail": lambda o: {"profile_pk": str(o["profile"].id), "pk": str(o["figure"].id)},
     **{
         f"match-{name}": lambda o: {"pk": str(o["match"].id)}
         for name in ("detail", "interest", "messages", "accept", "decline")
@@ -143,9 +145,23 @@ def italian_secrets(italy, alice, bob, settings, tmp_path) -> dict[str, Any]:
         actor=actor,
         data={"country": "IT", "year": 2025, "visibility": "public", "labour_market": "confidential-profile"},
     )
+    from exchange.models import Indicator
+    from exchange.profiles.services import observation_save
+
+    figure = observation_save(
+        actor=actor,
+        profile=profile,
+        data={
+            "indicator": Indicator.objects.get(code="REMIT_IN_USD"),
+            "time_period": 2024,
+            "value": 7,
+            "source": "confidential-source",
+        },
+    )
     return {
         **_private_subscription(italy),
         "profile": profile,
+        "figure": figure,
         "match": match,
         "italy": italy,
         "invitation": invitation,
@@ -232,6 +248,7 @@ def private_values(italian_secrets: dict[str, Any], alice: Any, bob: Any) -> lis
         "confidential-explanation",
         "confidential-message",
         "confidential-profile",
+        "confidential-source",
         str(italian_secrets["profile"].id),
         str(italian_secrets["match"].id),
         "confidential-annex",

@@ -11,6 +11,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
@@ -22,9 +23,10 @@ from accounts.access import can_act_for_government
 from accounts.tenancy import Actor
 from config.api import ActorViewSet
 from exchange import access
-from exchange.models import MigrationProfile, ProfileStatus, ProfileVisibility
+from exchange.models import MigrationProfile, Observation, ProfileStatus, ProfileVisibility
 from exchange.models.profiles import NARRATIVE_PARTS
 from exchange.profiles import services
+from exchange.profiles.inputs import ObservationInput
 from opportunities.inputs import CountryCodeField
 from opportunities.models import Language
 
@@ -186,3 +188,78 @@ class ProfileViewSet(
         profile = self.get_object()
         versions = self.get_queryset().filter(country=profile.country, year=profile.year).order_by("-version")
         return Response(ProfileSerializer(versions, many=True, context=self.get_serializer_context()).data)
+
+
+class ObservationSerializer(serializers.ModelSerializer):
+    indicator = serializers.CharField(source="indicator_id", read_only=True)
+    unit = serializers.CharField(source="indicator.unit", read_only=True)
+
+    class Meta:
+        model = Observation
+        fields = ["id", "indicator", "sex", "age", "time_period", "value", "unit", "source", "comment"]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The figures of a profile version"),
+    retrieve=extend_schema(summary="One figure"),
+    create=extend_schema(
+        summary="Add a figure to a draft profile",
+        request=ObservationInput,
+        responses={201: ObservationSerializer, 409: CONFLICT},
+    ),
+    partial_update=extend_schema(
+        summary="Change a figure of a draft profile",
+        request=ObservationInput,
+        responses={200: ObservationSerializer, 409: CONFLICT},
+    ),
+    destroy=extend_schema(summary="Remove a figure from a draft profile", responses={204: None, 409: CONFLICT}),
+)
+class ObservationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ActorViewSet,
+):
+    """``/profiles/{profile_pk}/observations/``: a profile the caller may not read is a 404."""
+
+    serializer_class = ObservationSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def _profile(self) -> MigrationProfile:
+        return get_object_or_404(access.profile_visible_to(actor=self.actor), pk=self.kwargs.get("profile_pk"))
+
+    def queryset_for(self, actor: Actor) -> QuerySet[Observation]:
+        profile_pk = self.kwargs.get("profile_pk")
+        profiles = access.profile_visible_to(actor=actor)
+        return Observation.objects.filter(profile__in=profiles, profile_id=profile_pk).select_related("indicator")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self._profile()  # a profile the caller may not read is a 404, not an empty list
+        return super().list(request, *args, **kwargs)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        profile = self._profile()
+        access.can_edit_observations(self.actor, profile).check()  # who asks comes before what they sent
+        body = ObservationInput(data=request.data, profile=profile)
+        body.is_valid(raise_exception=True)
+        row = services.observation_save(actor=self.actor, profile=profile, data=body.validated_data)
+        return Response(ObservationSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        row = self.get_object()
+        profile = self._profile()
+        access.can_edit_observations(self.actor, profile).check()
+        body = ObservationInput(row, data=request.data, partial=True, profile=profile)
+        body.is_valid(raise_exception=True)
+        row = services.observation_save(actor=self.actor, profile=profile, data=body.validated_data, observation=row)
+        return Response(ObservationSerializer(row).data)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.partial_update(request, *args, **kwargs)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.observation_delete(actor=self.actor, observation=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

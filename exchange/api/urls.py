@@ -7,7 +7,12 @@ router = SimpleRouter()
 router.register("matches", matches.MatchViewSet, basename="match")
 router.register("profiles", profiles.ProfileViewSet, basename="profile")
 
+observations = profiles.ObservationViewSet.as_view({"get": "list", "post": "create"})
+observation = profiles.ObservationViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
+
 urlpatterns = [
+    path("profiles/<uuid:profile_pk>/observations/", observations, name="profile-observation-list"),
+    path("profiles/<uuid:profile_pk>/observations/<uuid:pk>/", observation, name="profile-observation-detail"),
     path(
         "listings/<uuid:listing_id>/matches/",
         matches.ListingMatchViewSet.as_view({"get": "list"}),

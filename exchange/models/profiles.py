@@ -61,6 +61,8 @@ class Indicator(CodedName):
     source = models.CharField(_("source"), max_length=300)
     source_code = models.CharField(_("code at the source"), max_length=80, blank=True)
     definition = models.TextField(_("definition"), blank=True)
+    # Persons are never negative, except where the indicator is a balance (net migration).
+    signed = models.BooleanField(default=False)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta(CodedName.Meta):
@@ -144,3 +146,45 @@ class MigrationProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.country} {self.year} v{self.version} ({self.status})"
+
+
+class Sex(models.TextChoices):
+    TOTAL = "T", _("Total")
+    FEMALE = "F", _("Female")
+    MALE = "M", _("Male")
+
+
+TOTAL_AGE = "_T"
+
+
+class Observation(models.Model):
+    """One figure of a profile: an indicator for a sex, an age band and a year, with its source.
+
+    Part of its profile and read through it (``exchange.access``); only the owner
+    writes, while the profile is a draft (``can_edit_observations``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    profile = models.ForeignKey(MigrationProfile, on_delete=models.CASCADE, related_name="observations")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.TOTAL)
+    age = models.CharField(_("age"), max_length=12, default=TOTAL_AGE)
+    time_period = models.PositiveSmallIntegerField(_("time period"))
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=4)
+    source = models.CharField(_("source"), max_length=300)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("observation")
+        verbose_name_plural = _("observations")
+        ordering = ["indicator__part", "indicator__position", "time_period", "sex", "age"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "indicator", "sex", "age", "time_period"], name="observation_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.sex} {self.age} {self.time_period} = {self.value}"

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.services import audit_record
 from accounts.tenancy import Actor, through_access
 from exchange import access
-from exchange.models import MigrationProfile, ProfileStatus
+from exchange.models import MigrationProfile, Observation, ProfileStatus
 from exchange.models.profiles import NARRATIVE_PARTS
 
 # The fields a government writes (the narratives with their languages, and the visibility).
@@ -79,6 +79,20 @@ def _next_version(actor: Actor, published: MigrationProfile) -> MigrationProfile
         **{field: getattr(published, field) for field in PROFILE_FIELDS},
     )
     following.save()
+    # The next version starts from the published figures.
+    Observation.objects.bulk_create(
+        Observation(
+            profile=following,
+            indicator_id=row.indicator_id,
+            sex=row.sex,
+            age=row.age,
+            time_period=row.time_period,
+            value=row.value,
+            source=row.source,
+            comment=row.comment,
+        )
+        for row in published.observations.all()
+    )
     return following
 
 
@@ -103,3 +117,35 @@ def profile_delete(*, actor: Actor, profile: MigrationProfile) -> None:
     access.can_delete_profile(actor, profile).check()
     audit_record(actor=actor, action="profile.deleted", obj=profile)
     profile.delete()
+
+
+@through_access("a service writes a figure of a profile its caller resolved through exchange.access")
+@transaction.atomic
+def observation_save(
+    *, actor: Actor, profile: MigrationProfile, data: dict[str, Any], observation: Observation | None = None
+) -> Observation:
+    """Add a figure to a draft profile, or change one (``data`` validated by ``ObservationInput``)."""
+    profile = MigrationProfile.objects.select_for_update().get(pk=profile.pk)
+    access.can_edit_observations(actor, profile).check()
+    row = observation or Observation(profile=profile)
+    for field, value in data.items():
+        setattr(row, field, value)
+    row.save()
+    audit_record(
+        actor=actor,
+        action="profile.observation_saved",
+        obj=profile,
+        changes={"observation": str(row.pk), "indicator": row.indicator_id, "time_period": row.time_period},
+    )
+    return row
+
+
+@through_access("a service writes a figure of a profile its caller resolved through exchange.access")
+@transaction.atomic
+def observation_delete(*, actor: Actor, observation: Observation) -> None:
+    profile = MigrationProfile.objects.select_for_update().get(pk=observation.profile_id)
+    access.can_edit_observations(actor, profile).check()
+    audit_record(
+        actor=actor, action="profile.observation_deleted", obj=profile, changes={"observation": str(observation.pk)}
+    )
+    observation.delete()

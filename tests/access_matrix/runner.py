@@ -134,6 +134,30 @@ TARGETS: dict[str, Target] = {
         GOV,
         _by_kind(lambda w, r: w.objects["own_profile"], private="italy_profile_draft", shared="italy_profile_shared"),
     ),
+    "observation": Target(
+        KINDS,
+        GOV,
+        _nested(
+            "profile_pk",
+            "pk",
+            lambda w, r: w.objects["own_profile"],
+            lambda w, r: w.objects["own_profile_figure"],
+            private=("italy_profile_draft", "italy_profile_draft_figure"),
+            shared=("italy_profile_shared", "italy_profile_shared_figure"),
+        ),
+    ),
+    "profile_figures": Target(
+        KINDS,
+        GOV,
+        _nested(
+            "profile_pk",
+            None,
+            lambda w, r: w.objects["own_profile"],
+            None,
+            private=("italy_profile_draft", None),
+            shared=("italy_profile_shared", None),
+        ),
+    ),
     "match": Target(
         ("own", "shared", "missing"), GOV, _by_kind(lambda w, r: w.objects["own_match"], shared="other_match")
     ),

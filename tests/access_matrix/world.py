@@ -20,7 +20,8 @@ from django.utils import timezone
 from accounts.models import Membership, Organisation, User
 from accounts.services import invitation_create, token_issue
 from accounts.tenancy import Actor
-from exchange.profiles.services import profile_create, profile_publish, profile_update
+from exchange.models import Indicator, Observation
+from exchange.profiles.services import observation_save, profile_create, profile_publish, profile_update
 from opportunities.models import Listing
 from opportunities.services import listing_transition, listing_update
 from tests.exchange.conftest import offer, scheme
@@ -211,22 +212,28 @@ def build_world() -> World:
     ob = w.objects
 
     # --- migration profiles: Morocco's published one; Italy's draft; Italy's published
-    # one whose next version is a draft (private to Italy).
-    ob["own_profile"] = profile_publish(
-        actor=moroccan,
-        profile=profile_create(actor=moroccan, data={"country": "MA", "year": 2025, "visibility": "members"}),
-    )
-    ob["italy_profile_draft"] = profile_create(
-        actor=italian,
-        data={"country": "IT", "year": 2025, "visibility": "public", "labour_market": "SENTINEL-profile-draft"},
-    )
-    ob["italy_profile_shared"] = profile_publish(
-        actor=italian,
-        profile=profile_create(actor=italian, data={"country": "IT", "year": 2024, "visibility": "members"}),
-    )
+    # one whose next version is a draft (private to Italy). Each with one figure.
+    def profile(actor: Actor, country: str, year: int, visibility: str, *, publish: bool, text: str = "") -> Any:
+        created = profile_create(
+            actor=actor,
+            data={"country": country, "year": year, "visibility": visibility, "labour_market": text},
+        )
+        figure = {"indicator": Indicator.objects.get(code="MIG_STOCK_OUT"), "sex": "T", "age": "_T"}
+        observation_save(
+            actor=actor,
+            profile=created,
+            data={**figure, "time_period": year - 1, "value": 1000, "source": f"matrix {country}", "comment": text},
+        )
+        return profile_publish(actor=actor, profile=created) if publish else created
+
+    ob["own_profile"] = profile(moroccan, "MA", 2025, "members", publish=True)
+    ob["italy_profile_draft"] = profile(italian, "IT", 2025, "public", publish=False, text="SENTINEL-profile-draft")
+    ob["italy_profile_shared"] = profile(italian, "IT", 2024, "members", publish=True)
     ob["italy_profile_next"] = profile_update(
         actor=italian, profile=ob["italy_profile_shared"], data={"labour_market": "SENTINEL-profile-next"}
     )
+    for key in ("own_profile", "italy_profile_draft", "italy_profile_shared"):
+        ob[f"{key}_figure"] = Observation.objects.get(profile=ob[key])
 
     # --- listings
     own = create_listing(moroccan, offer(title="Moroccan farm workers"))
@@ -319,6 +326,7 @@ def build_world() -> World:
         "SENTINEL-profile-next",
         str(ob["italy_profile_draft"].pk),
         str(ob["italy_profile_next"].pk),
+        str(ob["italy_profile_draft_figure"].pk),
         "SENTINEL-draft-title",
         str(ob["italy_draft"].pk),
         "SENTINEL-match-message",

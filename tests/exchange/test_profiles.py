@@ -133,3 +133,76 @@ def test_filters_by_country_year_and_status_and_refuses_a_bad_country(moldova_ap
     assert moldova_api.get(URL, {"status": "published"}).json()["results"] == []
     response = moldova_api.get(URL, {"country": "ZZ"})
     assert response.status_code == 400 and "country" in response.json()
+
+
+# --- Observations ------------------------------------------------------------------------
+
+
+def _figure(client: APIClient, profile: dict[str, Any], **body: Any) -> Any:
+    data = {"indicator": "MIG_STOCK_OUT", "time_period": 2024, "value": "1000", "source": "UN DESA 2024", **body}
+    return client.post(f"{URL}{profile['id']}/observations/", data, format="json")
+
+
+@pytest.fixture
+def draft(moldova_api: APIClient) -> dict[str, Any]:
+    return _create(moldova_api).json()
+
+
+def test_the_owner_records_figures_by_sex_and_age_on_a_draft(moldova_api, draft):
+    for sex, value in (("T", "1000"), ("F", "560"), ("M", "440")):
+        assert _figure(moldova_api, draft, sex=sex, value=value).status_code == 201
+    assert _figure(moldova_api, draft, sex="F", age="Y15-24", value="120").status_code == 201
+    rows = moldova_api.get(f"{URL}{draft['id']}/observations/").json()["results"]
+    assert {(r["sex"], r["age"], r["value"]) for r in rows} >= {("T", "_T", "1000.0000"), ("F", "Y15-24", "120.0000")}
+    assert all(r["unit"] == "persons" for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"value": "-5"}, "value"),  # negative persons
+        ({"value": "10.5"}, "value"),  # persons are whole
+        ({"indicator": "LF_MIGRANT_SHARE", "value": "101"}, "value"),  # a percent above 100
+        ({"indicator": "REMIT_IN_USD", "unit": "percent", "value": "12"}, "unit"),  # a percent for a usd indicator
+        ({"indicator": "NOT_AN_INDICATOR"}, "indicator"),
+        ({"indicator": "REMIT_IN_GDP", "sex": "F", "value": "3"}, "sex"),  # no breakdown by sex
+        ({"indicator": "LF_MIGRANT_SHARE", "age": "Y15-24", "value": "3"}, "age"),  # no breakdown by age
+        ({"age": "teenagers"}, "age"),
+        ({"time_period": 2999}, "time_period"),  # the future
+        ({"time_period": 1990}, "time_period"),  # more than 30 years before 2025
+        ({"source": ""}, "source"),
+    ],
+)
+def test_a_figure_that_breaks_a_rule_is_a_400_naming_the_field(moldova_api, draft, body, field):
+    response = _figure(moldova_api, draft, **body)
+    assert response.status_code == 400 and field in response.json(), response.json()
+    with unscoped("assertion"):
+        assert not MigrationProfile.objects.get(pk=draft["id"]).observations.exists()
+
+
+def test_net_migration_may_be_negative(moldova_api, draft):
+    assert _figure(moldova_api, draft, indicator="NET_MIGRATION", value="-12000").status_code == 201
+
+
+def test_a_duplicate_figure_and_women_and_men_above_the_total_are_refused(moldova_api, draft):
+    assert _figure(moldova_api, draft, sex="T", value="1000").status_code == 201
+    again = _figure(moldova_api, draft, sex="T", value="999")
+    assert again.status_code == 400 and "indicator" in again.json()
+    assert _figure(moldova_api, draft, sex="F", value="600").status_code == 201
+    too_many = _figure(moldova_api, draft, sex="M", value="450")  # 1,050 > 1,000 (0.1 % is rounding)
+    assert too_many.status_code == 400 and "value" in too_many.json()
+    assert _figure(moldova_api, draft, sex="M", value="400").status_code == 201  # exactly the total is fine
+
+
+def test_figures_change_only_on_a_draft_and_the_next_version_starts_from_them(moldova_api, germany_api, draft):
+    row = _figure(moldova_api, draft).json()
+    row_url = f"{URL}{draft['id']}/observations/{row['id']}/"
+    assert moldova_api.patch(row_url, {"value": "1200"}, format="json").json()["value"] == "1200.0000"
+    assert germany_api.get(row_url).status_code == 404  # a draft's figures are the owner's
+    moldova_api.post(f"{URL}{draft['id']}/publish/")
+    assert germany_api.get(row_url).json()["value"] == "1200.0000"
+    assert moldova_api.patch(row_url, {"value": "1300"}, format="json").status_code == 409
+    assert germany_api.patch(row_url, {"value": "1300"}, format="json").status_code == 403
+    following = moldova_api.patch(f"{URL}{draft['id']}/", {"migration_data": "revised"}, format="json").json()
+    copied = moldova_api.get(f"{URL}{following['id']}/observations/").json()["results"]
+    assert [(r["indicator"], r["value"]) for r in copied] == [("MIG_STOCK_OUT", "1200.0000")]
