@@ -25,13 +25,11 @@ def rematch_recent() -> int:
     from django.utils import timezone
 
     from accounts.tenancy import unscoped
-    from opportunities.models import Listing, ListingStatus
+    from opportunities.access import live_listings
 
     since = timezone.now() - timedelta(hours=2)
     with unscoped("periodic catch-up of matching over every tenant's recent listings"):
-        ids = list(
-            Listing.objects.filter(status=ListingStatus.PUBLISHED, updated_at__gte=since).values_list("pk", flat=True)
-        )
+        ids = list(live_listings().filter(updated_at__gte=since).values_list("pk", flat=True))
     for listing_id in ids:
         listing_match(str(listing_id))
     return len(ids)

@@ -147,6 +147,40 @@ def listing_is_public(listing: Listing) -> bool:
     return listing.status in PUBLISHED_OR_HISTORY and listing.visibility == Visibility.PUBLIC
 
 
+# --- What is live, and what is open to whom ------------------------------------------------------
+#
+# The system's own readers (matching, expiry, the daily sweeps) work on every live
+# listing whatever its visibility; who may *see* what they produce is decided by the
+# rules above. The filters and the matching engine ask what "open to a country"
+# means here, once.
+
+LIVE = Q(status=ListingStatus.PUBLISHED)
+
+
+@through_access("the live listings, for the system's own tasks (matching, expiry, sweeps)")
+def live_listings() -> QuerySet[Listing]:
+    """Every published listing, whatever its visibility (callers are system tasks, unscoped)."""
+    return Listing.objects.filter(LIVE)
+
+
+def open_to_country(code: str) -> Q:
+    """A listing open to a country: named among its partners, or open to all; never its owner's own."""
+    return (Q(partner_countries__contains=[code]) | Q(partner_countries=[])) & ~Q(owner_country=code)
+
+
+def awaiting_moderation(*, pending_revision_since: str) -> Q:
+    """What waits for a moderator: a submission, or a published listing's pending revision
+    (``pending_revision_since``: the name of an annotation holding that revision's date)."""
+    return Q(status=ListingStatus.SUBMITTED) | (LIVE & Q(**{f"{pending_revision_since}__isnull": False}))
+
+
+def awaiting_owner(*, latest_revision_status: str) -> Q:
+    """What waits for its owner: a draft, a listing sent back, or a published listing whose
+    latest revision was sent back (``latest_revision_status``: an annotation's name)."""
+    sent_back = Q(**{latest_revision_status: RevisionStatus.CHANGES_REQUESTED})
+    return Q(status__in=(ListingStatus.CHANGES_REQUESTED, ListingStatus.DRAFT)) | (LIVE & sent_back)
+
+
 # --- Private parts of a shared listing ----------------------------------------------------------
 
 

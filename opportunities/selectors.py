@@ -9,12 +9,11 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordS
 from django.db.models import Case, ExpressionWrapper, F, FloatField, Prefetch, Q, QuerySet, Value, When
 
 from accounts.tenancy import Actor
-from opportunities.access import feedback_rows, listing_visible_to
+from opportunities.access import LIVE, feedback_rows, listing_visible_to
 from opportunities.models import (
     Currency,
     Language,
     Listing,
-    ListingStatus,
     Occupation,
     OccupationLine,
     RevisionStatus,
@@ -143,7 +142,7 @@ def listing_list(*, actor: Actor) -> QuerySet[Listing]:
 
 def public_listing_list() -> QuerySet[Listing]:
     """Published public listings, for anonymous readers (the public pages, the feed)."""
-    return listing_list(actor=Actor.anonymous()).filter(status=ListingStatus.PUBLISHED)
+    return listing_list(actor=Actor.anonymous()).filter(LIVE)
 
 
 # ts_rank weights for the listing vector built by ``opportunities.services._index``, in

@@ -284,11 +284,7 @@ def listings_expire(*, today: Any = None) -> int:
     today = today or timezone.localdate()
     expired = 0
     with unscoped("maintenance over every organisation's listings"):
-        ids = list(
-            Listing.objects.filter(status=ListingStatus.PUBLISHED, application_deadline__lt=today).values_list(
-                "pk", flat=True
-            )
-        )
+        ids = list(access.live_listings().filter(application_deadline__lt=today).values_list("pk", flat=True))
         for pk in ids:
             with transaction.atomic():
                 listing = (

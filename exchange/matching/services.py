@@ -27,7 +27,13 @@ from django.utils import timezone
 from accounts.tenancy import unscoped
 from exchange.matching.scoring import Line, Side, score
 from exchange.models import Match, MatchState
-from opportunities.access import listing_readable_by, listing_readers, listings_readable_by_organisation
+from opportunities.access import (
+    listing_readable_by,
+    listing_readers,
+    listings_readable_by_organisation,
+    live_listings,
+    open_to_country,
+)
 from opportunities.models import Direction, Listing, ListingStatus, Occupation, Sector
 
 logger = logging.getLogger(__name__)
@@ -38,11 +44,11 @@ def candidates(listing: Listing) -> QuerySet[Listing]:
     opposite = Direction.SUPPLY if listing.direction == Direction.DEMAND else Direction.DEMAND
     majors = sorted({prefix for prefix in listing.isco_prefixes if len(prefix) == 1})
     qs = (
-        Listing.objects.filter(status=ListingStatus.PUBLISHED, direction=opposite)
-        .exclude(owner_country=listing.owner_country)
+        live_listings()
+        .filter(direction=opposite)
+        .filter(open_to_country(listing.owner_country))  # and so of another country
         .filter(starts_on__lte=listing.ends_on, ends_on__gte=listing.starts_on)
         .filter(isco_prefixes__overlap=majors)
-        .filter(Q(partner_countries=[]) | Q(partner_countries__contains=[listing.owner_country]))
     )
     if listing.partner_countries:
         qs = qs.filter(owner_country__in=listing.partner_countries)

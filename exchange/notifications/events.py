@@ -53,8 +53,8 @@ from exchange.models import (
     Match,
     Subscription,
 )
-from opportunities.access import listing_readable_by, listing_readers
-from opportunities.models import Listing, ListingStatus
+from opportunities.access import listing_readable_by, listing_readers, live_listings
+from opportunities.models import Listing
 
 logger = logging.getLogger(__name__)
 
@@ -405,9 +405,7 @@ def closing_soon(*, today: Any = None) -> int:
     today = today or timezone.localdate()
     sent = 0
     with unscoped("a daily sweep over every published listing"), transaction.atomic():
-        listings = Listing.objects.filter(
-            status=ListingStatus.PUBLISHED, application_deadline=today + timedelta(days=7)
-        )
+        listings = live_listings().filter(application_deadline=today + timedelta(days=7))
         for listing in listings:
             if Event.objects.filter(type="listing.closing_soon", data__listing_id=str(listing.pk)).exists():
                 continue

@@ -16,6 +16,7 @@ from django_countries import countries
 
 from config.filters import StrictBooleanFilter
 from opportunities import reference
+from opportunities.access import open_to_country
 from opportunities.models import Direction, Listing, ListingStatus, SchemeType, Sector
 from opportunities.selectors import listing_query, listing_rank
 
@@ -103,8 +104,7 @@ class ListingFilter(django_filters.FilterSet):
 
     def filter_partner_country(self, qs: QuerySet[Listing], name: str, value: str) -> QuerySet[Listing]:
         code = self._country(name, value)
-        # Open to a country: it is named, or the listing is open to all; never its own owner's.
-        return qs.filter(Q(partner_countries__contains=[code]) | Q(partner_countries=[])).exclude(owner_country=code)
+        return qs.filter(open_to_country(code))
 
     def filter_occupation(self, qs: QuerySet[Listing], name: str, value: str) -> QuerySet[Listing]:
         code = value.strip()

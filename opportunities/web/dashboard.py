@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.access import is_agency_staff, is_moderator
 from accounts.tenancy import Actor
-from opportunities.access import can_post, feedback_rows, listing_visible_to
-from opportunities.models import ListingStatus, RevisionStatus
+from opportunities.access import awaiting_owner, can_post, feedback_rows, listing_visible_to
+from opportunities.models import ListingStatus
 from opportunities.web.moderation import moderation_queue
 
 TEMPLATE = "opportunities/_dashboard.html"
@@ -86,10 +86,7 @@ def _government(actor: Actor) -> dict[str, Any]:
             revision_reason=Subquery(revision_back.values("reason")[:1]),
             revision_decided_at=Subquery(revision_back.values("decided_at")[:1]),
         )
-        .filter(
-            Q(status__in=(ListingStatus.CHANGES_REQUESTED, ListingStatus.DRAFT))
-            | Q(status=ListingStatus.PUBLISHED, latest_revision_status=RevisionStatus.CHANGES_REQUESTED)
-        )
+        .filter(awaiting_owner(latest_revision_status="latest_revision_status"))
         .only("id", "title", "status", "updated_at", "created_at")
     )
     items = sorted(awaiting, key=_awaiting_order)

@@ -18,7 +18,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Case, DateTimeField, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, DateTimeField, F, OuterRef, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -36,7 +36,13 @@ from config.errors import StateConflict
 from config.forms import sector_options
 from config.web import actor_required, csv_response, flatten_errors, paginate
 from opportunities import services
-from opportunities.access import feedback_rows, listing_history, listing_visible_to, pending_revision
+from opportunities.access import (
+    awaiting_moderation,
+    feedback_rows,
+    listing_history,
+    listing_visible_to,
+    pending_revision,
+)
 from opportunities.inputs import ReasonSerializer, revision_changes
 from opportunities.models import (
     Direction,
@@ -77,7 +83,7 @@ def moderation_queue(*, actor: Actor) -> QuerySet[Listing]:
     return (
         listing_visible_to(actor=actor)
         .annotate(revision_since=Subquery(pending.values("created_at")[:1], output_field=DateTimeField()))
-        .filter(Q(status=ListingStatus.SUBMITTED) | Q(status=ListingStatus.PUBLISHED, revision_since__isnull=False))
+        .filter(awaiting_moderation(pending_revision_since="revision_since"))
         .annotate(
             waiting_since=Case(
                 When(status=ListingStatus.SUBMITTED, then=Coalesce("submitted_at", "updated_at")),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.filters import StrictBooleanFilter
 from config.forms import CountriesField, OccupationField, SectorField
+from opportunities.access import open_to_country
 from opportunities.api.filters import ListingFilter
 from opportunities.models import Direction, Listing, ListingStatus, SchemeType
 from opportunities.web.forms.fields import DateInput
@@ -139,7 +140,7 @@ class ListingSearchFilter(ListingFilter):
         # Open to any of them: the API's rule for one country, for each.
         condition = Q()
         for code in (self._country(name, code) for code in value):
-            condition |= (Q(partner_countries__contains=[code]) | Q(partner_countries=[])) & ~Q(owner_country=code)
+            condition |= open_to_country(code)
         return qs.filter(condition)
 
     @property
