@@ -159,9 +159,6 @@ class ProfileViewSet(
         changed = services.profile_update(actor=self.actor, profile=profile, data=body.validated_data)
         return Response(self._read(changed))
 
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.partial_update(request, *args, **kwargs)
-
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         services.profile_delete(actor=self.actor, profile=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -234,7 +231,9 @@ class ObservationViewSet(
     def queryset_for(self, actor: Actor) -> QuerySet[Observation]:
         profile_pk = self.kwargs.get("profile_pk")
         profiles = access.profile_visible_to(actor=actor)
-        return Observation.objects.filter(profile__in=profiles, profile_id=profile_pk).select_related("indicator")
+        return Observation.objects.filter(profile__in=profiles, profile_id=profile_pk).select_related(
+            "indicator", "profile"
+        )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self._profile()  # a profile the caller may not read is a 404, not an empty list
@@ -250,15 +249,12 @@ class ObservationViewSet(
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         row = self.get_object()
-        profile = self._profile()
+        profile = row.profile  # found through profile_visible_to with the figure
         access.can_edit_observations(self.actor, profile).check()
         body = ObservationInput(row, data=request.data, partial=True, profile=profile)
         body.is_valid(raise_exception=True)
         row = services.observation_save(actor=self.actor, profile=profile, data=body.validated_data, observation=row)
         return Response(ObservationSerializer(row).data)
-
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.partial_update(request, *args, **kwargs)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         services.observation_delete(actor=self.actor, observation=self.get_object())

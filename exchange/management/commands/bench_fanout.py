@@ -35,8 +35,8 @@ from exchange.loadgen import OWNER_COUNTRY, synthetic_subscriptions
 from exchange.models import ChannelState, Delivery, Event, Subscription
 from exchange.notifications.events import _listing_data, _sections, on_listing_event, subscription_wants
 from opportunities.inputs import ListingWriteSerializer
-from opportunities.models import Listing, ListingStatus
-from opportunities.services import listing_create
+from opportunities.models import Listing
+from opportunities.services import listing_create, listing_transition
 
 COUNTRIES = ("MA", "SN", "MD", "PH", "DE", "ES", "TN", "GH", "IN", "NP", "BD", "KE", "UA", "GT", "VN")
 
@@ -156,9 +156,15 @@ def _listing() -> Listing:
     )
     body.is_valid(raise_exception=True)
     listing = listing_create(actor=actor, data=body.validated_data)
-    Listing.objects.filter(pk=listing.pk).update(status=ListingStatus.PUBLISHED)
-    listing.refresh_from_db()
-    return listing
+    # Published the way production publishes: submitted, then approved by an agency's moderator
+    # (before any subscription exists, so the approval itself reaches nobody).
+    agency = Organisation.objects.create(name="Benchmark agency", slug="bench-moderators", kind=OrganisationKind.AGENCY)
+    mona = User.objects.create_user(email="moderator@corridor.invalid", password=None, full_name="Benchmark")
+    membership_add(organisation=agency, user=mona, role=Role.MODERATOR)
+    listing_transition(actor=actor, listing=listing, action="submit")
+    return listing_transition(
+        actor=Actor(user=mona, organisation=agency, role=Role.MODERATOR), listing=listing, action="approve"
+    )
 
 
 def _organisations(count: int) -> list[Organisation]:
