@@ -287,11 +287,7 @@ def listings_expire(*, today: Any = None) -> int:
         ids = list(access.live_listings().filter(application_deadline__lt=today).values_list("pk", flat=True))
         for pk in ids:
             with transaction.atomic():
-                listing = (
-                    Listing.objects.select_for_update(skip_locked=True)
-                    .filter(pk=pk, status=ListingStatus.PUBLISHED)
-                    .first()
-                )
+                listing = Listing.objects.select_for_update(skip_locked=True).filter(access.LIVE, pk=pk).first()
                 if listing is None:
                     continue
                 listing.status = ListingStatus.EXPIRED
