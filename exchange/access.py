@@ -38,8 +38,10 @@ from exchange.models import (
     PartnershipDocument,
     PartnershipMember,
     PartnershipStatus,
+    ProfileSkill,
     ProfileStatus,
     ProfileVisibility,
+    Suggestion,
 )
 from exchange.models.matching import Match, Message
 from exchange.models.partnerships import ACTIVE_MEMBER_STATES
@@ -57,6 +59,8 @@ SHARED_MODELS = {
     EmailReceipt: "the delivery engine's own (workers, unscoped); no reader",
     MigrationProfile: "its owner's drafts; published versions per visibility: profile_visible_to",
     Observation: "part of its profile, read through the profile",
+    ProfileSkill: "part of its profile, read through the profile",
+    Suggestion: "the two governments it names, and the agencies: suggestion_visible_to",
 }
 
 # --- Matches: reading ------------------------------------------------------------------------

@@ -22,13 +22,20 @@ from exchange.models.partnerships import (
 )
 from exchange.models.profiles import (
     Disaggregation,
+    ImportStatus,
     Indicator,
     IndicatorUnit,
     MigrationProfile,
     Observation,
+    ProfileImport,
     ProfilePart,
+    ProfileSkill,
     ProfileStatus,
     ProfileVisibility,
+    Severity,
+    SkillKind,
+    Suggestion,
+    SuggestionState,
 )
 
 __all__ = [
@@ -42,6 +49,7 @@ __all__ = [
     "EmailReceipt",
     "Event",
     "Frequency",
+    "ImportStatus",
     "Indicator",
     "IndicatorUnit",
     "Match",
@@ -56,8 +64,14 @@ __all__ = [
     "PartnershipKind",
     "PartnershipMember",
     "PartnershipStatus",
+    "ProfileImport",
     "ProfilePart",
+    "ProfileSkill",
     "ProfileStatus",
     "ProfileVisibility",
+    "Severity",
+    "SkillKind",
     "Subscription",
+    "Suggestion",
+    "SuggestionState",
 ]

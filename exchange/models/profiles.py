@@ -12,14 +12,19 @@ loads without translation. It is loaded by a data migration from
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING, ClassVar
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+from django_scopes import ScopedManager
 
 from accounts.tenancy import SharedManager
 from opportunities.models import CodedName
+
+if TYPE_CHECKING:
+    from django_scopes import ScopedManagerType
 
 
 class ProfilePart(models.IntegerChoices):
@@ -188,3 +193,172 @@ class Observation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_id} {self.sex} {self.age} {self.time_period} = {self.value}"
+
+
+class SkillKind(models.TextChoices):
+    SHORTAGE = "shortage", _("Shortage")
+    SURPLUS = "surplus", _("Surplus")
+    DIASPORA = "diaspora", _("Diaspora skills")
+
+
+class Severity(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class ProfileSkill(models.Model):
+    """A labour-market row of part 3: a shortage, a surplus or a diaspora skill, by ISCO-08 group.
+
+    Part of its profile and read through it (``exchange.access``); only the owner
+    writes, while the profile is a draft. Published shortages and surpluses of
+    two countries meeting in an ISCO group become a ``Suggestion``.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    profile = models.ForeignKey(MigrationProfile, on_delete=models.CASCADE, related_name="skills")
+    kind = models.CharField(_("kind"), max_length=8, choices=SkillKind.choices)
+    occupation = models.ForeignKey(
+        "opportunities.Occupation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_column="isco_code",
+        verbose_name=_("ISCO-08"),
+    )
+    sector = models.ForeignKey(
+        "opportunities.Sector",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_column="isic_code",
+        null=True,
+        blank=True,
+        verbose_name=_("ISIC Rev.4"),
+    )
+    severity = models.CharField(_("severity"), max_length=6, choices=Severity.choices)
+    source = models.CharField(_("source"), max_length=300)
+    time_period = models.PositiveSmallIntegerField(_("time period"))
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("skills row")
+        verbose_name_plural = _("skills rows")
+        ordering = ["kind", "occupation_id", "time_period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "kind", "occupation", "sector", "time_period"],
+                nulls_distinct=False,
+                name="profile_skill_unique",
+            ),
+            models.CheckConstraint(condition=models.Q(kind__in=SkillKind.values), name="profile_skill_kind_known"),
+            models.CheckConstraint(
+                condition=models.Q(severity__in=Severity.values), name="profile_skill_severity_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.occupation_id} {self.time_period}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class ProfileImport(models.Model):
+    """One SDMX-CSV file uploaded into a draft profile, validated and saved by a Celery task.
+
+    Private to the owner's organisation (django-scopes). The file's text is kept
+    in the row, so any worker can read it; ``errors`` is a list of
+    ``{"row", "column", "message"}`` where ``row`` is the file's line number.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    profile = models.ForeignKey(MigrationProfile, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    filename = models.CharField(max_length=255, blank=True)
+    content = models.TextField()
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    processed = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    saved = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[ScopedManagerType[ProfileImport]] = ScopedManager(organisation="organisation")
+
+    class Meta:
+        verbose_name = _("profile import")
+        verbose_name_plural = _("profile imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"import {self.id} ({self.status})"
+
+
+class SuggestionState(models.TextChoices):
+    OPEN = "open", _("Open")
+    DISMISSED = "dismissed", _("Dismissed")
+    ACTED_ON = "acted_on", _("Acted on")
+
+
+class Suggestion(models.Model):
+    """A destination's published shortage meeting an origin's published surplus, with no listing pair yet.
+
+    Shared by the two governments (and the agencies): read through
+    ``exchange.access``. ``evidence`` names the skills rows, profiles and years
+    it rests on; it is recomputed when a profile is published or a listing opens
+    or closes. One row per destination, origin and ISCO group.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    destination_country = CountryField(_("destination country"))
+    origin_country = CountryField(_("origin country"))
+    occupation = models.ForeignKey(
+        "opportunities.Occupation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_column="isco_code",
+        verbose_name=_("ISCO-08"),
+    )
+    shortage = models.ForeignKey(ProfileSkill, on_delete=models.SET_NULL, null=True, related_name="+")
+    surplus = models.ForeignKey(ProfileSkill, on_delete=models.SET_NULL, null=True, related_name="+")
+    evidence = models.JSONField(default=dict)
+    state = models.CharField(_("state"), max_length=10, choices=SuggestionState.choices, default=SuggestionState.OPEN)
+    reason = models.TextField(_("reason"), blank=True)
+    listing = models.ForeignKey(
+        "opportunities.Listing", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SharedManager["Suggestion"](access="exchange.access")
+
+    class Meta:
+        verbose_name = _("suggestion")
+        verbose_name_plural = _("suggestions")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["destination_country", "origin_country", "occupation"], name="suggestion_unique"
+            ),
+            models.CheckConstraint(condition=models.Q(state__in=SuggestionState.values), name="suggestion_state_known"),
+            models.CheckConstraint(
+                condition=~models.Q(destination_country=models.F("origin_country")), name="suggestion_two_countries"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["destination_country", "state"], name="suggestion_destination"),
+            models.Index(fields=["origin_country", "state"], name="suggestion_origin"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.destination_country} × {self.origin_country} {self.occupation_id} ({self.state})"
