@@ -308,13 +308,22 @@ def can_delete_profile(actor: Actor, profile: MigrationProfile) -> Decision:
     )
 
 
-def can_edit_observations(actor: Actor, profile: MigrationProfile) -> Decision:
-    """A profile's figures change while it is a draft (a published one: open its next version)."""
+def can_edit_profile_rows(actor: Actor, profile: MigrationProfile) -> Decision:
+    """A profile's rows (figures, skills rows) change while it is a draft (a published one:
+    open its next version)."""
     return first_refusal(
         _profile_owner_editor(actor, profile),
         ALLOWED
         if profile.status == ProfileStatus.DRAFT
         else conflict(
-            _("The figures of a published profile do not change: edit the profile to open its next version.")
+            _(
+                "The figures and skills rows of a published profile do not change: "
+                "edit the profile to open its next version."
+            )
         ),
     )
+
+
+# One rule for every kind of row of a profile; the names say which rows a caller means.
+can_edit_observations = can_edit_profile_rows
+can_edit_skills = can_edit_profile_rows

@@ -99,6 +99,10 @@ def figure(w: World, role: str, kind: str) -> dict[str, Any]:
     return {"indicator": "REMIT_IN_USD", "time_period": 2023, "value": "12.5", "source": "matrix"}
 
 
+def skill_body(w: World, role: str, kind: str) -> dict[str, Any]:
+    return {"kind": "shortage", "isco_code": "9211", "severity": "low", "time_period": 2023, "source": "matrix"}
+
+
 def narrative(w: World, role: str, kind: str) -> dict[str, Any]:
     return {"migration_data": "matrix-narrative"}
 
@@ -232,6 +236,32 @@ API: list[Row] = [
     row(
         "DELETE /api/v1/profiles/{profile_pk}/observations/{id}/",
         "observation",
+        own={WRITERS: 409, "*": 403},
+        shared=403,
+        writes=True,
+    ),
+    # A profile's skills rows: the same rule as its figures.
+    row("GET /api/v1/profiles/{profile_pk}/skills/", "profile_figures", own=200, shared=200),
+    row(
+        "POST /api/v1/profiles/{profile_pk}/skills/",
+        "profile_figures",
+        own={WRITERS: 409, "*": 403},
+        shared=403,
+        body=skill_body,
+        writes=True,
+    ),
+    row("GET /api/v1/profiles/{profile_pk}/skills/{id}/", "skill", own=200, shared=200),
+    row(
+        "PATCH /api/v1/profiles/{profile_pk}/skills/{id}/",
+        "skill",
+        own={WRITERS: 409, "*": 403},
+        shared=403,
+        body=skill_body,
+        writes=True,
+    ),
+    row(
+        "DELETE /api/v1/profiles/{profile_pk}/skills/{id}/",
+        "skill",
         own={WRITERS: 409, "*": 403},
         shared=403,
         writes=True,

@@ -84,6 +84,8 @@ TARGETS: dict[str, Target] = {
     **{f"profile-{name}": lambda o: {"pk": str(o["profile"].id)} for name in ("detail", "publish", "versions")},
     "profile-observation-list": lambda o: {"profile_pk": str(o["profile"].id)},
     "profile-observation-detail": lambda o: {"profile_pk": str(o["profile"].id), "pk": str(o["figure"].id)},
+    "profile-skill-list": lambda o: {"profile_pk": str(o["profile"].id)},
+    "profile-skill-detail": lambda o: {"profile_pk": str(o["profile"].id), "pk": str(o["skill"].id)},
     **{
         f"match-{name}": lambda o: {"pk": str(o["match"].id)}
         for name in ("detail", "interest", "messages", "accept", "decline")
@@ -158,10 +160,24 @@ def italian_secrets(italy, alice, bob, settings, tmp_path) -> dict[str, Any]:
             "source": "confidential-source",
         },
     )
+    from exchange.profiles.services import skill_save
+
+    skill = skill_save(
+        actor=actor,
+        profile=profile,
+        data={
+            "kind": "shortage",
+            "occupation_id": "2221",
+            "severity": "high",
+            "time_period": 2024,
+            "source": "confidential-skill-source",
+        },
+    )
     return {
         **_private_subscription(italy),
         "profile": profile,
         "figure": figure,
+        "skill": skill,
         "match": match,
         "italy": italy,
         "invitation": invitation,
@@ -249,6 +265,8 @@ def private_values(italian_secrets: dict[str, Any], alice: Any, bob: Any) -> lis
         "confidential-message",
         "confidential-profile",
         "confidential-source",
+        "confidential-skill-source",
+        str(italian_secrets["skill"].id),
         str(italian_secrets["profile"].id),
         str(italian_secrets["match"].id),
         "confidential-annex",

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.services import audit_record
 from accounts.tenancy import Actor, through_access
 from exchange import access
-from exchange.models import MigrationProfile, Observation, ProfileStatus
+from exchange.models import MigrationProfile, Observation, ProfileSkill, ProfileStatus
 from exchange.models.profiles import NARRATIVE_PARTS
 
 # The fields a government writes (the narratives with their languages, and the visibility).
@@ -93,6 +93,20 @@ def _next_version(actor: Actor, published: MigrationProfile) -> MigrationProfile
         )
         for row in published.observations.all()
     )
+    # ... and from its skills rows.
+    ProfileSkill.objects.bulk_create(
+        ProfileSkill(
+            profile=following,
+            kind=row.kind,
+            occupation_id=row.occupation_id,
+            sector_id=row.sector_id,
+            severity=row.severity,
+            source=row.source,
+            time_period=row.time_period,
+            comment=row.comment,
+        )
+        for row in published.skills.all()
+    )
     return following
 
 
@@ -149,3 +163,42 @@ def observation_delete(*, actor: Actor, observation: Observation) -> None:
         actor=actor, action="profile.observation_deleted", obj=profile, changes={"observation": str(observation.pk)}
     )
     observation.delete()
+
+
+@through_access("a service writes a skills row of a profile its caller resolved through exchange.access")
+@transaction.atomic
+def skill_save(
+    *, actor: Actor, profile: MigrationProfile, data: dict[str, Any], skill: ProfileSkill | None = None
+) -> ProfileSkill:
+    """Add a skills row to a draft profile, or change one (``data`` validated by ``SkillInput``).
+
+    The owner's administrators and officials, while the profile is a draft
+    (``access.can_edit_skills``: PermissionDenied or a 409 otherwise).
+    """
+    profile = MigrationProfile.objects.select_for_update().get(pk=profile.pk)
+    access.can_edit_skills(actor, profile).check()
+    row = skill or ProfileSkill(profile=profile)
+    for field, value in data.items():
+        setattr(row, field, value)
+    row.save()
+    audit_record(
+        actor=actor,
+        action="profile.skill_saved",
+        obj=profile,
+        changes={
+            "skill": str(row.pk),
+            "kind": row.kind,
+            "isco_code": row.occupation_id,
+            "time_period": row.time_period,
+        },
+    )
+    return row
+
+
+@through_access("a service writes a skills row of a profile its caller resolved through exchange.access")
+@transaction.atomic
+def skill_delete(*, actor: Actor, skill: ProfileSkill) -> None:
+    profile = MigrationProfile.objects.select_for_update().get(pk=skill.profile_id)
+    access.can_edit_skills(actor, profile).check()
+    audit_record(actor=actor, action="profile.skill_deleted", obj=profile, changes={"skill": str(skill.pk)})
+    skill.delete()

@@ -146,6 +146,18 @@ TARGETS: dict[str, Target] = {
             shared=("italy_profile_shared", "italy_profile_shared_figure"),
         ),
     ),
+    "skill": Target(
+        KINDS,
+        GOV,
+        _nested(
+            "profile_pk",
+            "pk",
+            lambda w, r: w.objects["own_profile"],
+            lambda w, r: w.objects["own_profile_skill"],
+            private=("italy_profile_draft", "italy_profile_draft_skill"),
+            shared=("italy_profile_shared", "italy_profile_shared_skill"),
+        ),
+    ),
     "profile_figures": Target(
         KINDS,
         GOV,
