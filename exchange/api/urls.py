@@ -1,11 +1,12 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from exchange.api import matches, profiles
+from exchange.api import matches, profiles, suggestions
 
 router = SimpleRouter()
 router.register("matches", matches.MatchViewSet, basename="match")
 router.register("profiles", profiles.ProfileViewSet, basename="profile")
+router.register("suggestions", suggestions.SuggestionViewSet, basename="suggestion")
 
 observations = profiles.ObservationViewSet.as_view({"get": "list", "post": "create"})
 observation = profiles.ObservationViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})

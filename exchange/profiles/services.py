@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from accounts.services import audit_record
 from accounts.tenancy import Actor, through_access
 from exchange import access
-from exchange.models import MigrationProfile, Observation, ProfileSkill, ProfileStatus
+from exchange.models import MigrationProfile, Observation, ProfileSkill, ProfileStatus, Suggestion, SuggestionState
 from exchange.models.profiles import NARRATIVE_PARTS
+from opportunities.models import Listing
 
 # The fields a government writes (the narratives with their languages, and the visibility).
 PROFILE_FIELDS = ("visibility", *NARRATIVE_PARTS, *(f"{part}_language" for part in NARRATIVE_PARTS))
@@ -122,6 +123,11 @@ def profile_publish(*, actor: Actor, profile: MigrationProfile) -> MigrationProf
     profile.status, profile.published_at = ProfileStatus.PUBLISHED, timezone.now()
     profile.save(update_fields=["status", "published_at", "updated_at"])
     audit_record(actor=actor, action="profile.published", obj=profile, changes={"superseded": superseded})
+    # Its shortages and surpluses (and those of the version it superseded) change the suggestions.
+    from exchange.tasks import enqueue_suggestions_refresh
+
+    country = str(profile.country)
+    transaction.on_commit(lambda: enqueue_suggestions_refresh([country]))
     return profile
 
 
@@ -202,3 +208,34 @@ def skill_delete(*, actor: Actor, skill: ProfileSkill) -> None:
     access.can_edit_skills(actor, profile).check()
     audit_record(actor=actor, action="profile.skill_deleted", obj=profile, changes={"skill": str(skill.pk)})
     skill.delete()
+
+
+# --- Suggestions from evidence (exchange.profiles.suggestions finds them) -----------------------
+
+
+@through_access("a service decides on a suggestion its caller resolved through exchange.access")
+@transaction.atomic
+def suggestion_dismiss(*, actor: Actor, suggestion: Suggestion, reason: str) -> Suggestion:
+    """Dismiss an open suggestion, saying why (the officials and admins of either government;
+    ``access.can_decide_suggestion``: PermissionDenied, or a 409 when it is not open)."""
+    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+    access.can_decide_suggestion(actor, suggestion).check()
+    suggestion.state, suggestion.reason = SuggestionState.DISMISSED, reason
+    suggestion.decided_by, suggestion.decided_at = actor.user, timezone.now()
+    suggestion.save(update_fields=["state", "reason", "decided_by", "decided_at", "updated_at"])
+    audit_record(actor=actor, action="suggestion.dismissed", obj=suggestion, changes={"reason": reason})
+    return suggestion
+
+
+@through_access("a service decides on a suggestion its caller resolved through exchange.access")
+@transaction.atomic
+def suggestion_act_on(*, actor: Actor, suggestion: Suggestion, listing: Listing) -> Suggestion:
+    """Record that ``listing`` (the caller's own, resolved through ``opportunities.access``)
+    turned an open suggestion into an opportunity. Same permission as dismissing."""
+    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+    access.can_decide_suggestion(actor, suggestion).check()
+    suggestion.state, suggestion.listing = SuggestionState.ACTED_ON, listing
+    suggestion.decided_by, suggestion.decided_at = actor.user, timezone.now()
+    suggestion.save(update_fields=["state", "listing", "decided_by", "decided_at", "updated_at"])
+    audit_record(actor=actor, action="suggestion.acted_on", obj=suggestion, changes={"listing": str(listing.pk)})
+    return suggestion
