@@ -170,6 +170,12 @@ TARGETS: dict[str, Target] = {
             shared=("italy_profile_shared", None),
         ),
     ),
+    # Suggestions: Morocco's own (with Italy) and one between Italy and Moldova (the agencies read it).
+    "suggestion": Target(
+        ("own", "shared", "missing"),
+        GOV,
+        _by_kind(lambda w, r: w.objects["own_suggestion"], shared="other_suggestion"),
+    ),
     "match": Target(
         ("own", "shared", "missing"), GOV, _by_kind(lambda w, r: w.objects["own_match"], shared="other_match")
     ),

@@ -257,6 +257,20 @@ def build_world() -> World:
         ob[f"{key}_figure"] = Observation.objects.get(profile=ob[key])
         ob[f"{key}_skill"] = ProfileSkill.objects.get(profile=ob[key])
 
+    # --- suggestions: Italy's published shortage of 2221 meets Morocco's surplus (the callers'
+    # own, open); one between Italy and Moldova the callers' government does not see (the
+    # agencies do). Built before any subscription, so nobody is notified.
+    from exchange.models import Suggestion
+    from exchange.profiles.suggestions import suggestions_refresh
+
+    [ob["own_suggestion"]] = suggestions_refresh()
+    ob["other_suggestion"] = Suggestion.objects.create(
+        destination_country="IT",
+        origin_country="MD",
+        occupation_id="7126",
+        evidence={"shortage": {"isco_code": "7126"}, "surplus": {"isco_code": "7126"}, "level": "unit_group"},
+    )
+
     # --- listings
     own = create_listing(moroccan, offer(title="Moroccan farm workers"))
     listing_transition(actor=moroccan, listing=own, action="submit")
