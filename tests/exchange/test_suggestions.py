@@ -305,3 +305,77 @@ def test_suggestions_rest_only_on_published_versions(de, ph):
         suggestion = Suggestion.objects.get()
         assert suggestion.shortage is not None and suggestion.surplus is not None
         assert {suggestion.shortage.profile.status, suggestion.surplus.profile.status} == {"published"}
+
+
+# --- The pages --------------------------------------------------------------------------------
+
+
+def _page(actor: Actor | None, path: str, data: dict[str, Any] | None = None) -> Any:
+    client = Client()
+    if actor is not None:
+        assert actor.user is not None
+        client.force_login(actor.user)
+    return client.post(path, data or {}) if data is not None else client.get(path)
+
+
+def test_the_suggestions_page_shows_each_country_its_own_and_the_agencies_all(de, ph, md):
+    evidence(de, [("shortage", "2221", "high")])
+    evidence(ph, [("surplus", "2221", "medium")])
+    with unscoped("assertion"):
+        suggestion = Suggestion.objects.get()
+    detail = f"/suggestions/{suggestion.pk}/"
+    for actor in (de, ph, _actor(AgencyFactory(), "viewer")):
+        page = _page(actor, "/suggestions/")
+        assert page.status_code == 200 and "Nursing professionals" in page.content.decode()
+        assert detail in page.content.decode()
+    page = _page(md, "/suggestions/")
+    assert page.status_code == 200 and detail not in page.content.decode()
+    assert _page(md, detail).status_code == 404
+    anonymous = _page(None, "/suggestions/")
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    assert _page(None, detail).status_code == 302
+
+    text = _page(ph, detail).content.decode()
+    assert "Germany" in text and "Philippines" in text and "LFS" in text  # the evidence, with its source
+    assert 'for="id_reason"' in text and 'for="id_listing"' not in text  # a labelled reason; no listing to act with
+    viewer_text = _page(_actor(ph.org, "viewer"), detail).content.decode()
+    assert "Dismiss the suggestion" not in viewer_text  # viewers read, they do not decide
+
+
+def test_the_dashboard_panel_lists_the_open_suggestions_of_the_callers_country(de, ph, md):
+    evidence(de, [("shortage", "2221", "high")])
+    evidence(ph, [("surplus", "2221", "medium")])
+    text = _page(de, "/dashboard/").content.decode()
+    assert "Suggestions from evidence" in text and "Nursing professionals" in text
+    assert "Shortage in Germany, surplus in Philippines" in text
+    other = _page(md, "/dashboard/").content.decode()
+    assert "Suggestions from evidence" in other and "Nursing professionals" not in other
+
+
+def test_dismissing_and_acting_on_through_the_pages(de, ph, moderator):
+    evidence(de, [("shortage", "2221", "high"), ("shortage", "7126", "low")])
+    evidence(ph, [("surplus", "2221", "medium"), ("surplus", "7126", "high")])
+    with unscoped("assertion"):
+        nurses = Suggestion.objects.get(occupation_id="2221")
+        plumbers = Suggestion.objects.get(occupation_id="7126")
+    empty = _page(ph, f"/suggestions/{nurses.pk}/dismiss/", {"reason": ""})
+    assert empty.status_code == 400 and "This field is required." in empty.content.decode()
+    done = _page(ph, f"/suggestions/{nurses.pk}/dismiss/", {"reason": "Needed at home"})
+    assert done.status_code == 302
+    again = _page(de, f"/suggestions/{nurses.pk}/dismiss/", {"reason": "Twice"})
+    assert again.status_code == 302  # back to the page, with the reason it is refused
+    assert "Needed at home" in _page(de, f"/suggestions/{nurses.pk}/").content.decode()
+
+    scheme_listing = published(
+        de, moderator, scheme(title="Plumbers wanted", occupation_lines=[{"isco_code": "7126", "quantity": 5}])
+    )
+    form = _page(de, f"/suggestions/{plumbers.pk}/").content.decode()
+    assert 'for="id_listing"' in form and "Plumbers wanted" in form
+    assert _page(de, f"/suggestions/{plumbers.pk}/act-on/", {"listing": ""}).status_code == 400
+    assert _page(de, f"/suggestions/{plumbers.pk}/act-on/", {"listing": str(scheme_listing.pk)}).status_code == 302
+    with unscoped("assertion"):
+        nurses.refresh_from_db()
+        plumbers.refresh_from_db()
+    assert (nurses.state, nurses.reason) == ("dismissed", "Needed at home")
+    assert (plumbers.state, plumbers.listing_id) == ("acted_on", scheme_listing.pk)
+    assert "Plumbers wanted" in _page(ph, f"/suggestions/{plumbers.pk}/").content.decode()
