@@ -379,3 +379,71 @@ def test_dismissing_and_acting_on_through_the_pages(de, ph, moderator):
     assert (nurses.state, nurses.reason) == ("dismissed", "Needed at home")
     assert (plumbers.state, plumbers.listing_id) == ("acted_on", scheme_listing.pk)
     assert "Plumbers wanted" in _page(ph, f"/suggestions/{plumbers.pk}/").content.decode()
+
+
+# --- More of what users notice ----------------------------------------------------------------
+
+
+def test_an_email_channel_gets_the_new_suggestion_described(de, ph, settings):
+    from django.core import mail
+
+    settings.SITE_URL = "https://corridor.example"
+    admin = member(de.org, "admin", email="admin@de.example")
+    subscription = SubscriptionFactory(organisation=de.org, name="Everything")
+    ChannelFactory(subscription=subscription, type="email")
+    evidence(de, [("shortage", "2221", "high")])
+    evidence(ph, [("surplus", "2221", "high")])
+    with unscoped("assertion"):
+        suggestion = Suggestion.objects.get()
+    [message] = [m for m in mail.outbox if admin.email in m.to]
+    assert message.subject == "New suggestion from evidence: 2221 Nursing professionals"
+    assert "no listings connect them yet" in message.body
+    assert "Destination country: DE" in message.body and "Origin country: PH" in message.body
+    assert f"https://corridor.example/api/v1/suggestions/{suggestion.pk}/" in message.body
+
+
+def test_publishing_through_the_api_makes_the_suggestion(de, ph, django_capture_on_commit_callbacks):
+    evidence(ph, [("surplus", "2221", "high")])
+    client = api(de)
+    draft = client.post("/api/v1/profiles/", {"country": "DE", "year": 2025, "visibility": "public"}, format="json")
+    skills = f"/api/v1/profiles/{draft.json()['id']}/skills/"
+    row = {"kind": "shortage", "isco_code": "2221", "severity": "high", "time_period": 2024, "source": "BA"}
+    assert client.post(skills, row, format="json").status_code == 201
+    assert _suggestions(client) == []  # a draft is evidence for nobody
+    with django_capture_on_commit_callbacks(execute=True):  # the request's commit, as in production
+        assert client.post(f"/api/v1/profiles/{draft.json()['id']}/publish/").status_code == 200
+    assert _keys(_suggestions(client)) == {("DE", "PH", "2221")}
+
+
+def test_the_read_rule_and_its_readers_agree(de, ph, md, italy):
+    from exchange.access import suggestion_readers, suggestion_visible_to
+
+    it = _actor(italy)
+    agency = _actor(AgencyFactory(), "viewer")
+    evidence(de, [("shortage", "2221", "high")])
+    evidence(it, [("shortage", "7126", "high")])
+    evidence(ph, [("surplus", "2221", "high")])
+    evidence(md, [("surplus", "7126", "high")])
+    with unscoped("assertion"):
+        suggestions = list(Suggestion.objects.all())
+        for actor in (de, ph, md, it, agency):
+            visible = set(suggestion_visible_to(actor=actor).values_list("pk", flat=True))
+            readers = {s.pk for s in suggestions if suggestion_readers(s).filter(pk=actor.org.pk).exists()}
+            assert visible == readers, actor.org.name
+
+
+def test_the_list_costs_the_same_queries_for_one_suggestion_or_many(de, ph, md, italy):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(_actor(AgencyFactory(), "viewer"))
+    evidence(de, [("shortage", "2221", "high")])
+    evidence(ph, [("surplus", "2221", "high")])
+    _suggestions(client)  # the first request makes one-time lookups and writes (the token's use, caches)
+    with CaptureQueriesContext(connection) as one:
+        assert len(_suggestions(client)) == 1
+    evidence(_actor(italy), [("shortage", "7126", "high"), ("shortage", "2221", "low")])
+    evidence(md, [("surplus", "7126", "high"), ("surplus", "2221", "low")])
+    with CaptureQueriesContext(connection) as many:
+        assert len(_suggestions(client)) == 5
+    assert len(many) == len(one)
