@@ -51,7 +51,7 @@ def enqueue_suggestions_refresh(countries: list[str] | None = None) -> None:
 
     try:
         refresh_suggestions.delay(countries)
-    except Exception:  # broker down: the next publication or listing change recomputes them
+    except Exception:  # broker down: the hourly beat run (config/beat.py) catches up
         logging.getLogger(__name__).warning("Broker unavailable; suggestions refresh deferred", exc_info=True)
 
 

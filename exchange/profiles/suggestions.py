@@ -128,45 +128,33 @@ def _wanted(countries: set[str] | None) -> dict[Key, tuple[ProfileSkill, Profile
     return wanted
 
 
+def _line_codes(listings: Any) -> Iterable[tuple[str, list[str]]]:
+    for listing in listings.prefetch_related("occupation_lines"):
+        yield listing.owner_country, [line.occupation_id for line in listing.occupation_lines.all()]
+
+
 def _connected(keys: Iterable[Key]) -> set[Key]:
-    """The keys a live listing pair already connects."""
+    """The keys a live listing pair already connects (a few queries, whatever the number of keys)."""
     keys = list(keys)
     if not keys:
         return set()
     countries = {c for key in keys for c in key[:2]}
-    lines: dict[tuple[str, str], list[list[str]]] = defaultdict(list)  # (direction, owner country) → line codes
-    open_demand: dict[str, set[str]] = {}  # origin → ids of the demand listings open to it
-    listings = (
-        live_listings()
-        .filter(owner_country__in=countries, owner__kind="government")
-        .prefetch_related("occupation_lines")
-        .only("pk", "direction", "owner_country")
-    )
-    codes_by_listing: dict[str, tuple[str, str, list[str]]] = {}
-    for listing in listings:
-        codes = [line.occupation_id for line in listing.occupation_lines.all()]
-        codes_by_listing[str(listing.pk)] = (listing.direction, listing.owner_country, codes)
+    live = live_listings().filter(owner_country__in=countries)
+    supply: dict[str, list[list[str]]] = defaultdict(list)  # origin → each live supply listing's line codes
+    for owner_country, codes in _line_codes(live.filter(direction=Direction.SUPPLY)):
+        supply[owner_country].append(codes)
+    # (destination, origin) → each live demand listing of the destination open to the origin
+    demand: dict[tuple[str, str], list[list[str]]] = defaultdict(list)
     for origin in {key[1] for key in keys}:
-        open_demand[origin] = {
-            str(pk)
-            for pk in live_listings()
-            .filter(open_to_country(origin), direction=Direction.DEMAND, owner_country__in=countries)
-            .values_list("pk", flat=True)
-        }
-    for pk, (direction, owner_country, codes) in codes_by_listing.items():
-        lines[(direction, owner_country)].append(codes)
-        if direction == Direction.DEMAND:
-            for origin, open_ids in open_demand.items():
-                if pk in open_ids:
-                    lines[("open:" + origin, owner_country)].append(codes)
-    connected = set()
-    for key in keys:
-        destination, origin, group = key
-        demand = lines.get(("open:" + origin, destination), [])
-        supply = lines.get((Direction.SUPPLY, origin), [])
-        if any(lines_meet_in(d, s, group) for d in demand for s in supply):
-            connected.add(key)
-    return connected
+        for owner_country, codes in _line_codes(live.filter(open_to_country(origin), direction=Direction.DEMAND)):
+            demand[(owner_country, origin)].append(codes)
+    return {
+        (destination, origin, group)
+        for destination, origin, group in keys
+        if any(
+            lines_meet_in(d, s, group) for d in demand.get((destination, origin), []) for s in supply.get(origin, [])
+        )
+    }
 
 
 def _evidence(shortage: ProfileSkill, surplus: ProfileSkill, level: str) -> dict[str, Any]:
