@@ -10,6 +10,10 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Hourly at :40: re-match listings changed in the last two hours, in case the
     # broker was down when their matching was enqueued (matching is idempotent).
     "exchange.rematch-recent": {"task": "exchange.rematch_recent", "schedule": crontab(minute=40)},
+    # Hourly at :50: recompute the suggestions from evidence, in case the broker was down
+    # when a profile's publication or a listing's change enqueued it (idempotent; a new
+    # suggestion is announced once).
+    "exchange.refresh-suggestions": {"task": "exchange.refresh_suggestions", "schedule": crontab(minute=50)},
     # Every 15 s: deliveries whose message the broker lost (Redis down at commit, a
     # worker killed mid-task) and retries that have come due. A due retry is thus
     # sent within ~15 s of its time (the promise is 30 s).

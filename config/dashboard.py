@@ -14,9 +14,10 @@ from django.shortcuts import redirect, render
 from config.web import actor_required, web_actor
 from exchange.web.dashboard import section as alerts_section
 from exchange.web.matches import dashboard_section as matches_section
+from exchange.web.suggestions import dashboard_section as suggestions_section
 from opportunities.web.dashboard import section as opportunities_section
 
-SECTIONS = [opportunities_section, matches_section, alerts_section]
+SECTIONS = [opportunities_section, matches_section, suggestions_section, alerts_section]
 
 
 @actor_required

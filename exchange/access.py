@@ -25,8 +25,8 @@ from uuid import UUID
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import ALLOWED, Decision, can_act_for_government, conflict, deny, first_refusal
-from accounts.models import Organisation
+from accounts.access import ALLOWED, Decision, can_act_for_government, conflict, deny, first_refusal, is_government
+from accounts.models import Organisation, OrganisationKind
 from accounts.tenancy import Actor, through_access
 from exchange.models import (
     EmailReceipt,
@@ -42,6 +42,7 @@ from exchange.models import (
     ProfileStatus,
     ProfileVisibility,
     Suggestion,
+    SuggestionState,
 )
 from exchange.models.matching import Match, Message
 from exchange.models.partnerships import ACTIVE_MEMBER_STATES
@@ -308,13 +309,77 @@ def can_delete_profile(actor: Actor, profile: MigrationProfile) -> Decision:
     )
 
 
-def can_edit_observations(actor: Actor, profile: MigrationProfile) -> Decision:
-    """A profile's figures change while it is a draft (a published one: open its next version)."""
+def can_edit_profile_rows(actor: Actor, profile: MigrationProfile) -> Decision:
+    """A profile's rows (figures, skills rows) change while it is a draft (a published one:
+    open its next version)."""
     return first_refusal(
         _profile_owner_editor(actor, profile),
         ALLOWED
         if profile.status == ProfileStatus.DRAFT
         else conflict(
-            _("The figures of a published profile do not change: edit the profile to open its next version.")
+            _(
+                "The figures and skills rows of a published profile do not change: "
+                "edit the profile to open its next version."
+            )
         ),
     )
+
+
+# One rule for every kind of row of a profile; the names say which rows a caller means.
+can_edit_observations = can_edit_profile_rows
+can_edit_skills = can_edit_profile_rows
+
+
+# --- Suggestions from evidence ---------------------------------------------------------------
+#
+# A suggestion names two countries: a destination whose published profile reports a
+# shortage and an origin whose published profile reports a surplus in the same ISCO
+# group (exchange.profiles.suggestions). It is read by the governments of those two
+# countries and by the agencies; their governments' administrators and officials
+# dismiss it or act on it while it is open.
+
+
+@through_access("the suggestion read rule")
+def suggestion_visible_to(*, actor: Actor) -> QuerySet[Suggestion]:
+    """The suggestions the actor may read (anything else is a 404)."""
+    org = actor.organisation
+    if not actor.is_authenticated or org is None or not org.is_active:
+        return Suggestion.objects.none()
+    if actor.is_agency:
+        return Suggestion.objects.all()
+    if not is_government(actor) or not actor.country:
+        return Suggestion.objects.none()
+    return Suggestion.objects.filter(Q(destination_country=actor.country) | Q(origin_country=actor.country))
+
+
+def suggestion_parties(suggestion: Suggestion) -> QuerySet[Organisation]:
+    """The active governments of a suggestion's two countries: who is told of it and decides on it."""
+    countries = [str(suggestion.destination_country), str(suggestion.origin_country)]
+    return Organisation.objects.active().filter(kind=OrganisationKind.GOVERNMENT, country__in=countries)
+
+
+def suggestion_readers(suggestion: Suggestion) -> QuerySet[Organisation]:
+    """The active organisations that may read a suggestion: its two countries' governments and the agencies."""
+    countries = [str(suggestion.destination_country), str(suggestion.origin_country)]
+    return Organisation.objects.active().filter(
+        Q(kind=OrganisationKind.GOVERNMENT, country__in=countries) | Q(kind=OrganisationKind.AGENCY)
+    )
+
+
+def can_decide_suggestion(actor: Actor, suggestion: Suggestion) -> Decision:
+    """Dismiss or act on: an administrator or official of either government, while it is open."""
+    countries = (str(suggestion.destination_country), str(suggestion.origin_country))
+    who = can_act_for_government(
+        actor, reason=_("Only an official or an administrator of one of the two governments can do this.")
+    )
+    if who and actor.country not in countries:
+        who = deny(_("Only the governments of the two countries of a suggestion decide on it."))
+    state = (
+        ALLOWED
+        if suggestion.state == SuggestionState.OPEN
+        else conflict(
+            _("Only an open suggestion can be dismissed or acted on; this one is %(state)s.")
+            % {"state": suggestion.get_state_display().lower()}
+        )
+    )
+    return first_refusal(who, state)

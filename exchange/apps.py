@@ -13,6 +13,7 @@ class ExchangeConfig(AppConfig):
         from opportunities.services import LISTING_HOOKS, LISTING_OUTBOX
 
         LISTING_HOOKS.append(_rematch)
+        LISTING_HOOKS.append(_refresh_suggestions)
         LISTING_OUTBOX.append(events.on_listing_event)
         services.MATCH_OUTBOX.append(events.on_match_event)
 
@@ -33,3 +34,11 @@ def _rematch(listing_id: str, event: str) -> None:
             logging.getLogger(__name__).warning(
                 "Broker unavailable; matching of %s deferred", listing_id, exc_info=True
             )
+
+
+def _refresh_suggestions(listing_id: str, event: str) -> None:
+    """A listing opening or closing may connect, or stop connecting, two countries' evidence."""
+    if event in MATCHING_EVENTS:
+        from exchange.tasks import enqueue_suggestions_refresh
+
+        enqueue_suggestions_refresh()

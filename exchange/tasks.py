@@ -35,6 +35,26 @@ def rematch_recent() -> int:
     return len(ids)
 
 
+@shared_task(
+    name="exchange.refresh_suggestions", queue="matching", autoretry_for=(ConnectionError,), retry_backoff=True
+)
+def refresh_suggestions(countries: list[str] | None = None) -> int:
+    """Recompute the suggestions from evidence (of ``countries``, or all); a system task over every tenant."""
+    from exchange.profiles.suggestions import suggestions_refresh
+
+    return len(suggestions_refresh(countries=countries))
+
+
+def enqueue_suggestions_refresh(countries: list[str] | None = None) -> None:
+    """After commit: a profile was published, or a listing opened or closed."""
+    import logging
+
+    try:
+        refresh_suggestions.delay(countries)
+    except Exception:  # broker down: the hourly beat run (config/beat.py) catches up
+        logging.getLogger(__name__).warning("Broker unavailable; suggestions refresh deferred", exc_info=True)
+
+
 @shared_task(base=OrganisationTask, name="exchange.deliver", queue="notifications")
 def deliver(delivery_id: str, *, organisation_id: str) -> str:
     """Runs in the scope of the receiving organisation (``organisation_id``, the delivery's own).

@@ -55,7 +55,7 @@ from tests.access_matrix.runner import (
     web_client,
     web_routes,
 )
-from tests.access_matrix.world import MISSING, MODERATION_AUDIENCE, World, build_world, snapshot
+from tests.access_matrix.world import GOV, MISSING, MODERATION_AUDIENCE, World, build_world, snapshot
 
 # The marker makes pytest-django create the test database; ``db`` gives each case its savepoint.
 pytestmark = pytest.mark.django_db
@@ -97,6 +97,10 @@ def profile_body(w: World, role: str, kind: str) -> dict[str, Any]:
 
 def figure(w: World, role: str, kind: str) -> dict[str, Any]:
     return {"indicator": "REMIT_IN_USD", "time_period": 2023, "value": "12.5", "source": "matrix"}
+
+
+def skill_body(w: World, role: str, kind: str) -> dict[str, Any]:
+    return {"kind": "shortage", "isco_code": "9211", "severity": "low", "time_period": 2023, "source": "matrix"}
 
 
 def narrative(w: World, role: str, kind: str) -> dict[str, Any]:
@@ -144,6 +148,13 @@ def public_history(w: World, role: str, kind: str, data: Any, text: str) -> list
         if entry.get("reason") or entry.get("actor"):
             problems.append(f"history shows who/why of {entry.get('action')!r}")
     return problems
+
+
+def no_other_suggestion(w: World, role: str, kind: str, data: Any, text: str) -> list[str]:
+    """Morocco's government does not see the suggestion between Italy and Moldova (the agencies do)."""
+    if role in GOV and str(w.objects["other_suggestion"].pk) in text:
+        return ["the Italy–Moldova suggestion is listed"]
+    return []
 
 
 def no_revisions(w: World, role: str, kind: str, data: Any, text: str) -> list[str]:
@@ -235,6 +246,52 @@ API: list[Row] = [
         own={WRITERS: 409, "*": 403},
         shared=403,
         writes=True,
+    ),
+    # A profile's skills rows: the same rule as its figures.
+    row("GET /api/v1/profiles/{profile_pk}/skills/", "profile_figures", own=200, shared=200),
+    row(
+        "POST /api/v1/profiles/{profile_pk}/skills/",
+        "profile_figures",
+        own={WRITERS: 409, "*": 403},
+        shared=403,
+        body=skill_body,
+        writes=True,
+    ),
+    row("GET /api/v1/profiles/{profile_pk}/skills/{id}/", "skill", own=200, shared=200),
+    row(
+        "PATCH /api/v1/profiles/{profile_pk}/skills/{id}/",
+        "skill",
+        own={WRITERS: 409, "*": 403},
+        shared=403,
+        body=skill_body,
+        writes=True,
+    ),
+    row(
+        "DELETE /api/v1/profiles/{profile_pk}/skills/{id}/",
+        "skill",
+        own={WRITERS: 409, "*": 403},
+        shared=403,
+        writes=True,
+    ),
+    # Suggestions: the two countries' governments and the agencies read them; the
+    # governments' officials and admins decide. Italy–Moldova's is not Morocco's (404).
+    row("GET /api/v1/suggestions/", collection=200, check=no_other_suggestion),
+    row("GET /api/v1/suggestions/{id}/", "suggestion", own=200, shared={"gov": 404, "agency": 200}),
+    row(
+        "POST /api/v1/suggestions/{id}/dismiss/",
+        "suggestion",
+        own={WRITERS: 200, "*": 403},
+        shared={"gov": 404, "agency": 403},
+        body=reason,
+        writes=True,
+    ),
+    # Acting on it names one of the caller's listings: the body names none (400).
+    row(
+        "POST /api/v1/suggestions/{id}/act-on/",
+        "suggestion",
+        own={WRITERS: 400, "*": 403},
+        shared={"gov": 404, "agency": 403},
+        body=reason,
     ),
     # Matches: only their two parties see them.
     row("GET /api/v1/matches/", collection=200),
@@ -411,6 +468,9 @@ PAGE_TARGETS = {
     "accounts:organisation_member_remove": "member",
     "accounts:organisation_invitation_revoke": "invitation",
     "accounts:organisation_token_revoke": "token",
+    "exchange:suggestion-detail": "suggestion",
+    "exchange:suggestion-dismiss": "suggestion",
+    "exchange:suggestion-act-on": "suggestion",
     "exchange:match": "match",
     "exchange:match_interest": "match",
     "exchange:match_message": "match",
@@ -534,6 +594,22 @@ PAGES: list[Row] = [
     row("POST exchange:match_message", "match", own={WRITERS: REFUSED, "*": 403}, shared=404),
     row("POST exchange:match_decide[accept]", "match", own={WRITERS: REFUSED, "*": 403}, shared=404),
     row("POST exchange:match_decide[decline]", "match", own={WRITERS: REFUSED, "*": 403}, shared=404),
+    # Suggestions from evidence
+    row("GET exchange:suggestion-list", collection=200, check=no_other_suggestion),
+    row("GET exchange:suggestion-detail", "suggestion", own=200, shared={"gov": 404, "agency": 200}),
+    row(
+        "POST exchange:suggestion-dismiss",
+        "suggestion",
+        own={WRITERS: 302, "*": 403},
+        shared={"gov": 404, "agency": 403},
+        writes=True,
+    ),
+    row(
+        "POST exchange:suggestion-act-on",
+        "suggestion",
+        own={WRITERS: INVALID, "*": 403},
+        shared={"gov": 404, "agency": 403},
+    ),
     # Partnerships
     row("GET exchange:partnerships", collection=200),
     row("GET exchange:partnerships_export", collection=200),

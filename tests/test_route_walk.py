@@ -84,6 +84,9 @@ TARGETS: dict[str, Target] = {
     **{f"profile-{name}": lambda o: {"pk": str(o["profile"].id)} for name in ("detail", "publish", "versions")},
     "profile-observation-list": lambda o: {"profile_pk": str(o["profile"].id)},
     "profile-observation-detail": lambda o: {"profile_pk": str(o["profile"].id), "pk": str(o["figure"].id)},
+    "profile-skill-list": lambda o: {"profile_pk": str(o["profile"].id)},
+    **{f"suggestion-{name}": lambda o: {"pk": str(o["suggestion"].id)} for name in ("detail", "dismiss", "act-on")},
+    "profile-skill-detail": lambda o: {"profile_pk": str(o["profile"].id), "pk": str(o["skill"].id)},
     **{
         f"match-{name}": lambda o: {"pk": str(o["match"].id)}
         for name in ("detail", "interest", "messages", "accept", "decline")
@@ -158,10 +161,25 @@ def italian_secrets(italy, alice, bob, settings, tmp_path) -> dict[str, Any]:
             "source": "confidential-source",
         },
     )
+    from exchange.profiles.services import skill_save
+
+    skill = skill_save(
+        actor=actor,
+        profile=profile,
+        data={
+            "kind": "shortage",
+            "occupation_id": "2221",
+            "severity": "high",
+            "time_period": 2024,
+            "source": "confidential-skill-source",
+        },
+    )
     return {
         **_private_subscription(italy),
         "profile": profile,
         "figure": figure,
+        "skill": skill,
+        "suggestion": _private_suggestion(),
         "match": match,
         "italy": italy,
         "invitation": invitation,
@@ -231,6 +249,19 @@ def _private_match(demand: Any) -> Any:
     return match
 
 
+def _private_suggestion() -> Any:
+    """A suggestion between Italy and Moldova: not Morocco's to read or decide on."""
+    from exchange.models import Suggestion
+
+    return Suggestion.objects.create(
+        destination_country="IT",
+        origin_country="MD",
+        occupation_id="2221",
+        evidence={"shortage": {"source": "confidential-suggestion-evidence"}},
+        reason="confidential-suggestion-reason",
+    )
+
+
 def private_values(italian_secrets: dict[str, Any], alice: Any, bob: Any) -> list[str]:
     """Strings that only Italy (and its partners) may ever see."""
     return [
@@ -249,6 +280,11 @@ def private_values(italian_secrets: dict[str, Any], alice: Any, bob: Any) -> lis
         "confidential-message",
         "confidential-profile",
         "confidential-source",
+        "confidential-skill-source",
+        "confidential-suggestion-evidence",
+        "confidential-suggestion-reason",
+        str(italian_secrets["suggestion"].id),
+        str(italian_secrets["skill"].id),
         str(italian_secrets["profile"].id),
         str(italian_secrets["match"].id),
         "confidential-annex",
@@ -338,6 +374,9 @@ def test_private_routes_answer_404_to_an_outsider(method, charlie_api, italian_s
         "match-detail",
         "match-messages",
         "match-accept",
+        "suggestion-detail",
+        "suggestion-dismiss",
+        "suggestion-act-on",
         "partnership-detail",
         "partnership-confirm",
         "partnership-document-list",
@@ -401,6 +440,10 @@ WEB_TARGETS: dict[str, Target] = {
         )
     },
     "exchange:inbox_read": lambda o: {"pk": str(o["notification"].id)},
+    **{
+        f"exchange:suggestion-{name}": lambda o: {"pk": str(o["suggestion"].id)}
+        for name in ("detail", "dismiss", "act-on")
+    },
     **{
         f"opportunities:{name}": lambda o: {"pk": str(o["listing"].id)}
         for name in ("listing", "listing_edit", "moderation_review")

@@ -23,10 +23,10 @@ from accounts.access import can_act_for_government
 from accounts.tenancy import Actor
 from config.api import ActorViewSet
 from exchange import access
-from exchange.models import MigrationProfile, Observation, ProfileStatus, ProfileVisibility
+from exchange.models import MigrationProfile, Observation, ProfileSkill, ProfileStatus, ProfileVisibility
 from exchange.models.profiles import NARRATIVE_PARTS
 from exchange.profiles import services
-from exchange.profiles.inputs import ObservationInput
+from exchange.profiles.inputs import ObservationInput, SkillInput
 from opportunities.inputs import CountryCodeField
 from opportunities.models import Language
 
@@ -258,4 +258,78 @@ class ObservationViewSet(
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         services.observation_delete(actor=self.actor, observation=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SkillSerializer(serializers.ModelSerializer):
+    isco_code = serializers.CharField(source="occupation_id", read_only=True)
+    isco_title = serializers.CharField(source="occupation.title", read_only=True)
+    isic_code = serializers.CharField(source="sector_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ProfileSkill
+        fields = ["id", "kind", "isco_code", "isco_title", "isic_code", "severity", "source", "time_period", "comment"]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The skills rows (shortages, surpluses, diaspora skills) of a profile version"),
+    retrieve=extend_schema(summary="One skills row"),
+    create=extend_schema(
+        summary="Add a skills row to a draft profile",
+        request=SkillInput,
+        responses={201: SkillSerializer, 409: CONFLICT},
+    ),
+    partial_update=extend_schema(
+        summary="Change a skills row of a draft profile",
+        request=SkillInput,
+        responses={200: SkillSerializer, 409: CONFLICT},
+    ),
+    destroy=extend_schema(summary="Remove a skills row from a draft profile", responses={204: None, 409: CONFLICT}),
+)
+class SkillViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ActorViewSet,
+):
+    """``/profiles/{profile_pk}/skills/``: a profile the caller may not read is a 404."""
+
+    serializer_class = SkillSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def _profile(self) -> MigrationProfile:
+        return get_object_or_404(access.profile_visible_to(actor=self.actor), pk=self.kwargs.get("profile_pk"))
+
+    def queryset_for(self, actor: Actor) -> QuerySet[ProfileSkill]:
+        profiles = access.profile_visible_to(actor=actor)
+        return ProfileSkill.objects.filter(
+            profile__in=profiles, profile_id=self.kwargs.get("profile_pk")
+        ).select_related("occupation", "profile")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self._profile()  # a profile the caller may not read is a 404, not an empty list
+        return super().list(request, *args, **kwargs)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        profile = self._profile()
+        access.can_edit_skills(self.actor, profile).check()  # who asks comes before what they sent
+        body = SkillInput(data=request.data, profile=profile)
+        body.is_valid(raise_exception=True)
+        row = services.skill_save(actor=self.actor, profile=profile, data=body.validated_data)
+        return Response(SkillSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        row = self.get_object()
+        profile = row.profile  # found through profile_visible_to with the row
+        access.can_edit_skills(self.actor, profile).check()
+        body = SkillInput(row, data=request.data, partial=True, profile=profile)
+        body.is_valid(raise_exception=True)
+        row = services.skill_save(actor=self.actor, profile=profile, data=body.validated_data, skill=row)
+        return Response(SkillSerializer(row).data)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.skill_delete(actor=self.actor, skill=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

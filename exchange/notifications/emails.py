@@ -82,6 +82,7 @@ EVENT_HEADLINES: dict[str, Any] = {
     "match.declined": gettext_lazy("Match declined"),
     "listing.moderated": gettext_lazy("Listing moderated"),
     "listing.closing_soon": gettext_lazy("Listing closing soon"),
+    "suggestion.created": gettext_lazy("New suggestion from evidence"),
     "test": gettext_lazy("Test notification"),
 }
 EVENT_SUMMARIES: dict[str, Any] = {
@@ -93,6 +94,9 @@ EVENT_SUMMARIES: dict[str, Any] = {
     "match.declined": gettext_lazy("A match has been declined."),
     "listing.moderated": gettext_lazy("A moderator has reviewed a listing."),
     "listing.closing_soon": gettext_lazy("The application deadline of a listing is approaching."),
+    "suggestion.created": gettext_lazy(
+        "A published shortage of one country meets a published surplus of another, and no listings connect them yet."
+    ),
     "test": gettext_lazy("This is a test notification: your e-mail channel works."),
 }
 # Labels of the data keys shown as details; other simple keys are shown as they come.
@@ -105,6 +109,10 @@ DETAIL_LABELS: dict[str, Any] = {
     "organisation": gettext_lazy("Organisation"),
     "deadline": gettext_lazy("Deadline"),
     "application_deadline": gettext_lazy("Application deadline"),
+    "suggestion_id": gettext_lazy("Suggestion reference"),
+    "destination_country": gettext_lazy("Destination country"),
+    "origin_country": gettext_lazy("Origin country"),
+    "isco_code": gettext_lazy("ISCO-08 group"),
 }
 _NOT_DETAILS = {"title", "url"}
 

@@ -18,6 +18,8 @@ Events and who receives them:
   ``match.declined``: the other party;
 * ``listing.closing_soon`` (7 days before the deadline): organisations that
   expressed interest in a match with the listing;
+* ``suggestion.created``: the governments of the suggestion's two countries
+  (written by ``exchange.profiles.suggestions``);
 * ``test``: every channel of one subscription, on request.
 
 An event addressed to an organisation reaches every active subscription of that

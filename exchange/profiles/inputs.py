@@ -18,14 +18,29 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from exchange.models import Indicator, IndicatorUnit, MigrationProfile, Observation
-from exchange.models.profiles import TOTAL_AGE, Sex
+from exchange.models import Indicator, IndicatorUnit, MigrationProfile, Observation, ProfileSkill
+from exchange.models.profiles import TOTAL_AGE, Severity, Sex, SkillKind
+from opportunities import reference
+from opportunities.inputs import IscoCodeField
 
 AGE_BAND = re.compile(r"^(_T|Y\d{1,3}-\d{1,3}|Y_GE\d{1,3}|Y_LT\d{1,3})$")
 ADDITIVE = (IndicatorUnit.PERSONS, IndicatorUnit.USD, IndicatorUnit.USD_MILLIONS)
 # How far F + M may exceed T before it is more than rounding.
 ROUNDING = Decimal("0.001")
 YEARS_BACK = 30
+
+
+def check_time_period(value: int, profile: MigrationProfile) -> int:
+    """A profile's row (a figure, a skills row) is for a year not in the future, nor more than
+    ``YEARS_BACK`` years before the profile's reference year."""
+    if value > timezone.localdate().year:
+        raise serializers.ValidationError(_("The time period cannot be a year that has not come yet."))
+    if value < profile.year - YEARS_BACK:
+        raise serializers.ValidationError(
+            _("The time period is at most %(years)d years before the profile's year (%(year)d).")
+            % {"years": YEARS_BACK, "year": profile.year}
+        )
+    return value
 
 
 class ObservationInput(serializers.Serializer):
@@ -64,14 +79,7 @@ class ObservationInput(serializers.Serializer):
         return value
 
     def validate_time_period(self, value: int) -> int:
-        if value > timezone.localdate().year:
-            raise serializers.ValidationError(_("A figure cannot be for a year that has not come yet."))
-        if value < self.target.year - YEARS_BACK:
-            raise serializers.ValidationError(
-                _("A figure is at most %(years)d years older than the profile's year (%(year)d).")
-                % {"years": YEARS_BACK, "year": self.target.year}
-            )
-        return value
+        return check_time_period(value, self.target)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         current = self.instance
@@ -127,3 +135,65 @@ def _unit_problem(indicator: Indicator, value: Decimal) -> str:
     if value < 0 and not indicator.signed:
         return _("%(code)s cannot be negative.") % {"code": indicator.code}
     return ""
+
+
+class SkillInput(serializers.Serializer):
+    """A skills row of part 3 (a shortage, a surplus or a diaspora skill); docs/profiles.md.
+
+    ``validated_data`` names the model's columns: ``occupation_id`` and ``sector_id``.
+    """
+
+    kind = serializers.ChoiceField(choices=SkillKind.choices)
+    isco_code = IscoCodeField(help_text="ISCO-08 code at any level (1 to 4 digits).")
+    isic_code = serializers.CharField(
+        max_length=4, required=False, allow_blank=True, allow_null=True, default="", help_text="ISIC Rev.4 code."
+    )
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    source = serializers.CharField(max_length=300)  # type: ignore[assignment]  # the API's name; DRF's Field.source is unrelated
+    time_period = serializers.IntegerField()
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+    def __init__(self, *args: Any, profile: MigrationProfile | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.profile = profile  # None only when the schema generator describes the body
+
+    @property
+    def target(self) -> MigrationProfile:
+        assert self.profile is not None, "validate a skills row against its profile"
+        return self.profile
+
+    def validate_isic_code(self, value: str | None) -> str:
+        code = (value or "").strip().upper()
+        if code and not reference.isic_exists(code):
+            raise serializers.ValidationError(_("'%(code)s' is not an ISIC Rev.4 code.") % {"code": value})
+        return code
+
+    def validate_time_period(self, value: int) -> int:
+        return check_time_period(value, self.target)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        current: ProfileSkill | None = self.instance
+        data = dict(attrs)
+        if "isco_code" in data:
+            data["occupation_id"] = data.pop("isco_code")
+        if "isic_code" in data:
+            data["sector_id"] = data.pop("isic_code") or None
+        key = {
+            "kind": data.get("kind", current.kind if current else None),
+            "occupation_id": data.get("occupation_id", current.occupation_id if current else None),
+            "sector_id": data.get("sector_id", current.sector_id if current else None),
+            "time_period": data.get("time_period", current.time_period if current else None),
+        }
+        siblings = ProfileSkill.objects.filter(profile=self.target, **key)
+        if current is not None:
+            siblings = siblings.exclude(pk=current.pk)
+        if siblings.exists():
+            raise serializers.ValidationError(
+                {
+                    "isco_code": _(
+                        "This profile has a %(kind)s row for %(code)s in that sector and year already: edit that row."
+                    )
+                    % {"kind": key["kind"], "code": key["occupation_id"]}
+                }
+            )
+        return data

@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from accounts.services import audit_record
 from accounts.tenancy import Actor, through_access
 from exchange import access
-from exchange.models import MigrationProfile, Observation, ProfileStatus
+from exchange.models import MigrationProfile, Observation, ProfileSkill, ProfileStatus, Suggestion, SuggestionState
 from exchange.models.profiles import NARRATIVE_PARTS
+from opportunities.models import Listing
 
 # The fields a government writes (the narratives with their languages, and the visibility).
 PROFILE_FIELDS = ("visibility", *NARRATIVE_PARTS, *(f"{part}_language" for part in NARRATIVE_PARTS))
@@ -93,6 +94,20 @@ def _next_version(actor: Actor, published: MigrationProfile) -> MigrationProfile
         )
         for row in published.observations.all()
     )
+    # ... and from its skills rows.
+    ProfileSkill.objects.bulk_create(
+        ProfileSkill(
+            profile=following,
+            kind=row.kind,
+            occupation_id=row.occupation_id,
+            sector_id=row.sector_id,
+            severity=row.severity,
+            source=row.source,
+            time_period=row.time_period,
+            comment=row.comment,
+        )
+        for row in published.skills.all()
+    )
     return following
 
 
@@ -108,6 +123,11 @@ def profile_publish(*, actor: Actor, profile: MigrationProfile) -> MigrationProf
     profile.status, profile.published_at = ProfileStatus.PUBLISHED, timezone.now()
     profile.save(update_fields=["status", "published_at", "updated_at"])
     audit_record(actor=actor, action="profile.published", obj=profile, changes={"superseded": superseded})
+    # Its shortages and surpluses (and those of the version it superseded) change the suggestions.
+    from exchange.tasks import enqueue_suggestions_refresh
+
+    country = str(profile.country)
+    transaction.on_commit(lambda: enqueue_suggestions_refresh([country]))
     return profile
 
 
@@ -149,3 +169,73 @@ def observation_delete(*, actor: Actor, observation: Observation) -> None:
         actor=actor, action="profile.observation_deleted", obj=profile, changes={"observation": str(observation.pk)}
     )
     observation.delete()
+
+
+@through_access("a service writes a skills row of a profile its caller resolved through exchange.access")
+@transaction.atomic
+def skill_save(
+    *, actor: Actor, profile: MigrationProfile, data: dict[str, Any], skill: ProfileSkill | None = None
+) -> ProfileSkill:
+    """Add a skills row to a draft profile, or change one (``data`` validated by ``SkillInput``).
+
+    The owner's administrators and officials, while the profile is a draft
+    (``access.can_edit_skills``: PermissionDenied or a 409 otherwise).
+    """
+    profile = MigrationProfile.objects.select_for_update().get(pk=profile.pk)
+    access.can_edit_skills(actor, profile).check()
+    row = skill or ProfileSkill(profile=profile)
+    for field, value in data.items():
+        setattr(row, field, value)
+    row.save()
+    audit_record(
+        actor=actor,
+        action="profile.skill_saved",
+        obj=profile,
+        changes={
+            "skill": str(row.pk),
+            "kind": row.kind,
+            "isco_code": row.occupation_id,
+            "time_period": row.time_period,
+        },
+    )
+    return row
+
+
+@through_access("a service writes a skills row of a profile its caller resolved through exchange.access")
+@transaction.atomic
+def skill_delete(*, actor: Actor, skill: ProfileSkill) -> None:
+    profile = MigrationProfile.objects.select_for_update().get(pk=skill.profile_id)
+    access.can_edit_skills(actor, profile).check()
+    audit_record(actor=actor, action="profile.skill_deleted", obj=profile, changes={"skill": str(skill.pk)})
+    skill.delete()
+
+
+# --- Suggestions from evidence (exchange.profiles.suggestions finds them) -----------------------
+
+
+@through_access("a service decides on a suggestion its caller resolved through exchange.access")
+@transaction.atomic
+def suggestion_dismiss(*, actor: Actor, suggestion: Suggestion, reason: str) -> Suggestion:
+    """Dismiss an open suggestion, saying why (the officials and admins of either government;
+    ``access.can_decide_suggestion``: PermissionDenied, or a 409 when it is not open)."""
+    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+    access.can_decide_suggestion(actor, suggestion).check()
+    suggestion.state, suggestion.reason = SuggestionState.DISMISSED, reason
+    suggestion.decided_by, suggestion.decided_at = actor.user, timezone.now()
+    suggestion.save(update_fields=["state", "reason", "decided_by", "decided_at", "updated_at"])
+    audit_record(actor=actor, action="suggestion.dismissed", obj=suggestion, changes={"reason": reason})
+    return suggestion
+
+
+@through_access("a service decides on a suggestion its caller resolved through exchange.access")
+@transaction.atomic
+def suggestion_act_on(*, actor: Actor, suggestion: Suggestion, listing: Listing) -> Suggestion:
+    """Record that ``listing`` (the caller's own, resolved through ``opportunities.access``)
+    turned an open suggestion into an opportunity. Same permission as dismissing."""
+    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+    access.can_decide_suggestion(actor, suggestion).check()
+    suggestion.state, suggestion.listing = SuggestionState.ACTED_ON, listing
+    suggestion.decided_by, suggestion.decided_at = actor.user, timezone.now()
+    suggestion.save(update_fields=["state", "listing", "decided_by", "decided_at", "updated_at"])
+    audit_record(actor=actor, action="suggestion.acted_on", obj=suggestion, changes={"listing": str(listing.pk)})
+    return suggestion

@@ -40,6 +40,7 @@ EVENT_LABELS = {
     "message.posted": gettext_lazy("New message about a match"),
     "match.accepted": gettext_lazy("Match accepted"),
     "match.declined": gettext_lazy("Match declined"),
+    "suggestion.created": gettext_lazy("New suggestion from evidence"),
     "test": gettext_lazy("Test event"),
 }
 
@@ -67,6 +68,8 @@ def subject_url(event: Event) -> str | None:
     data = event.data if isinstance(event.data, dict) else {}
     if (pk := _uuid(data.get("match_id"))) is not None:
         return _path("exchange:match", pk, f"/matches/{pk}/")
+    if (pk := _uuid(data.get("suggestion_id"))) is not None:
+        return _path("exchange:suggestion-detail", pk, f"/suggestions/{pk}/")
     if (pk := _uuid(data.get("listing_id"))) is not None:
         return _path("opportunities:listing", pk, f"/listings/{pk}/")
     if (pk := _uuid(data.get("subscription_id"))) is not None:

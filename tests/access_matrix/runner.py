@@ -146,6 +146,18 @@ TARGETS: dict[str, Target] = {
             shared=("italy_profile_shared", "italy_profile_shared_figure"),
         ),
     ),
+    "skill": Target(
+        KINDS,
+        GOV,
+        _nested(
+            "profile_pk",
+            "pk",
+            lambda w, r: w.objects["own_profile"],
+            lambda w, r: w.objects["own_profile_skill"],
+            private=("italy_profile_draft", "italy_profile_draft_skill"),
+            shared=("italy_profile_shared", "italy_profile_shared_skill"),
+        ),
+    ),
     "profile_figures": Target(
         KINDS,
         GOV,
@@ -157,6 +169,12 @@ TARGETS: dict[str, Target] = {
             private=("italy_profile_draft", None),
             shared=("italy_profile_shared", None),
         ),
+    ),
+    # Suggestions: Morocco's own (with Italy) and one between Italy and Moldova (the agencies read it).
+    "suggestion": Target(
+        ("own", "shared", "missing"),
+        GOV,
+        _by_kind(lambda w, r: w.objects["own_suggestion"], shared="other_suggestion"),
     ),
     "match": Target(
         ("own", "shared", "missing"), GOV, _by_kind(lambda w, r: w.objects["own_match"], shared="other_match")

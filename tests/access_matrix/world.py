@@ -20,8 +20,14 @@ from django.utils import timezone
 from accounts.models import Membership, Organisation, User
 from accounts.services import invitation_create, token_issue
 from accounts.tenancy import Actor
-from exchange.models import Indicator, Observation
-from exchange.profiles.services import observation_save, profile_create, profile_publish, profile_update
+from exchange.models import Indicator, Observation, ProfileSkill
+from exchange.profiles.services import (
+    observation_save,
+    profile_create,
+    profile_publish,
+    profile_update,
+    skill_save,
+)
 from opportunities.models import Listing
 from opportunities.services import listing_transition, listing_update
 from tests.exchange.conftest import offer, scheme
@@ -213,7 +219,9 @@ def build_world() -> World:
 
     # --- migration profiles: Morocco's published one; Italy's draft; Italy's published
     # one whose next version is a draft (private to Italy). Each with one figure.
+    # Each with one skills row in 2221 (nursing professionals): Morocco a surplus, Italy a shortage.
     def profile(actor: Actor, country: str, year: int, visibility: str, *, publish: bool, text: str = "") -> Any:
+        skill_kind = "surplus" if country == "MA" else "shortage"
         created = profile_create(
             actor=actor,
             data={"country": country, "year": year, "visibility": visibility, "labour_market": text},
@@ -223,6 +231,19 @@ def build_world() -> World:
             actor=actor,
             profile=created,
             data={**figure, "time_period": year - 1, "value": 1000, "source": f"matrix {country}", "comment": text},
+        )
+        skill_save(
+            actor=actor,
+            profile=created,
+            data={
+                "kind": skill_kind,
+                "occupation_id": "2221",
+                "sector_id": None,
+                "severity": "high",
+                "time_period": year - 1,
+                "source": f"matrix {country}",
+                "comment": text,
+            },
         )
         return profile_publish(actor=actor, profile=created) if publish else created
 
@@ -234,6 +255,21 @@ def build_world() -> World:
     )
     for key in ("own_profile", "italy_profile_draft", "italy_profile_shared"):
         ob[f"{key}_figure"] = Observation.objects.get(profile=ob[key])
+        ob[f"{key}_skill"] = ProfileSkill.objects.get(profile=ob[key])
+
+    # --- suggestions: Italy's published shortage of 2221 meets Morocco's surplus (the callers'
+    # own, open); one between Italy and Moldova the callers' government does not see (the
+    # agencies do). Built before any subscription, so nobody is notified.
+    from exchange.models import Suggestion
+    from exchange.profiles.suggestions import suggestions_refresh
+
+    [ob["own_suggestion"]] = suggestions_refresh()
+    ob["other_suggestion"] = Suggestion.objects.create(
+        destination_country="IT",
+        origin_country="MD",
+        occupation_id="7126",
+        evidence={"shortage": {"isco_code": "7126"}, "surplus": {"isco_code": "7126"}, "level": "unit_group"},
+    )
 
     # --- listings
     own = create_listing(moroccan, offer(title="Moroccan farm workers"))
@@ -327,6 +363,7 @@ def build_world() -> World:
         str(ob["italy_profile_draft"].pk),
         str(ob["italy_profile_next"].pk),
         str(ob["italy_profile_draft_figure"].pk),
+        str(ob["italy_profile_draft_skill"].pk),
         "SENTINEL-draft-title",
         str(ob["italy_draft"].pk),
         "SENTINEL-match-message",
