@@ -22,6 +22,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework import serializers
 
 from accounts.models import User
 from accounts.selectors import membership_for
@@ -129,6 +130,7 @@ def _run(job: ProfileImport, actor: Actor) -> ProfileImport:
 
 def _row_validator(profile: MigrationProfile, book: FigureBook) -> Callable[[sdmx.FileRow], list[dict[str, Any]]]:
     area = sdmx.alpha3(profile.country)
+    body = ObservationInput(profile=profile, book=book)
 
     def validate(row: sdmx.FileRow) -> list[dict[str, Any]]:
         cells = {name: value.strip() for name, value in row.cells.items()}
@@ -161,17 +163,19 @@ def _row_validator(profile: MigrationProfile, book: FigureBook) -> Callable[[sdm
         code = cells["INDICATOR"].upper()
         key = (code, data.get("sex", "T"), data.get("age", "_T").upper(), _int(cells["TIME_PERIOD"]))
         current = book.existing(key) if key[3] is not None else None  # type: ignore[arg-type]
-        body = ObservationInput(current, data=data, profile=profile, book=book)
-        if not body.is_valid():
+        try:
+            validated = body.validate_row(data, current=current)
+        except serializers.ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {"": exc.detail}
             problems += [
                 error(row.line, COLUMN_OF.get(name, ""), message)
-                for name, messages in body.errors.items()
+                for name, messages in detail.items()
                 for message in _flat(messages)
             ]
         if problems:
             return problems
         figure = current or Observation(profile=profile)
-        for name, value in body.validated_data.items():
+        for name, value in validated.items():
             setattr(figure, name, value)
         book.accept(figure)
         return []

@@ -104,6 +104,17 @@ class ObservationInput(serializers.Serializer):
         # Without a book (one figure from a request), the catalogue and siblings come from the database.
         self.book = book
 
+    def validate_row(self, data: dict[str, Any], *, current: Observation | None) -> dict[str, Any]:
+        """Validate one more figure with this serializer (raises ``ValidationError``, detail by field).
+
+        For a file: one serializer is built per file and checks every row, since DRF
+        copies a serializer's fields for each instance. ``current`` is the figure the
+        row replaces, if any, as ``instance`` is for a request's change.
+        """
+        self.instance = current
+        validated: dict[str, Any] = self.run_validation(data)
+        return validated
+
     @property
     def target(self) -> MigrationProfile:
         assert self.profile is not None, "validate an observation against its profile"
