@@ -83,6 +83,8 @@ TARGETS: dict[str, Target] = {
     "listing-matches": lambda o: {"listing_id": str(o["listing"].id)},
     **{f"profile-{name}": lambda o: {"pk": str(o["profile"].id)} for name in ("detail", "publish", "versions")},
     "profile-observation-list": lambda o: {"profile_pk": str(o["profile"].id)},
+    **{f"profile-{name}": lambda o: {"pk": str(o["profile"].id)} for name in ("export", "import-create")},
+    "profile-import-detail": lambda o: {"pk": str(o["profile_import"].id)},
     "profile-observation-detail": lambda o: {"profile_pk": str(o["profile"].id), "pk": str(o["figure"].id)},
     **{
         f"match-{name}": lambda o: {"pk": str(o["match"].id)}
@@ -158,9 +160,15 @@ def italian_secrets(italy, alice, bob, settings, tmp_path) -> dict[str, Any]:
             "source": "confidential-source",
         },
     )
+    from exchange.models import ProfileImport
+
+    profile_import = ProfileImport.objects.create(
+        organisation=italy, profile=profile, created_by=alice, filename="confidential-import.csv", content="x"
+    )
     return {
         **_private_subscription(italy),
         "profile": profile,
+        "profile_import": profile_import,
         "figure": figure,
         "match": match,
         "italy": italy,
@@ -250,6 +258,8 @@ def private_values(italian_secrets: dict[str, Any], alice: Any, bob: Any) -> lis
         "confidential-profile",
         "confidential-source",
         str(italian_secrets["profile"].id),
+        str(italian_secrets["profile_import"].id),
+        "confidential-import",
         str(italian_secrets["match"].id),
         "confidential-annex",
         str(italian_secrets["partnership"].id),
@@ -350,6 +360,9 @@ def test_private_routes_answer_404_to_an_outsider(method, charlie_api, italian_s
         "notification-read",
         "delivery-detail",
         "delivery-replay",
+        "profile-export",
+        "profile-import-create",
+        "profile-import-detail",
     ):
         route = next(route for n, route in api_routes() if n == name)
         response = getattr(charlie_api, method)(fill(route, TARGETS[name](italian_secrets)), {}, format="json")

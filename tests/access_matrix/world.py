@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import Membership, Organisation, User
 from accounts.services import invitation_create, token_issue
 from accounts.tenancy import Actor
-from exchange.models import Indicator, Observation
+from exchange.models import Indicator, Observation, ProfileImport
 from exchange.profiles.services import observation_save, profile_create, profile_publish, profile_update
 from opportunities.models import Listing
 from opportunities.services import listing_transition, listing_update
@@ -234,6 +234,24 @@ def build_world() -> World:
     )
     for key in ("own_profile", "italy_profile_draft", "italy_profile_shared"):
         ob[f"{key}_figure"] = Observation.objects.get(profile=ob[key])
+    # SDMX-CSV imports (private to the importing organisation): Morocco's into its profile
+    # before publishing, Italy's (failed, with a row error) into its draft.
+    ob["morocco_profile_import"] = ProfileImport.objects.create(
+        organisation=o["morocco"],
+        profile=ob["own_profile"],
+        created_by=u["gov_official"],
+        content="own",
+        status="succeeded",
+    )
+    ob["italy_profile_import"] = ProfileImport.objects.create(
+        organisation=o["italy"],
+        profile=ob["italy_profile_draft"],
+        created_by=u["italy_official"],
+        filename="SENTINEL-import-file.csv",
+        content="SENTINEL-import-content",
+        status="failed",
+        errors=[{"row": 2, "column": "OBS_VALUE", "message": "SENTINEL-import-error"}],
+    )
 
     # --- listings
     own = create_listing(moroccan, offer(title="Moroccan farm workers"))
@@ -327,6 +345,10 @@ def build_world() -> World:
         str(ob["italy_profile_draft"].pk),
         str(ob["italy_profile_next"].pk),
         str(ob["italy_profile_draft_figure"].pk),
+        str(ob["italy_profile_import"].pk),
+        "SENTINEL-import-file",
+        "SENTINEL-import-content",
+        "SENTINEL-import-error",
         "SENTINEL-draft-title",
         str(ob["italy_draft"].pk),
         "SENTINEL-match-message",
