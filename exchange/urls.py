@@ -1,13 +1,15 @@
 """Exchange web pages (include at the site root: ``path("", include("exchange.urls"))``).
 
-Route lists per area: matches and dialogue, partnerships (exchange/web/urls_matches.py)
-and alerts: subscriptions, deliveries, inbox (exchange/web/urls_alerts.py).
+Route lists per area: matches and dialogue, partnerships (exchange/web/urls_matches.py),
+alerts: subscriptions, deliveries, inbox (exchange/web/urls_alerts.py), and a profile's
+SDMX-CSV import (exchange/web/urls_imports.py).
 """
 
 from django.urls import path
 
 from exchange import views
 from exchange.web.urls_alerts import urlpatterns as alert_patterns
+from exchange.web.urls_imports import urlpatterns as import_patterns
 from exchange.web.urls_matches import urlpatterns as match_patterns
 
 app_name = "exchange"
@@ -16,4 +18,5 @@ urlpatterns = [
     path("notifications/unsubscribe/<str:token>/", views.unsubscribe_view, name="unsubscribe"),
     *match_patterns,
     *alert_patterns,
+    *import_patterns,
 ]

@@ -576,6 +576,11 @@ PAGES: list[Row] = [
     row("POST exchange:partnership_decline", "partnership", own={WRITERS: REFUSED, "*": 403}, shared=403),
     row("POST exchange:partnership_document_upload", "partnership", own={WRITERS: INVALID, "*": 403}, shared=404),
     row("GET exchange:partnership_document", "document", own=200, shared=404),
+    # A profile's SDMX-CSV import: the owner's writers, drafts only (the own profile is
+    # published: the page explains, a post is refused); the import is its organisation's own.
+    row("GET exchange:profile-import", "profile", own={WRITERS: 200, "*": 403}, shared=403),
+    row("POST exchange:profile-import", "profile", own={WRITERS: REFUSED, "*": 403}, shared=403),
+    row("GET exchange:profile-import-status", "profile_import", own=200),
     # Alerts, deliveries, inbox
     row("GET exchange:subscriptions", collection=200),
     row("GET exchange:subscriptions_export", collection=200),

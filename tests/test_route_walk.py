@@ -403,6 +403,8 @@ WEB_TARGETS: dict[str, Target] = {
         "document_pk": str(o["partnership_document"].id),
     },
     "exchange:delivery_replay": lambda o: {"pk": str(o["delivery"].id)},
+    "exchange:profile-import": lambda o: {"pk": str(o["profile"].id)},
+    "exchange:profile-import-status": lambda o: {"pk": str(o["profile_import"].id)},
     **{
         f"exchange:{name}": lambda o: {"pk": str(o["subscription"].id)}
         for name in (
