@@ -31,7 +31,7 @@ from accounts.tenancy import Actor, through_access
 from exchange import access
 from exchange.models import ImportStatus, MigrationProfile, Observation, ProfileImport
 from exchange.profiles import sdmx
-from exchange.profiles.inputs import FigureBook, ObservationInput, key_of
+from exchange.profiles.inputs import FigureBook, ObservationInput
 from exchange.profiles.sdmx import COLUMN_OF, DATAFLOW, SEX_SYNONYMS, error
 
 MAX_BYTES = 5 * 1024 * 1024  # about 40,000 rows of typical figures
@@ -256,5 +256,3 @@ class _Refused(Exception):
         super().__init__(str(reason))
         self.reason = reason
 
-
-__all__ = ["FileProblem", "key_of", "profile_import_create", "profile_import_run", "read_upload"]

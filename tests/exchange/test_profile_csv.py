@@ -109,6 +109,12 @@ def test_the_template_imports_as_it_is_and_changes_nothing(moldova_api, draft, a
     assert (job["status"], job["saved"], job["total"], job["errors"]) == ("succeeded", 0, 0, [])
 
 
+def test_the_templates_examples_import_once_uncommented(moldova_api, draft, anon_api):
+    template = anon_api.get("/api/v1/reference/indicators/template.csv").content.decode()
+    job = imported(moldova_api, draft, template.replace("\n#", "\n"))
+    assert (job["status"], job["saved"]) == ("succeeded", 4), job["errors"]
+
+
 # --- Importing ----------------------------------------------------------------------------------
 
 

@@ -112,3 +112,9 @@ def test_the_owner_does_not_see_its_own_draft_in_the_series(moldova_api, two_yea
 def test_a_missing_or_bad_parameter_is_a_400_naming_it(anon_api, query, field):
     response = anon_api.get(URL, query)
     assert response.status_code == 400 and list(response.json()) == [field], response.json()
+
+
+def test_the_series_costs_the_same_few_queries_however_many_years(anon_api, two_years, django_assert_num_queries):
+    with django_assert_num_queries(2):  # the indicator exists; the figures with their profiles
+        response = anon_api.get(URL, {"country": "MD", "indicator": "MIG_STOCK_OUT"})
+    assert len(response.json()) == 3
