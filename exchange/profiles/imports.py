@@ -255,4 +255,3 @@ class _Refused(Exception):
     def __init__(self, reason: Any) -> None:
         super().__init__(str(reason))
         self.reason = reason
-
