@@ -27,6 +27,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -182,7 +183,7 @@ class SeriesPointSerializer(serializers.Serializer):
 
 class SeriesView(ActorAPIView):
     public = True
-    permission_classes = [PublicReference.permission_classes[0]]
+    permission_classes = [AllowAny]  # public profiles are read anonymously; the rest per profile_visible_to
 
     @extend_schema(
         tags=[PROFILES_TAG],

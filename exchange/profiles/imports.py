@@ -234,7 +234,9 @@ def _save(job: ProfileImport, actor: Actor, book: FigureBook) -> ProfileImport:
             for row in changed:
                 row.updated_at = now
             Observation.objects.bulk_create(new, batch_size=BATCH)
-            Observation.objects.bulk_update(changed, ["value", "source", "comment", "updated_at"], batch_size=BATCH)
+            fields = ["value", "source", "comment", "updated_at"]
+            if Observation.objects.bulk_update(changed, fields, batch_size=BATCH) != len(changed):
+                raise IntegrityError("a figure the file replaces was deleted meanwhile")
             _mark(job, status=ImportStatus.SUCCEEDED, saved=len(rows), finished_at=now)
             audit_record(
                 actor=actor,
@@ -246,7 +248,7 @@ def _save(job: ProfileImport, actor: Actor, book: FigureBook) -> ProfileImport:
         return _fail(job, actor, [error(0, "", refused.reason)])
     except IntegrityError:
         # The draft changed while the file was checked (a figure with one of its keys was
-        # added meanwhile): nothing of the file is saved.
+        # added, or one it replaces deleted, meanwhile): nothing of the file is saved.
         return _fail(job, actor, [error(0, "", _("The draft changed during the import: upload the file again."))])
     return job
 

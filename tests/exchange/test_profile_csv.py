@@ -321,6 +321,21 @@ def test_an_import_fails_clearly_when_the_profile_was_published_meanwhile(moldov
     assert figures(draft) == set()
 
 
+def test_a_figure_added_while_the_file_is_checked_fails_the_import_and_saves_nothing(moldova_api, draft, monkeypatch):
+    save = imports._save
+
+    def meanwhile(job: Any, actor: Any, book: Any) -> Any:
+        # Someone adds the same figure between the check and the save.
+        body = {"indicator": "HDI", "time_period": 2024, "value": "0.7", "source": "meanwhile"}
+        assert moldova_api.post(f"{URL}{draft['id']}/observations/", body, format="json").status_code == 201
+        return save(job, actor, book)
+
+    monkeypatch.setattr(imports, "_save", meanwhile)
+    job = imported(moldova_api, draft, "\n".join([HEAD, line("HDI", "0.75"), line("REMIT_IN_USD", "12")]))
+    assert job["status"] == "failed" and job["errors"][0]["row"] == 0, job
+    assert figures(draft) == {("HDI", "T", "_T", 2024, "0.7", "meanwhile", "")}
+
+
 # --- A real worker ---------------------------------------------------------------------------
 
 
