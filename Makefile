@@ -80,8 +80,11 @@ screenshots: venv browser
 # Benchmarks print ratios measured in the same run on the same data; they write
 # their data in a transaction that is rolled back. BENCH_SUBSCRIPTIONS sets the sizes.
 BENCH_SUBSCRIPTIONS ?= 10000 100000
+# An SDMX-CSV file of this many figures imported into a draft profile (rows/s, statements).
+BENCH_IMPORT_ROWS ?= 10000
 bench: migrate
 	$(PY) manage.py bench_fanout --subscriptions $(BENCH_SUBSCRIPTIONS)
+	$(PY) manage.py bench_profile_import --rows $(BENCH_IMPORT_ROWS)
 
 check-deploy: venv
 	DJANGO_SETTINGS_MODULE=config.settings.production $(PY) manage.py check --deploy --fail-level WARNING

@@ -109,3 +109,15 @@ def notify_closing_soon() -> int:
     from exchange.notifications.events import closing_soon
 
     return closing_soon()
+
+
+@shared_task(base=OrganisationTask, name="exchange.import_profile", queue="default")
+def import_profile(import_id: str, *, organisation_id: str) -> str:
+    """Validate and save an uploaded SDMX-CSV file, in the importing organisation's scope.
+
+    Bad rows are recorded on the import, never raised; no retry (a second run of a
+    finished import does nothing, and a fault of ours is recorded as a failure).
+    """
+    from exchange.profiles.imports import profile_import_run
+
+    return profile_import_run(import_id).status

@@ -1,14 +1,16 @@
 """Exchange web pages (include at the site root: ``path("", include("exchange.urls"))``).
 
-Route lists per area: matches and dialogue, partnerships (exchange/web/urls_matches.py)
-alerts: subscriptions, deliveries, inbox (exchange/web/urls_alerts.py), and suggestions from
-evidence (exchange/web/urls_suggestions.py).
+Route lists per area: matches and dialogue, partnerships (exchange/web/urls_matches.py),
+alerts: subscriptions, deliveries, inbox (exchange/web/urls_alerts.py), suggestions from
+evidence (exchange/web/urls_suggestions.py), and a profile's SDMX-CSV import
+(exchange/web/urls_imports.py).
 """
 
 from django.urls import path
 
 from exchange import views
 from exchange.web.urls_alerts import urlpatterns as alert_patterns
+from exchange.web.urls_imports import urlpatterns as import_patterns
 from exchange.web.urls_matches import urlpatterns as match_patterns
 from exchange.web.urls_suggestions import urlpatterns as suggestion_patterns
 
@@ -19,4 +21,5 @@ urlpatterns = [
     *match_patterns,
     *alert_patterns,
     *suggestion_patterns,
+    *import_patterns,
 ]

@@ -103,6 +103,20 @@ def skill_body(w: World, role: str, kind: str) -> dict[str, Any]:
     return {"kind": "shortage", "isco_code": "9211", "severity": "low", "time_period": 2023, "source": "matrix"}
 
 
+def sdmx_file(w: World, role: str, kind: str) -> dict[str, Any]:
+    header = "DATAFLOW,REF_AREA,INDICATOR,SEX,AGE,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,SOURCE,COMMENT"
+    return {
+        "file": SimpleUploadedFile(
+            "matrix.csv", f"{header}\nCORRIDOR:PROFILE(1.0),MAR,HDI,T,_T,2023,0.7,,m,\n".encode()
+        )
+    }
+
+
+def series_query(w: World, role: str, kind: str) -> dict[str, Any]:
+    """Italy's series: its shared profile's figure, never its drafts'."""
+    return {"country": "IT", "indicator": "MIG_STOCK_OUT"}
+
+
 def narrative(w: World, role: str, kind: str) -> dict[str, Any]:
     return {"migration_data": "matrix-narrative"}
 
@@ -293,6 +307,21 @@ API: list[Row] = [
         shared={"gov": 404, "agency": 403},
         body=reason,
     ),
+    # SDMX-CSV: the export is for readers; the import for the owner's writers, drafts only
+    # (the own profile is published: 409); an import is its organisation's own.
+    row("GET /api/v1/profiles/{id}/export.csv", "profile", own=200, shared=200),
+    row(
+        "POST /api/v1/profiles/{id}/import/",
+        "profile",
+        own={WRITERS: 409, "*": 403},
+        shared=403,
+        body=sdmx_file,
+        multipart=True,
+        writes=True,
+    ),
+    row("GET /api/v1/imports/{id}/", "profile_import", own=200),
+    # An indicator across years: published versions per visibility, public ones anonymously.
+    row("GET /api/v1/indicators/series/", collection=200, body=series_query, **PUBLIC),
     # Matches: only their two parties see them.
     row("GET /api/v1/matches/", collection=200),
     row("GET /api/v1/matches/{id}/", "match", own=200, shared=404, writes=True),  # marks the thread read
@@ -440,6 +469,7 @@ API: list[Row] = [
         row(f"GET /api/v1/reference/{name}/", collection=200, **PUBLIC)
         for name in ("cefr-levels", "countries", "currencies", "indicators", "languages", "occupations", "sectors")
     ],
+    row("GET /api/v1/reference/indicators/template.csv", collection=200, **PUBLIC),
     row("GET /api/v1/reference/occupations/{code}/", "occupation", shared=200, **PUBLIC),
 ]
 
@@ -622,6 +652,11 @@ PAGES: list[Row] = [
     row("POST exchange:partnership_decline", "partnership", own={WRITERS: REFUSED, "*": 403}, shared=403),
     row("POST exchange:partnership_document_upload", "partnership", own={WRITERS: INVALID, "*": 403}, shared=404),
     row("GET exchange:partnership_document", "document", own=200, shared=404),
+    # A profile's SDMX-CSV import: the owner's writers, drafts only (the own profile is
+    # published: the page explains, a post is refused); the import is its organisation's own.
+    row("GET exchange:profile-import", "profile", own={WRITERS: 200, "*": 403}, shared=403),
+    row("POST exchange:profile-import", "profile", own={WRITERS: REFUSED, "*": 403}, shared=403),
+    row("GET exchange:profile-import-status", "profile_import", own=200),
     # Alerts, deliveries, inbox
     row("GET exchange:subscriptions", collection=200),
     row("GET exchange:subscriptions_export", collection=200),

@@ -83,6 +83,8 @@ TARGETS: dict[str, Target] = {
     "listing-matches": lambda o: {"listing_id": str(o["listing"].id)},
     **{f"profile-{name}": lambda o: {"pk": str(o["profile"].id)} for name in ("detail", "publish", "versions")},
     "profile-observation-list": lambda o: {"profile_pk": str(o["profile"].id)},
+    **{f"profile-{name}": lambda o: {"pk": str(o["profile"].id)} for name in ("export", "import-create")},
+    "profile-import-detail": lambda o: {"pk": str(o["profile_import"].id)},
     "profile-observation-detail": lambda o: {"profile_pk": str(o["profile"].id), "pk": str(o["figure"].id)},
     "profile-skill-list": lambda o: {"profile_pk": str(o["profile"].id)},
     **{f"suggestion-{name}": lambda o: {"pk": str(o["suggestion"].id)} for name in ("detail", "dismiss", "act-on")},
@@ -174,9 +176,15 @@ def italian_secrets(italy, alice, bob, settings, tmp_path) -> dict[str, Any]:
             "source": "confidential-skill-source",
         },
     )
+    from exchange.models import ProfileImport
+
+    profile_import = ProfileImport.objects.create(
+        organisation=italy, profile=profile, created_by=alice, filename="confidential-import.csv", content="x"
+    )
     return {
         **_private_subscription(italy),
         "profile": profile,
+        "profile_import": profile_import,
         "figure": figure,
         "skill": skill,
         "suggestion": _private_suggestion(),
@@ -286,6 +294,8 @@ def private_values(italian_secrets: dict[str, Any], alice: Any, bob: Any) -> lis
         str(italian_secrets["suggestion"].id),
         str(italian_secrets["skill"].id),
         str(italian_secrets["profile"].id),
+        str(italian_secrets["profile_import"].id),
+        "confidential-import",
         str(italian_secrets["match"].id),
         "confidential-annex",
         str(italian_secrets["partnership"].id),
@@ -389,6 +399,9 @@ def test_private_routes_answer_404_to_an_outsider(method, charlie_api, italian_s
         "notification-read",
         "delivery-detail",
         "delivery-replay",
+        "profile-export",
+        "profile-import-create",
+        "profile-import-detail",
     ):
         route = next(route for n, route in api_routes() if n == name)
         response = getattr(charlie_api, method)(fill(route, TARGETS[name](italian_secrets)), {}, format="json")
@@ -429,6 +442,8 @@ WEB_TARGETS: dict[str, Target] = {
         "document_pk": str(o["partnership_document"].id),
     },
     "exchange:delivery_replay": lambda o: {"pk": str(o["delivery"].id)},
+    "exchange:profile-import": lambda o: {"pk": str(o["profile"].id)},
+    "exchange:profile-import-status": lambda o: {"pk": str(o["profile_import"].id)},
     **{
         f"exchange:{name}": lambda o: {"pk": str(o["subscription"].id)}
         for name in (

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from exchange.api.profile_csv import TemplateView
 from exchange.api.reference import IndicatorViewSet
 
 app_name = "profiles-reference"
@@ -11,4 +13,7 @@ app_name = "profiles-reference"
 router = SimpleRouter()
 router.register("indicators", IndicatorViewSet, basename="indicator")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("indicators/template.csv", TemplateView.as_view(), name="indicator-template"),
+    *router.urls,
+]

@@ -1,12 +1,13 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from exchange.api import matches, profiles, suggestions
+from exchange.api import matches, profile_csv, profiles, suggestions
 
 router = SimpleRouter()
 router.register("matches", matches.MatchViewSet, basename="match")
 router.register("profiles", profiles.ProfileViewSet, basename="profile")
 router.register("suggestions", suggestions.SuggestionViewSet, basename="suggestion")
+router.register("imports", profile_csv.ProfileImportViewSet, basename="profile-import")
 
 observations = profiles.ObservationViewSet.as_view({"get": "list", "post": "create"})
 observation = profiles.ObservationViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
@@ -14,6 +15,10 @@ skills = profiles.SkillViewSet.as_view({"get": "list", "post": "create"})
 skill = profiles.SkillViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
 
 urlpatterns = [
+    # SDMX-CSV in and out of a profile, and an indicator's series (exchange/api/profile_csv.py).
+    path("profiles/<uuid:pk>/export.csv", profile_csv.ProfileExportView.as_view(), name="profile-export"),
+    path("profiles/<uuid:pk>/import/", profile_csv.ProfileImportCreateView.as_view(), name="profile-import-create"),
+    path("indicators/series/", profile_csv.SeriesView.as_view(), name="indicator-series"),
     path("profiles/<uuid:profile_pk>/observations/", observations, name="profile-observation-list"),
     path("profiles/<uuid:profile_pk>/observations/<uuid:pk>/", observation, name="profile-observation-detail"),
     path("profiles/<uuid:profile_pk>/skills/", skills, name="profile-skill-list"),

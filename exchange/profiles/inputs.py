@@ -11,6 +11,8 @@ are given for an additive unit, F + M may not exceed T by more than rounding.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +45,60 @@ def check_time_period(value: int, profile: MigrationProfile) -> int:
     return value
 
 
+Key = tuple[str, str, str, int]  # indicator, sex, age, time_period: one figure of a profile
+
+
+@dataclass
+class FigureBook:
+    """A profile's figures held in memory, for validating many rows without a query each.
+
+    ``ObservationInput`` asks it for the catalogue and for a figure's siblings (the
+    other sexes of the same indicator, age and year) instead of the database; the
+    rules stay in ``ObservationInput``. An import loads the catalogue and the profile's
+    figures once, then adds each accepted row (``accept``), so a later row of the
+    same file meets the earlier ones: a second row for the same key is a duplicate,
+    and F + M > T is caught across rows. A row for a key the profile had before the
+    file is an update of that figure (the import sets the figures it names).
+    """
+
+    catalogue: dict[str, Indicator]
+    figures: dict[Key, Observation] = field(default_factory=dict)
+    from_file: set[Key] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, profile: MigrationProfile) -> FigureBook:
+        """Two queries: the catalogue and the profile's figures."""
+        catalogue = {indicator.code: indicator for indicator in Indicator.objects.all()}
+        book = cls(catalogue=catalogue)
+        for row in Observation.objects.filter(profile=profile):
+            row.indicator = catalogue[row.indicator_id]
+            book.figures[key_of(row)] = row
+        return book
+
+    def existing(self, key: Key) -> Observation | None:
+        """The profile's figure a row with this key replaces (None if new, or taken by an earlier row)."""
+        return None if key in self.from_file else self.figures.get(key)
+
+    def siblings(self, indicator: str, period: int, age: str, exclude: Key | None) -> dict[str, Decimal]:
+        return {
+            sex: self.figures[key].value
+            for sex in Sex.values
+            if (key := (indicator, sex, age, period)) in self.figures and key != exclude
+        }
+
+    def accept(self, row: Observation) -> None:
+        key = key_of(row)
+        self.figures[key] = row
+        self.from_file.add(key)
+
+    def accepted(self) -> Iterable[Observation]:
+        return (self.figures[key] for key in self.from_file)
+
+
+def key_of(row: Observation) -> Key:
+    return (row.indicator_id, row.sex, row.age, row.time_period)
+
+
 class ObservationInput(serializers.Serializer):
     indicator = serializers.CharField(max_length=40)
     sex = serializers.ChoiceField(choices=Sex.choices, default=Sex.TOTAL)
@@ -55,9 +111,24 @@ class ObservationInput(serializers.Serializer):
     source = serializers.CharField(max_length=300)  # type: ignore[assignment]  # the API's name; DRF's Field.source is unrelated
     comment = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
 
-    def __init__(self, *args: Any, profile: MigrationProfile | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, profile: MigrationProfile | None = None, book: FigureBook | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.profile = profile  # None only when the schema generator describes the body
+        # Without a book (one figure from a request), the catalogue and siblings come from the database.
+        self.book = book
+
+    def validate_row(self, data: dict[str, Any], *, current: Observation | None) -> dict[str, Any]:
+        """Validate one more figure with this serializer (raises ``ValidationError``, detail by field).
+
+        For a file: one serializer is built per file and checks every row, since DRF
+        copies a serializer's fields for each instance. ``current`` is the figure the
+        row replaces, if any, as ``instance`` is for a request's change.
+        """
+        self.instance = current
+        validated: dict[str, Any] = self.run_validation(data)
+        return validated
 
     @property
     def target(self) -> MigrationProfile:
@@ -65,7 +136,11 @@ class ObservationInput(serializers.Serializer):
         return self.profile
 
     def validate_indicator(self, value: str) -> Indicator:
-        indicator = Indicator.objects.filter(code=value.strip().upper()).first()
+        code = value.strip().upper()
+        if self.book is not None:
+            indicator = self.book.catalogue.get(code)
+        else:
+            indicator = Indicator.objects.filter(code=code).first()
         if indicator is None:
             raise serializers.ValidationError(
                 _("'%(code)s' is not in the indicator catalogue (GET /api/v1/reference/indicators/).") % {"code": value}
@@ -102,10 +177,8 @@ class ObservationInput(serializers.Serializer):
                 errors["value"] = problem
         if errors:
             raise serializers.ValidationError(errors)
-        siblings = Observation.objects.filter(profile=self.target, indicator=indicator, time_period=period, age=age)
-        if current is not None:
-            siblings = siblings.exclude(pk=current.pk)
-        if siblings.filter(sex=sex).exists():
+        figures = self._siblings(indicator, period, age)
+        if sex in figures:
             raise serializers.ValidationError(
                 {
                     "indicator": _("This profile has %(code)s for that sex, age and year already: edit that figure.")
@@ -113,7 +186,6 @@ class ObservationInput(serializers.Serializer):
                 }
             )
         if indicator.unit in ADDITIVE and value is not None:
-            figures = {row.sex: row.value for row in siblings}
             figures[sex] = value
             if {Sex.TOTAL, Sex.FEMALE, Sex.MALE} <= set(figures):
                 total, both = figures[Sex.TOTAL], figures[Sex.FEMALE] + figures[Sex.MALE]
@@ -125,6 +197,16 @@ class ObservationInput(serializers.Serializer):
                         }
                     )
         return attrs
+
+    def _siblings(self, indicator: Indicator, period: int, age: str) -> dict[str, Decimal]:
+        """The profile's other figures of this indicator, year and age, by sex (not the one being changed)."""
+        current = self.instance
+        if self.book is not None:
+            return self.book.siblings(indicator.code, period, age, key_of(current) if current else None)
+        siblings = Observation.objects.filter(profile=self.target, indicator=indicator, time_period=period, age=age)
+        if current is not None:
+            siblings = siblings.exclude(pk=current.pk)
+        return dict(siblings.values_list("sex", "value"))
 
 
 def _unit_problem(indicator: Indicator, value: Decimal) -> str:

@@ -176,6 +176,12 @@ TARGETS: dict[str, Target] = {
         GOV,
         _by_kind(lambda w, r: w.objects["own_suggestion"], shared="other_suggestion"),
     ),
+    # An SDMX-CSV import: the importing organisation's own (django-scopes), never shared.
+    "profile_import": Target(
+        ("own", "private", "missing"),
+        GOV,
+        _by_kind(lambda w, r: w.objects["morocco_profile_import"], private="italy_profile_import"),
+    ),
     "match": Target(
         ("own", "shared", "missing"), GOV, _by_kind(lambda w, r: w.objects["own_match"], shared="other_match")
     ),

@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import Membership, Organisation, User
 from accounts.services import invitation_create, token_issue
 from accounts.tenancy import Actor
-from exchange.models import Indicator, Observation, ProfileSkill
+from exchange.models import Indicator, Observation, ProfileImport, ProfileSkill
 from exchange.profiles.services import (
     observation_save,
     profile_create,
@@ -270,6 +270,24 @@ def build_world() -> World:
         occupation_id="7126",
         evidence={"shortage": {"isco_code": "7126"}, "surplus": {"isco_code": "7126"}, "level": "unit_group"},
     )
+    # SDMX-CSV imports (private to the importing organisation): Morocco's into its profile
+    # before publishing, Italy's (failed, with a row error) into its draft.
+    ob["morocco_profile_import"] = ProfileImport.objects.create(
+        organisation=o["morocco"],
+        profile=ob["own_profile"],
+        created_by=u["gov_official"],
+        content="own",
+        status="succeeded",
+    )
+    ob["italy_profile_import"] = ProfileImport.objects.create(
+        organisation=o["italy"],
+        profile=ob["italy_profile_draft"],
+        created_by=u["italy_official"],
+        filename="SENTINEL-import-file.csv",
+        content="SENTINEL-import-content",
+        status="failed",
+        errors=[{"row": 2, "column": "OBS_VALUE", "message": "SENTINEL-import-error"}],
+    )
 
     # --- listings
     own = create_listing(moroccan, offer(title="Moroccan farm workers"))
@@ -364,6 +382,10 @@ def build_world() -> World:
         str(ob["italy_profile_next"].pk),
         str(ob["italy_profile_draft_figure"].pk),
         str(ob["italy_profile_draft_skill"].pk),
+        str(ob["italy_profile_import"].pk),
+        "SENTINEL-import-file",
+        "SENTINEL-import-content",
+        "SENTINEL-import-error",
         "SENTINEL-draft-title",
         str(ob["italy_draft"].pk),
         "SENTINEL-match-message",

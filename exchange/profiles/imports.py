@@ -1,0 +1,259 @@
+"""SDMX-CSV imports into a draft profile: queue a file, then validate and save it in a worker.
+
+``profile_import_create`` (the request) checks who asks, keeps the file's text in
+a ``ProfileImport`` and enqueues ``exchange.import_profile`` after commit.
+``profile_import_run`` (the task) validates every row with ``ObservationInput``
+against the profile's figures and the rows accepted before it in the same file
+(``FigureBook``: the catalogue and the figures are read once, not per row), then
+saves all of them in one transaction, or none.
+
+What an import does to the draft: it **sets the figures it names** (one per
+indicator, sex, age and year: a new key is added, a key the draft has already
+takes the file's value, source and comment) and leaves the draft's other figures
+as they are. A key named twice in one file is an error, like F + M > T across the
+file's rows and the draft's remaining figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from accounts.models import User
+from accounts.selectors import membership_for
+from accounts.services import audit_record
+from accounts.tenancy import Actor, through_access
+from exchange import access
+from exchange.models import ImportStatus, MigrationProfile, Observation, ProfileImport
+from exchange.profiles import sdmx
+from exchange.profiles.inputs import FigureBook, ObservationInput
+from exchange.profiles.sdmx import COLUMN_OF, DATAFLOW, SEX_SYNONYMS, error
+
+MAX_BYTES = 5 * 1024 * 1024  # about 40,000 rows of typical figures
+MAX_ERRORS = 1000  # reported row by row; beyond that, counted
+PROGRESS_EVERY = 200  # rows between two progress commits
+BATCH = 1000  # rows per INSERT / UPDATE statement
+
+
+class FileProblem(Exception):
+    """The upload itself is unusable (missing, empty, not UTF-8, too large): a 400 naming ``file``."""
+
+
+def read_upload(upload: Any) -> tuple[str, str]:
+    """The text and name of an uploaded file, or ``FileProblem``."""
+    if upload is None or not hasattr(upload, "read"):
+        raise FileProblem(_("Choose an SDMX-CSV file to upload."))
+    if upload.size is not None and upload.size > MAX_BYTES:
+        raise FileProblem(_("The file is larger than %(mb)d MB: split it by year.") % {"mb": MAX_BYTES // 1024**2})
+    raw = upload.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise FileProblem(_("The file is larger than %(mb)d MB: split it by year.") % {"mb": MAX_BYTES // 1024**2})
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileProblem(_("The file is not UTF-8 text: save it as “CSV UTF-8”.")) from exc
+    if not text.removeprefix("\ufeff").strip():
+        raise FileProblem(_("The file is empty."))
+    return text, str(getattr(upload, "name", "") or "")[:255]
+
+
+@through_access("a service writes into a profile its caller resolved through exchange.access")
+@transaction.atomic
+def profile_import_create(*, actor: Actor, profile: MigrationProfile, text: str, filename: str) -> ProfileImport:
+    """Queue a file for a draft of the actor's own country (403/409 from ``can_edit_observations``)."""
+    access.can_edit_observations(actor, profile).check()
+    job = ProfileImport.objects.create(
+        organisation=actor.org, profile=profile, created_by=actor.user, filename=filename, content=text
+    )
+    audit_record(actor=actor, action="profile.import_queued", obj=profile, changes={"import": str(job.pk)})
+    from exchange.tasks import import_profile
+
+    job_id, org_id = str(job.pk), str(actor.org.pk)
+    transaction.on_commit(lambda: import_profile.delay(job_id, organisation_id=org_id))
+    return job
+
+
+def _uploader(job: ProfileImport) -> Actor:
+    """The person who uploaded the file, with the role they hold now (none if they left)."""
+    user: User | None = job.created_by
+    membership = membership_for(user=user, organisation=job.organisation) if user is not None else None
+    return Actor(user=user, organisation=job.organisation, role=membership.role if membership else None)
+
+
+@through_access("the import worker reads the profile its job names, in the job's organisation's scope")
+def profile_import_run(import_id: str) -> ProfileImport:
+    """Validate and save one queued import; bad rows are recorded on the job, never raised.
+
+    Runs in the importing organisation's scope (the task's base). The uploader must
+    still be allowed to change the figures, and the profile still be a draft, both
+    when the work starts and under the profile's lock when it saves.
+    """
+    job = ProfileImport.objects.select_related("profile", "organisation", "created_by").get(pk=import_id)
+    if job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        return job  # already done: a redelivered message changes nothing
+    actor = _uploader(job)
+    try:
+        return _run(job, actor)
+    except Exception:
+        # A fault of ours, not of the file: the job says so rather than stay "running".
+        _fail(job, actor, [error(0, "", _("The import stopped on an internal error; try again later."))])
+        raise
+
+
+def _run(job: ProfileImport, actor: Actor) -> ProfileImport:
+    _mark(job, status=ImportStatus.RUNNING, started_at=timezone.now(), processed=0, errors=[], saved=0)
+    refusal = access.can_edit_observations(actor, job.profile)
+    if not refusal:
+        return _fail(job, actor, [error(0, "", refusal.reason)])
+    parsed = sdmx.parse(job.content)
+    _mark(job, total=len(parsed.rows))
+    if parsed.errors and not parsed.rows:
+        return _fail(job, actor, parsed.errors)
+
+    book = FigureBook.load(job.profile)
+    errors = list(parsed.errors)
+    validate = _row_validator(job.profile, book)
+    for done, row in enumerate(parsed.rows, start=1):
+        errors.extend(validate(row))
+        if done % PROGRESS_EVERY == 0:
+            _mark(job, processed=done)  # committed now, so a poller sees it move
+    _mark(job, processed=len(parsed.rows))
+    if errors:
+        return _fail(job, actor, sorted(errors, key=lambda problem: problem["row"]))
+    return _save(job, actor, book)
+
+
+def _row_validator(profile: MigrationProfile, book: FigureBook) -> Callable[[sdmx.FileRow], list[dict[str, Any]]]:
+    area = sdmx.alpha3(profile.country)
+    body = ObservationInput(profile=profile, book=book)
+
+    def validate(row: sdmx.FileRow) -> list[dict[str, Any]]:
+        cells = {name: value.strip() for name, value in row.cells.items()}
+        problems = []
+        if cells["DATAFLOW"] != DATAFLOW:
+            problems.append(error(row.line, "DATAFLOW", _("DATAFLOW is %(flow)s on every line.") % {"flow": DATAFLOW}))
+        if cells["REF_AREA"].upper() != area:
+            problems.append(
+                error(
+                    row.line,
+                    "REF_AREA",
+                    _("REF_AREA is the profile's country as ISO 3166-1 alpha-3: %(area)s, not “%(given)s”.")
+                    % {"area": area, "given": cells["REF_AREA"]},
+                )
+            )
+        data: dict[str, Any] = {
+            "indicator": cells["INDICATOR"],
+            "time_period": cells["TIME_PERIOD"],
+            "value": cells["OBS_VALUE"],
+            "source": cells["SOURCE"],
+            "comment": row.cells.get("COMMENT", ""),
+        }
+        sex = cells.get("SEX", "").upper()
+        if sex:
+            data["sex"] = SEX_SYNONYMS.get(sex, sex)
+        if cells.get("AGE"):
+            data["age"] = cells["AGE"]
+        if cells.get("UNIT_MEASURE"):
+            data["unit"] = cells["UNIT_MEASURE"].lower()
+        code = cells["INDICATOR"].upper()
+        key = (code, data.get("sex", "T"), data.get("age", "_T").upper(), _int(cells["TIME_PERIOD"]))
+        current = book.existing(key) if key[3] is not None else None  # type: ignore[arg-type]
+        try:
+            validated = body.validate_row(data, current=current)
+        except serializers.ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {"": exc.detail}
+            problems += [
+                error(row.line, COLUMN_OF.get(name, ""), message)
+                for name, messages in detail.items()
+                for message in _flat(messages)
+            ]
+        if problems:
+            return problems
+        figure = current or Observation(profile=profile)
+        for name, value in validated.items():
+            setattr(figure, name, value)
+        book.accept(figure)
+        return []
+
+    return validate
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def _flat(messages: Any) -> list[str]:
+    if isinstance(messages, dict):
+        return [m for value in messages.values() for m in _flat(value)]
+    if isinstance(messages, list):
+        return [m for value in messages for m in _flat(value)]
+    return [str(messages)]
+
+
+def _mark(job: ProfileImport, **changes: Any) -> None:
+    for name, value in changes.items():
+        setattr(job, name, value)
+    ProfileImport.objects.filter(pk=job.pk).update(**changes)
+
+
+def _fail(job: ProfileImport, actor: Actor, errors: list[dict[str, Any]]) -> ProfileImport:
+    shown = errors[:MAX_ERRORS]
+    if len(errors) > MAX_ERRORS:
+        shown.append(error(0, "", _("…and %(more)d more errors, not listed.") % {"more": len(errors) - MAX_ERRORS}))
+    with transaction.atomic():
+        _mark(job, status=ImportStatus.FAILED, errors=shown, saved=0, finished_at=timezone.now())
+        audit_record(
+            actor=actor,
+            action="profile.import_failed",
+            obj=job.profile,
+            changes={"import": str(job.pk), "errors": len(errors)},
+        )
+    return job
+
+
+def _save(job: ProfileImport, actor: Actor, book: FigureBook) -> ProfileImport:
+    """All the file's rows in one transaction, under the profile's lock; or none."""
+    try:
+        with transaction.atomic():
+            profile = MigrationProfile.objects.select_for_update().get(pk=job.profile_id)
+            decision = access.can_edit_observations(actor, profile)
+            if not decision:
+                raise _Refused(decision.reason)
+            rows = list(book.accepted())
+            new = [row for row in rows if row._state.adding]
+            changed = [row for row in rows if not row._state.adding]
+            now = timezone.now()
+            for row in changed:
+                row.updated_at = now
+            Observation.objects.bulk_create(new, batch_size=BATCH)
+            fields = ["value", "source", "comment", "updated_at"]
+            if Observation.objects.bulk_update(changed, fields, batch_size=BATCH) != len(changed):
+                raise IntegrityError("a figure the file replaces was deleted meanwhile")
+            _mark(job, status=ImportStatus.SUCCEEDED, saved=len(rows), finished_at=now)
+            audit_record(
+                actor=actor,
+                action="profile.imported",
+                obj=profile,
+                changes={"import": str(job.pk), "added": len(new), "updated": len(changed)},
+            )
+    except _Refused as refused:
+        return _fail(job, actor, [error(0, "", refused.reason)])
+    except IntegrityError:
+        # The draft changed while the file was checked (a figure with one of its keys was
+        # added, or one it replaces deleted, meanwhile): nothing of the file is saved.
+        return _fail(job, actor, [error(0, "", _("The draft changed during the import: upload the file again."))])
+    return job
+
+
+class _Refused(Exception):
+    def __init__(self, reason: Any) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
