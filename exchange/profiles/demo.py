@@ -305,7 +305,7 @@ SPAIN = DemoProfile(
         ),
         "management_capacity": (
             "Collective hiring in countries of origin (GECCO) brings seasonal workers for the Huelva harvest; "
-            "the 2024 immigration regulation widened the routes for job-seekers and circular workers.",
+            "the 2022 reform of the immigration regulation widened the routes for circular workers.",
             "en",
         ),
     },
@@ -394,8 +394,8 @@ MOLDOVA = DemoProfile(
         ),
         "management_capacity": (
             "The EU-Moldova Mobility Partnership (2008) and the extended migration profile (Government "
-            "Decision 634/2012) are the frame; bilateral agreements with Israel, Germany and Bulgaria "
-            "organise recruitment without fees.",
+            "Decision 634/2012) are the frame; bilateral labour agreements, with Israel among others, "
+            "organise recruitment without fees to the worker.",
             "en",
         ),
     },
