@@ -282,6 +282,33 @@ def test_seed_demo_publishes_two_years_of_profiles_for_each_demo_country() -> No
     assert "Demo migration profiles: 15 (15 new): 1 draft, 14 published." in output
 
 
+def test_another_demo_government_reads_the_published_demo_profiles_and_their_figures_through_the_api() -> None:
+    seed()
+    germany = demo_client("de-labour", "official")
+    senegal_seen_by_germany = germany.get("/api/v1/profiles/", {"country": "SN"}).json()["results"]
+    assert sorted((item["year"], item["status"]) for item in senegal_seen_by_germany) == [
+        (2023, "published"),
+        (2024, "published"),
+    ]
+    senegal = demo_client("sn-labour", "official")
+    own = senegal.get("/api/v1/profiles/", {"country": "SN"}).json()["results"]
+    assert sorted((item["year"], item["status"]) for item in own) == [
+        (2023, "published"),
+        (2024, "published"),
+        (2025, "draft"),
+    ]
+    philippines_2024 = next(
+        item
+        for item in germany.get("/api/v1/profiles/", {"country": "PH", "year": 2024}).json()["results"]
+        if item["status"] == "published"
+    )
+    figures = germany.get(f"/api/v1/profiles/{philippines_2024['id']}/observations/", {"page_size": 500}).json()
+    rows = figures["results"] if isinstance(figures, dict) else figures
+    remittances = {row["time_period"]: row for row in rows if row["indicator"] == "REMIT_IN_USD"}
+    assert sorted(remittances) == [2015, 2020, 2023, 2024]
+    assert remittances[2024]["source"].startswith("World Bank / KNOMAD")
+
+
 def test_every_demo_figure_passes_the_observation_validation_and_names_its_source() -> None:
     seed()
     rows = Observation.objects.select_related("profile", "indicator")
