@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.db.models import Q
 from django.test import RequestFactory
 from django_scopes import ScopeError
 from django_scopes.state import state
@@ -16,6 +18,9 @@ from rest_framework.test import APIClient
 from accounts.management.commands.seed_demo import DEMO_ORGANISATIONS, DEMO_PASSWORD
 from accounts.models import AuditEvent, Membership, Organisation, User
 from accounts.tenancy import Actor, unscoped
+from exchange.models import MigrationProfile, Observation, ProfileSkill
+from exchange.profiles.demo import DEMO_PROFILES
+from exchange.profiles.inputs import ObservationInput
 from opportunities.demo import DEMO_LISTINGS
 from opportunities.models import Listing, ListingTransition, OccupationLine
 from opportunities.services import listing_transition
@@ -40,6 +45,11 @@ def snapshot() -> dict[str, object]:
             "listings": sorted(Listing.objects.values_list("owner__slug", "title", "status", "updated_at")),
             "occupation_lines": OccupationLine.objects.count(),
             "transitions": ListingTransition.objects.count(),
+            "profiles": sorted(
+                MigrationProfile.objects.values_list("country", "year", "version", "status", "updated_at")
+            ),
+            "observations": Observation.objects.count(),
+            "skills": ProfileSkill.objects.count(),
         }
 
 
@@ -240,3 +250,142 @@ def test_another_demo_government_sees_the_published_demo_listings_through_the_ap
         "GECCO seasonal red-fruit harvest, Huelva",
         "Triple Win: nurses and care assistants from the Philippines",
     }
+
+
+# --- Migration profiles ----------------------------------------------------------------
+
+DEMO_COUNTRIES = {"IT", "DE", "ES", "MD", "PH", "SN", "MA"}
+
+
+def test_seed_demo_publishes_two_years_of_profiles_for_each_demo_country() -> None:
+    output = seed()
+    assert {spec.country for spec in DEMO_PROFILES} == DEMO_COUNTRIES
+    published = MigrationProfile.objects.filter(status="published").select_related("owner")
+    assert sorted(published.values_list("country", "year")) == sorted(
+        (country, year) for country in DEMO_COUNTRIES for year in (2023, 2024)
+    )
+    for profile in published:
+        assert profile.owner.country == profile.country and profile.owner.kind == "government"
+        for part in ("migration_data", "development_impact", "labour_market", "management_capacity"):
+            assert getattr(profile, part) and getattr(profile, f"{part}_language") in {"en", "fr", "es"}, profile
+        figures = profile.observations.all()
+        # Sex-disaggregated, in all four parts, over several years: the charts have series to draw.
+        assert figures.filter(sex="F").exists() and figures.filter(sex="M").exists(), profile
+        assert set(figures.values_list("indicator__part", flat=True)) == {1, 2, 3, 4}, profile
+        assert {2015, 2020, 2023} <= set(figures.values_list("time_period", flat=True)), profile
+        assert figures.values("indicator").distinct().count() >= 15, profile
+    assert {p.migration_data_language for p in published.filter(country="SN")} == {"fr"}
+    assert {p.development_impact_language for p in published.filter(country="ES")} == {"es"}
+    # Senegal's 2025 is still a draft: its government's alone.
+    draft = MigrationProfile.objects.get(status="draft")
+    assert (draft.country, draft.year) == ("SN", 2025)
+    assert "Demo migration profiles: 15 (15 new): 1 draft, 14 published." in output
+
+
+def test_another_demo_government_reads_the_published_demo_profiles_and_their_figures_through_the_api() -> None:
+    seed()
+    germany = demo_client("de-labour", "official")
+    senegal_seen_by_germany = germany.get("/api/v1/profiles/", {"country": "SN"}).json()["results"]
+    assert sorted((item["year"], item["status"]) for item in senegal_seen_by_germany) == [
+        (2023, "published"),
+        (2024, "published"),
+    ]
+    senegal = demo_client("sn-labour", "official")
+    own = senegal.get("/api/v1/profiles/", {"country": "SN"}).json()["results"]
+    assert sorted((item["year"], item["status"]) for item in own) == [
+        (2023, "published"),
+        (2024, "published"),
+        (2025, "draft"),
+    ]
+    philippines_2024 = next(
+        item
+        for item in germany.get("/api/v1/profiles/", {"country": "PH", "year": 2024}).json()["results"]
+        if item["status"] == "published"
+    )
+    figures = germany.get(f"/api/v1/profiles/{philippines_2024['id']}/observations/", {"page_size": 500}).json()
+    rows = figures["results"] if isinstance(figures, dict) else figures
+    remittances = {row["time_period"]: row for row in rows if row["indicator"] == "REMIT_IN_USD"}
+    assert sorted(remittances) == [2015, 2020, 2023, 2024]
+    assert remittances[2024]["source"].startswith("World Bank / KNOMAD")
+
+
+def test_every_demo_figure_passes_the_observation_validation_and_names_its_source() -> None:
+    seed()
+    rows = Observation.objects.select_related("profile", "indicator")
+    assert rows.count() > 1000
+    totals: dict[tuple[object, ...], dict[str, Decimal]] = {}
+    for row in rows:
+        body = {
+            "indicator": row.indicator_id,
+            "sex": row.sex,
+            "age": row.age,
+            "time_period": row.time_period,
+            "value": str(row.value),
+            "unit": row.indicator.unit,
+            "source": row.source,
+            "comment": row.comment,
+        }
+        # Validated as a change to itself: every rule, including women and men against the total.
+        check = ObservationInput(row, data=body, profile=row.profile)
+        assert check.is_valid(), (str(row.profile), str(row), check.errors)
+        assert row.source.strip(), row
+        assert row.comment == f"Illustrative: shaped like {row.source}, not copied from it.", row
+        assert row.profile.year - 30 <= row.time_period <= row.profile.year
+        if row.indicator.unit in {"persons", "usd", "usd_millions"}:
+            totals.setdefault((row.profile_id, row.indicator_id, row.age, row.time_period), {})[row.sex] = row.value
+    # And directly: where women and men are given for a count or an amount, they add up to at most the total.
+    split = [figures for figures in totals.values() if {"F", "M"} <= set(figures)]
+    assert len(split) > 100
+    assert all(figures["F"] + figures["M"] <= figures["T"] for figures in split)
+
+
+def _skill(country: str, kind: str, isco: str) -> ProfileSkill:
+    return ProfileSkill.objects.select_related("profile").get(
+        profile__country=country, profile__year=2024, profile__status="published", kind=kind, occupation_id=isco
+    )
+
+
+def _open_pair(destination: str, origin: str, isco: str) -> bool:
+    """An open listing pair already connecting the two countries in that ISCO unit group."""
+    demand = Listing.objects.filter(
+        direction="demand", status="published", owner__country=destination, occupation_lines__occupation_id=isco
+    ).filter(Q(partner_countries=[]) | Q(partner_countries__contains=[origin]))
+    supply = Listing.objects.filter(
+        direction="supply", status="published", owner__country=origin, occupation_lines__occupation_id=isco
+    ).filter(Q(partner_countries=[]) | Q(partner_countries__contains=[destination]))
+    return demand.exists() and supply.exists()
+
+
+def test_the_demo_profiles_hold_the_shortages_and_surpluses_that_make_suggestions() -> None:
+    seed()
+    # German nursing shortage x Philippine nurse surplus; Italian harvest shortage x Moldovan farm workers.
+    for destination, origin, isco in [("DE", "PH", "2221"), ("DE", "PH", "3221"), ("IT", "MD", "9211")]:
+        shortage, surplus = _skill(destination, "shortage", isco), _skill(origin, "surplus", isco)
+        assert shortage.severity == surplus.severity == "high"
+        assert shortage.source and surplus.source and shortage.comment.startswith("Illustrative: ")
+    assert "Engpassanalyse 2024" in _skill("DE", "shortage", "3221").source
+    assert "ANOFM" in _skill("MD", "surplus", "9211").source
+    # Triple Win and the Philippine offer already connect Germany and the Philippines in 2221, so the
+    # suggestions come from 3221 (nursing associates) and 9211 (crop farm labourers), which no open pair covers.
+    with unscoped("assertion over every demo listing"):
+        assert _open_pair("DE", "PH", "2221")
+        assert not _open_pair("DE", "PH", "3221")
+        assert not _open_pair("IT", "MD", "9211")
+    # Shortages in the countries of destination, surpluses (and diaspora skills) in those of origin.
+    kinds = dict(ProfileSkill.objects.values_list("profile__country", "kind").distinct().order_by("kind"))
+    by_country = {
+        country: set(ProfileSkill.objects.filter(profile__country=country).values_list("kind", flat=True))
+        for country in kinds
+    }
+    assert all(by_country[country] == {"shortage"} for country in ("IT", "DE", "ES"))
+    assert all(by_country[country] == {"surplus", "diaspora"} for country in ("MD", "PH", "SN", "MA"))
+
+
+def test_the_demo_yields_the_nursing_and_harvest_suggestions_once_the_engine_is_merged() -> None:
+    pytest.importorskip("exchange.profiles.suggestions")
+    from exchange.models import Suggestion
+
+    seed()
+    with unscoped("assertion over every suggestion"):
+        pairs = set(Suggestion.objects.values_list("destination_country", "origin_country", "occupation_id"))
+    assert {("DE", "PH", "3221"), ("IT", "MD", "9211")} <= pairs

@@ -20,6 +20,7 @@ from django.db import transaction
 from accounts.management.commands._helpers import command_error
 from accounts.models import Organisation, OrganisationKind, Role, User
 from accounts.services import membership_add, organisation_create, user_get_or_create
+from exchange.profiles.demo import seed_profiles
 from opportunities.demo import seed_listings
 
 DEMO_PASSWORD = "corridor-demo-2026"  # noqa: S105 -- public by design: printed for the local demo
@@ -206,8 +207,9 @@ def seed_people(ctx: DemoContext) -> None:
             organisation.save(update_fields=["focal_point"])
 
 
-# Later issues append their steps here (e.g. listings after people, who post them).
-SEED_STEPS: list[SeedStep] = [seed_organisations, seed_people, seed_listings]
+# Later issues append their steps here (e.g. listings after people, who post them). Profiles come
+# after listings: the suggestions they yield leave out what an open listing pair already covers.
+SEED_STEPS: list[SeedStep] = [seed_organisations, seed_people, seed_listings, seed_profiles]
 
 
 def format_logins(logins: list[DemoLogin]) -> str:
