@@ -16,15 +16,13 @@ citing.
 Everything is written the way a government writes it: the profile by
 ``profile_create`` (its body checked by ``ProfileWriteSerializer``), the figures
 validated one by one by ``ObservationInput`` (see ``_load_observations``), the
-skills rows ``full_clean()``'d (``_add_skills``), then ``profile_publish``. A
+skills rows by ``SkillInput`` and ``skill_save`` (``_add_skills``), then ``profile_publish``. A
 profile is keyed by country and year: one that exists, in whatever state, is
 left alone, so running the seed again creates nothing.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -37,7 +35,7 @@ from accounts.models import Organisation, Role, User
 from accounts.services import audit_record
 from accounts.tenancy import Actor, tenant_scope
 from exchange import access
-from exchange.models import MigrationProfile, Observation, ProfileSkill, ProfileStatus, ProfileVisibility
+from exchange.models import MigrationProfile, Observation, ProfileStatus, ProfileVisibility
 from exchange.models.profiles import TOTAL_AGE, Sex
 
 if TYPE_CHECKING:
@@ -752,26 +750,28 @@ def _load_observations(actor: Actor, profile: MigrationProfile, rows: list[dict[
     return len(rows)
 
 
-def _add_skills(profile: MigrationProfile, rows: tuple[DemoSkill, ...]) -> None:
-    """Part 3's skills rows of a draft, each ``full_clean()``'d before it is saved.
+def _add_skills(actor: Actor, profile: MigrationProfile, rows: tuple[DemoSkill, ...]) -> None:
+    """Part 3's skills rows of a draft, validated by ``SkillInput`` and written by ``skill_save``."""
+    from exchange.profiles.inputs import SkillInput
+    from exchange.profiles.services import skill_save
 
-    The ORM for now: ``services.skill_save`` (with its own validation and audit)
-    is being written on another branch; when it lands, call it here instead.
-    """
     for row in rows:
         source = row.source.format(year=profile.year)
-        skill = ProfileSkill(
+        body = SkillInput(
+            data={
+                "kind": row.kind,
+                "isco_code": row.isco,
+                "isic_code": row.isic or "",
+                "severity": row.severity,
+                "source": source,
+                "time_period": profile.year,
+                "comment": illustrative(source),
+            },
             profile=profile,
-            kind=row.kind,
-            occupation_id=row.isco,
-            sector_id=row.isic,
-            severity=row.severity,
-            source=source,
-            time_period=profile.year,
-            comment=illustrative(source),
         )
-        skill.full_clean()
-        skill.save()
+        if not body.is_valid():
+            raise ValidationError(f"{profile.country} {profile.year} {row.kind} {row.isco}: {body.errors}")
+        skill_save(actor=actor, profile=profile, data=body.validated_data)
 
 
 def _narratives(spec: DemoProfile, year: int) -> dict[str, str]:
@@ -803,22 +803,17 @@ def _write(actor: Actor, spec: DemoProfile, year: int, *, publish: bool) -> Migr
             raise ValidationError(f"{spec.country} {year}: {body.errors}")
         profile = profile_create(actor=actor, data=body.validated_data)
         _load_observations(actor, profile, list(observation_rows(spec, year)))
-        _add_skills(profile, spec.skills)
+        _add_skills(actor, profile, spec.skills)
         if publish:
             profile = profile_publish(actor=actor, profile=profile)
     return profile
 
 
 def _refresh_suggestions() -> None:
-    """Recompute shortage × surplus suggestions, once the suggestion engine is on this branch.
+    """Recompute shortage × surplus suggestions now (publishing also enqueues it after commit)."""
+    from exchange.profiles.suggestions import suggestions_refresh
 
-    ``exchange.profiles.suggestions`` is being written on another branch; until
-    it is merged there is nothing to refresh.
-    """
-    if importlib.util.find_spec("exchange.profiles.suggestions") is None:
-        return
-    suggestions = importlib.import_module("exchange.profiles.suggestions")
-    suggestions.suggestions_refresh()
+    suggestions_refresh()
 
 
 def seed_profiles(ctx: DemoContext) -> None:

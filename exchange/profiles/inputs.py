@@ -26,7 +26,9 @@ from opportunities import reference
 from opportunities.inputs import IscoCodeField
 
 AGE_BAND = re.compile(r"^(_T|Y\d{1,3}-\d{1,3}|Y_GE\d{1,3}|Y_LT\d{1,3})$")
-ADDITIVE = (IndicatorUnit.PERSONS, IndicatorUnit.USD, IndicatorUnit.USD_MILLIONS)
+# Totals add up across the sexes: persons and millions of US dollars (remittance flows).
+# ``usd`` is the unit of averages (monthly earnings), which do not add up, nor do rates.
+ADDITIVE = (IndicatorUnit.PERSONS, IndicatorUnit.USD_MILLIONS)
 # How far F + M may exceed T before it is more than rounding.
 ROUNDING = Decimal("0.001")
 YEARS_BACK = 30

@@ -381,8 +381,7 @@ def test_the_demo_profiles_hold_the_shortages_and_surpluses_that_make_suggestion
     assert all(by_country[country] == {"surplus", "diaspora"} for country in ("MD", "PH", "SN", "MA"))
 
 
-def test_the_demo_yields_the_nursing_and_harvest_suggestions_once_the_engine_is_merged() -> None:
-    pytest.importorskip("exchange.profiles.suggestions")
+def test_the_demo_yields_the_nursing_and_harvest_suggestions() -> None:
     from exchange.models import Suggestion
 
     seed()

@@ -194,6 +194,12 @@ def test_a_duplicate_figure_and_women_and_men_above_the_total_are_refused(moldov
     assert _figure(moldova_api, draft, sex="M", value="400").status_code == 201  # exactly the total is fine
 
 
+def test_averages_by_sex_are_not_held_to_add_up_to_the_total(moldova_api, draft):
+    """Average monthly earnings (US dollars) of women and of men each sit near the total's."""
+    for sex, value in (("T", "1450"), ("F", "1320"), ("M", "1560")):
+        assert _figure(moldova_api, draft, indicator="EARNINGS_MIGRANTS", sex=sex, value=value).status_code == 201
+
+
 def test_figures_change_only_on_a_draft_and_the_next_version_starts_from_them(moldova_api, germany_api, draft):
     row = _figure(moldova_api, draft).json()
     row_url = f"{URL}{draft['id']}/observations/{row['id']}/"
