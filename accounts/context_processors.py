@@ -18,6 +18,7 @@ NAVIGATION = [
     ("opportunities:moderation", _("Moderation"), "moderator"),
     ("exchange:matches", _("Matches"), "member"),
     ("exchange:partnerships", _("Partnerships"), "member"),
+    ("exchange:profile-list", _("Migration profiles"), "member"),
     ("exchange:subscriptions", _("Alerts"), "member"),
     ("exchange:inbox", _("Inbox"), "member"),
     ("accounts:organisation", _("Organisation"), "admin"),

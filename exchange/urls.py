@@ -1,7 +1,8 @@
 """Exchange web pages (include at the site root: ``path("", include("exchange.urls"))``).
 
 Route lists per area: matches and dialogue, partnerships (exchange/web/urls_matches.py)
-and alerts: subscriptions, deliveries, inbox (exchange/web/urls_alerts.py).
+alerts: subscriptions, deliveries, inbox (exchange/web/urls_alerts.py) and migration
+profiles (exchange/web/urls_profiles.py).
 """
 
 from django.urls import path
@@ -9,6 +10,7 @@ from django.urls import path
 from exchange import views
 from exchange.web.urls_alerts import urlpatterns as alert_patterns
 from exchange.web.urls_matches import urlpatterns as match_patterns
+from exchange.web.urls_profiles import urlpatterns as profile_patterns
 
 app_name = "exchange"
 
@@ -16,4 +18,5 @@ urlpatterns = [
     path("notifications/unsubscribe/<str:token>/", views.unsubscribe_view, name="unsubscribe"),
     *match_patterns,
     *alert_patterns,
+    *profile_patterns,
 ]
