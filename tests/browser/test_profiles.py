@@ -1,0 +1,94 @@
+"""A published migration profile in the browser, in English and in Arabic (right to left).
+
+Germany's official reads Moldova's profile: every chart's plotted values are the
+values of the table beside it (raw numbers and the locale's formatting alike),
+the page passes axe-core and stays within the page-weight budget, and in Arabic
+the charts mirror (the first year on the right) while the tables read right to
+left. Moldova's official then opens a part's editor, keyboard first.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.exchange import conftest as exchange
+from tests.exchange.test_web_profiles import moldova_profile
+
+germany, moldova = exchange.germany, exchange.moldova
+greta, mihai = exchange.greta, exchange.mihai
+moldova_actor = exchange.moldova_actor
+
+
+def chart_agrees_with_its_table(page: Any, chart_id: str) -> int:
+    figure = page.locator(f"figure#{chart_id}")
+    marks = figure.locator("svg .point")
+    plotted = marks.evaluate_all("els => els.map(e => [e.dataset.value, e.querySelector('title').textContent])")
+    cells = figure.locator("td[data-value]").evaluate_all(
+        "els => els.filter(e => e.dataset.value).map(e => [e.dataset.value, e.textContent.trim()])"
+    )
+    assert plotted, chart_id
+    assert sorted(Decimal(v) for v, _ in plotted) == sorted(Decimal(v) for v, _ in cells), chart_id
+    # The mark's title ends with the number exactly as the table prints it.
+    shown = {text for _, text in cells}
+    assert all(any(title.endswith(": " + s) for s in shown) for _, title in plotted), (plotted, shown)
+    return len(plotted)
+
+
+@pytest.mark.parametrize(("locale", "direction"), [("en-GB", "ltr"), ("ar", "rtl")])
+def test_a_reader_sees_charts_that_agree_with_their_tables(
+    visitor_factory: Any, moldova_actor: Any, greta: Any, locale: str, direction: str
+) -> None:
+    profile = moldova_profile(moldova_actor)
+    visitor = visitor_factory(locale=locale)
+    visitor.sign_in_as(greta)
+    visitor.go(f"/profiles/{profile.pk}/", screenshot=f"profile-detail-{locale}")
+    page = visitor.page
+    assert page.locator("html").get_attribute("dir") == direction
+    charts = page.locator("figure.chart").evaluate_all("els => els.map(e => e.id)")
+    assert len(charts) == 3
+    assert sum(chart_agrees_with_its_table(page, chart) for chart in charts) == 7
+    expect(page.locator("[lang=ro]")).to_be_visible()
+
+    # The line chart runs from the first year to the last: left to right, or right to left.
+    remittances = page.locator("figure#chart-remit_in_usd svg .point")
+    first, last = (remittances.nth(i).bounding_box() for i in (0, 1))
+    assert first is not None and last is not None
+    assert (first["x"] < last["x"]) == (direction == "ltr")
+    # The table beside it reads in the page's direction.
+    table = page.locator("figure#chart-remit_in_usd table")
+    assert table.evaluate("t => getComputedStyle(t).direction") == direction
+
+    # The in-page navigation reaches each part.
+    page.locator(".part-nav a").nth(2).click()
+    assert page.url.endswith("#part-3")
+    visitor.go("/profiles/compare/years/?country=MD&indicator=MIG_STOCK_OUT")
+    assert chart_agrees_with_its_table(page, page.locator("figure.chart").first.get_attribute("id")) == 4
+
+
+def test_the_owner_edits_a_part_with_the_keyboard(visitor_factory: Any, moldova_actor: Any, mihai: Any) -> None:
+    draft = moldova_profile(moldova_actor, year=2025, publish=False)
+    visitor = visitor_factory()
+    visitor.sign_in_as(mihai)
+    visitor.go(f"/profiles/{draft.pk}/parts/2/edit/")
+    page = visitor.page
+    page.get_by_label("Indicator").select_option("REMIT_IN_GDP")
+    page.get_by_label("Year of the figure").fill("2023")
+    page.get_by_label("Value").fill("140")
+    page.get_by_label("Source").fill("World Bank")
+    visitor.reset()
+    page.get_by_role("button", name="Add the figure").press("Enter")
+    page.wait_for_load_state("load")
+    visitor.check()
+    expect(page.locator("#id_value_error")).to_contain_text("between 0 and 100")
+    page.get_by_label("Value").fill("14.5")
+    visitor.reset()
+    page.get_by_role("button", name="Add the figure").press("Enter")
+    page.wait_for_load_state("load")
+    visitor.check()
+    expect(page.get_by_role("cell", name="14.5")).to_be_visible()
+    visitor.go(f"/profiles/{draft.pk}/publish/")
+    visitor.go("/profiles/")
