@@ -332,7 +332,11 @@ class Chart:
         return f'<polygon {attributes} points="{points}">{tooltip}</polygon>'
 
     def _label(self, serie: Series, category: str, value: Number) -> str:
-        return f"{serie.name}, {category}: {self.show(value)}"
+        return _("%(series)s, %(category)s: %(value)s") % {
+            "series": serie.name,
+            "category": category,
+            "value": self.show(value),
+        }
 
     def _lines(self) -> str:
         out = []
