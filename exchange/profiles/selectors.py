@@ -77,23 +77,24 @@ def published_profiles(*, actor: Actor, countries: list[str], year: int) -> dict
 
 
 def indicator_series(
-    *, actor: Actor, country: str, indicator: str, sex: str | None = None, age: str | None = None
+    actor: Actor, *, country: str, indicator: str, sex: str | None = None, age: str | None = None
 ) -> QuerySet[Observation]:
     """One country's figures for one indicator across its published profiles' reference years.
 
     The figures of the current published version of each year the actor may read
-    (superseded versions and drafts are left out), oldest reference year and time
-    period first; ``sex`` and ``age`` narrow them (``None``: every breakdown). Each
-    row carries its profile (``profile.year``, ``profile.id``) and indicator.
-    Shared with the API's ``GET /api/v1/indicators/series/``.
+    (superseded versions and drafts are left out), oldest time period first and,
+    within a period, oldest reference year first; ``sex`` and ``age`` narrow them
+    (``None`` or empty: every breakdown, each row tagged with its own). Each row
+    carries its profile (``profile.year``, ``profile.id``) and indicator. The same
+    query as the API's ``GET /api/v1/indicators/series/``, meant to be its one copy.
     """
     profiles = access.profile_visible_to(actor=actor).filter(country=country, status=ProfileStatus.PUBLISHED)
     figures = Observation.objects.filter(profile__in=profiles, indicator_id=indicator)
-    if sex is not None:
+    if sex:
         figures = figures.filter(sex=sex)
-    if age is not None:
+    if age:
         figures = figures.filter(age=age)
-    return figures.select_related("profile", "indicator").order_by("profile__year", "time_period", "sex", "age")
+    return figures.select_related("profile", "indicator").order_by("time_period", "profile__year", "sex", "age")
 
 
 def readable_countries(*, actor: Actor) -> list[str]:

@@ -558,7 +558,7 @@ def profile_compare_years_view(request: HttpRequest) -> HttpResponse:
         figures = sorted(latest.values(), key=lambda r: (r.time_period, SEX_ORDER[Sex(r.sex)]))
         context.update(
             chart=indicator_chart(indicator, figures, prefix="years") if figures else None,
-            rows=rows,
+            rows=sorted(rows, key=lambda r: (r.profile.year, r.time_period, SEX_ORDER[Sex(r.sex)])),
             reference_years=sorted({row.profile.year for row in rows}),
         )
     return render(request, "exchange/profiles/compare_years.html", context)

@@ -21,6 +21,10 @@ pytestmark = pytest.mark.django_db
 # The shell (session, user twice, memberships twice, unread count), then three for the page:
 # the profile, its figures with their indicators, its skills rows with their ISCO and ISIC groups.
 DETAIL_QUERIES = 9
+# The shell, the countries for the filter, the count and the page of profiles with their owners.
+LIST_QUERIES = 9
+# The shell, the profile with its figures and skills, the catalogue and the languages.
+EDITOR_QUERIES = 11
 
 
 def text(response: Any) -> str:
@@ -314,3 +318,19 @@ def test_pages_render_in_arabic_right_to_left(mihai, published):
     client = signed_in(mihai)
     page = text(client.get(f"/profiles/{published.pk}/", HTTP_ACCEPT_LANGUAGE="ar"))
     assert 'dir="rtl"' in page and 'role="img"' in page
+
+
+def test_the_list_and_the_editor_cost_a_fixed_number_of_queries(
+    greta_web, mihai_web, moldova_actor, django_assert_num_queries
+):
+    first = moldova_profile(moldova_actor, year=2022)
+    greta_web.get("/profiles/")
+    with django_assert_num_queries(LIST_QUERIES):
+        greta_web.get("/profiles/")
+    moldova_profile(moldova_actor, year=2023)
+    moldova_profile(moldova_actor, year=2024, extra=4)
+    with django_assert_num_queries(LIST_QUERIES):
+        greta_web.get("/profiles/")
+    mihai_web.get(f"/profiles/{first.pk}/parts/1/edit/")
+    with django_assert_num_queries(EDITOR_QUERIES):
+        assert mihai_web.get(f"/profiles/{first.pk}/parts/1/edit/").status_code == 200
