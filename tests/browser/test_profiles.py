@@ -20,7 +20,7 @@ from tests.exchange.test_web_profiles import moldova_profile
 
 germany, moldova = exchange.germany, exchange.moldova
 greta, mihai = exchange.greta, exchange.mihai
-moldova_actor = exchange.moldova_actor
+moldova_actor, germany_actor = exchange.moldova_actor, exchange.germany_actor
 
 
 def chart_agrees_with_its_table(page: Any, chart_id: str) -> int:
@@ -92,3 +92,27 @@ def test_the_owner_edits_a_part_with_the_keyboard(visitor_factory: Any, moldova_
     expect(page.get_by_role("cell", name="14.5")).to_be_visible()
     visitor.go(f"/profiles/{draft.pk}/publish/")
     visitor.go("/profiles/")
+    visitor.go("/profiles/new/")
+
+
+def test_history_diff_and_comparisons_pass_the_checks(
+    visitor_factory: Any, moldova_actor: Any, germany_actor: Any, greta: Any
+) -> None:
+    from accounts.tenancy import tenant_scope
+    from exchange.profiles.services import profile_create, profile_publish, profile_update
+
+    first = moldova_profile(moldova_actor, year=2024)
+    with tenant_scope(moldova_actor):
+        second = profile_update(actor=moldova_actor, profile=first, data={"migration_data": "Revised."})
+        profile_publish(actor=moldova_actor, profile=second)
+    with tenant_scope(germany_actor):
+        german = profile_create(actor=germany_actor, data={"country": "DE", "year": 2024, "visibility": "members"})
+        profile_publish(actor=germany_actor, profile=german)
+    visitor = visitor_factory(locale="ar")
+    visitor.sign_in_as(greta)
+    visitor.go(f"/profiles/{second.pk}/versions/")
+    visitor.go(f"/profiles/{second.pk}/diff/")
+    assert visitor.page.locator("del").count() >= 1 and visitor.page.locator("ins").count() >= 1
+    visitor.go("/profiles/compare/countries/?a=MD&b=DE&year=2024")
+    visitor.go("/profiles/compare/years/")
+    visitor.go("/help/#profiles")
