@@ -23,6 +23,7 @@ NAVIGATION = [
     ("exchange:inbox", _("Inbox"), "member"),
     ("accounts:organisation", _("Organisation"), "admin"),
     ("public:listings", _("Public listings"), "anonymous"),
+    ("exchange:public-profile-list", _("Public migration profiles"), "anonymous"),
 ]
 
 

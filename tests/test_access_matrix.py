@@ -439,6 +439,8 @@ PAGE_TARGETS = {
     "opportunities:moderation_review": "listing",
     "opportunities:moderation_decide": "listing",
     "public:listing": "public_listing",
+    **{f"exchange:profile-{name}": "profile" for name in ("detail", "edit-part", "publish", "versions", "diff")},
+    "exchange:public-profile-detail": "public_profile",
 }
 CREDENTIALS = {
     "secret": "not-a-real-invitation-secret",
@@ -574,6 +576,8 @@ PAGES: list[Row] = [
     row("POST exchange:profile-publish", "profile", own={WRITERS: REFUSED, "*": 403}, shared=403),
     row("GET exchange:profile-versions", "profile", own=200, shared=200),
     row("GET exchange:profile-diff", "profile", own=200, shared=200),
+    row("GET exchange:public-profile-list", collection=200, **PUBLIC),
+    row("GET exchange:public-profile-detail", "public_profile", shared=200, **PUBLIC),
     # Alerts, deliveries, inbox
     row("GET exchange:subscriptions", collection=200),
     row("GET exchange:subscriptions_export", collection=200),

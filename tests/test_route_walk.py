@@ -394,6 +394,7 @@ WEB_TARGETS: dict[str, Target] = {
         for name in ("profile-detail", "profile-publish", "profile-versions", "profile-diff")
     },
     "exchange:profile-edit-part": lambda o: {"pk": str(o["profile"].id), "part": "1"},
+    "exchange:public-profile-detail": lambda o: {"pk": str(o["profile"].id)},
     "exchange:delivery_replay": lambda o: {"pk": str(o["delivery"].id)},
     **{
         f"exchange:{name}": lambda o: {"pk": str(o["subscription"].id)}

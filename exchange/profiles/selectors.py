@@ -51,6 +51,21 @@ def profile_detail(*, actor: Actor, pk: Any) -> MigrationProfile:
     return get_object_or_404(_with_contents(access.profile_visible_to(actor=actor)), pk=pk)
 
 
+def public_profile_list(*, country: str = "") -> QuerySet[MigrationProfile]:
+    """The current published versions anyone may read, signed in or not (the public pages)."""
+    profiles = access.profile_visible_to(actor=Actor.anonymous()).filter(status=ProfileStatus.PUBLISHED)
+    if country:
+        profiles = profiles.filter(country=country)
+    return profiles.select_related("owner").order_by("country", "-year")
+
+
+def public_profile_detail(*, pk: Any) -> MigrationProfile:
+    """A version anyone may read, with its figures and skills rows (as ``profile_detail``). 404 otherwise."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(_with_contents(access.profile_visible_to(actor=Actor.anonymous())), pk=pk)
+
+
 def profile_versions(*, actor: Actor, profile: MigrationProfile) -> QuerySet[MigrationProfile]:
     """Every version of the profile's country and year that the actor may read, newest first."""
     return (

@@ -27,7 +27,7 @@ from accounts.access import can_act_for_government
 from accounts.tenancy import Actor
 from config.charts import Chart, Series, bar_chart, format_number, line_chart
 from config.errors import StateConflict
-from config.web import actor_required, confirm_page, paginate
+from config.web import actor_required, confirm_page, paginate, public_page
 from exchange import access
 from exchange.api.profiles import ProfileWriteSerializer
 from exchange.models import MigrationProfile, Observation
@@ -195,6 +195,30 @@ def profile_detail_view(request: HttpRequest, pk: Any) -> HttpResponse:
         "can_publish": bool(access.can_publish_profile(actor, profile)),
         "import_url": _optional_url("exchange:profile-import", pk=profile.pk) if can_edit_figures else "",
         "export_url": _export_url(profile),
+    }
+    return render(request, "exchange/profiles/detail.html", context)
+
+
+# --- Public pages: what anyone may read, signed in or not ------------------------------------
+
+
+@public_page
+def public_profile_list_view(request: HttpRequest) -> HttpResponse:
+    country = request.GET.get("country", "").strip().upper()[:2]
+    page = paginate(request, selectors.public_profile_list(country=country))
+    return render(request, "exchange/profiles/public_list.html", {"page": page, "profiles": page.object_list})
+
+
+@public_page
+def public_profile_detail_view(request: HttpRequest, pk: Any) -> HttpResponse:
+    """A public profile as the public reads it: the same sections and charts, no member's tools."""
+    profile = selectors.public_profile_detail(pk=pk)
+    context = {
+        "profile": profile,
+        "country_name": _country_name(str(profile.country)),
+        "parts": _parts(profile),
+        "skills": _skills(profile),
+        "public": True,
     }
     return render(request, "exchange/profiles/detail.html", context)
 

@@ -14,4 +14,7 @@ urlpatterns = [
     path("profiles/<uuid:pk>/publish/", profiles.profile_publish_view, name="profile-publish"),
     path("profiles/<uuid:pk>/versions/", profiles.profile_versions_view, name="profile-versions"),
     path("profiles/<uuid:pk>/diff/", profiles.profile_diff_view, name="profile-diff"),
+    # Public (no sign-in): the published profiles marked public.
+    path("public/profiles/", profiles.public_profile_list_view, name="public-profile-list"),
+    path("public/profiles/<uuid:pk>/", profiles.public_profile_detail_view, name="public-profile-detail"),
 ]

@@ -334,3 +334,20 @@ def test_the_list_and_the_editor_cost_a_fixed_number_of_queries(
     mihai_web.get(f"/profiles/{first.pk}/parts/1/edit/")
     with django_assert_num_queries(EDITOR_QUERIES):
         assert mihai_web.get(f"/profiles/{first.pk}/parts/1/edit/").status_code == 200
+
+
+def test_anyone_reads_a_public_profile_and_nothing_else(client, greta_web, moldova_actor):
+    with tenant_scope(moldova_actor):
+        public = moldova_profile(moldova_actor, year=2023, publish=False)
+        profile_update(actor=moldova_actor, profile=public, data={"visibility": "public"})
+        profile_publish(actor=moldova_actor, profile=public)
+        members = moldova_profile(moldova_actor, year=2024)
+        draft = moldova_profile(moldova_actor, year=2025, publish=False)
+    listed = text(client.get("/public/profiles/"))
+    assert f"/public/profiles/{public.pk}/" in listed and f"{members.pk}" not in listed and f"{draft.pk}" not in listed
+    page = client.get(f"/public/profiles/{public.pk}/")
+    assert page.status_code == 200 and text(page).count('role="img"') == 3
+    assert "/profiles/compare/" not in text(page) and "All versions" not in text(page)
+    for other in (members, draft):
+        assert client.get(f"/public/profiles/{other.pk}/").status_code == 404
+        assert greta_web.get(f"/public/profiles/{other.pk}/").status_code == 404  # the public page is for the public
