@@ -116,3 +116,20 @@ def test_history_diff_and_comparisons_pass_the_checks(
     visitor.go("/profiles/compare/countries/?a=MD&b=DE&year=2024")
     visitor.go("/profiles/compare/years/")
     visitor.go("/help/#profiles")
+
+
+def test_the_public_reads_a_public_profile(visitor: Any, moldova_actor: Any) -> None:
+    from accounts.tenancy import tenant_scope
+    from exchange.profiles.services import profile_publish, profile_update
+
+    with tenant_scope(moldova_actor):
+        draft = moldova_profile(moldova_actor, year=2024, publish=False)
+        profile_update(actor=moldova_actor, profile=draft, data={"visibility": "public"})
+        profile_publish(actor=moldova_actor, profile=draft)
+    visitor.go("/public/profiles/")
+    visitor.page.get_by_role("link", name="Moldova").click()
+    visitor.page.wait_for_load_state("load")
+    visitor.check()
+    for chart in visitor.page.locator("figure.chart").evaluate_all("els => els.map(e => e.id)"):
+        chart_agrees_with_its_table(visitor.page, chart)
+    assert visitor.console_errors == []
