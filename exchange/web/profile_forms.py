@@ -34,7 +34,10 @@ class ProfileCreateForm(forms.Form):
 
 
 class NarrativeForm(forms.Form):
-    text = forms.CharField(label=_("Narrative"), required=False, widget=forms.Textarea(attrs={"rows": 10}))
+    # dir="auto": a narrative in French reads left to right on an Arabic page, and the reverse.
+    text = forms.CharField(
+        label=_("Narrative"), required=False, widget=forms.Textarea(attrs={"rows": 10, "dir": "auto"})
+    )
     language = forms.ChoiceField(
         label=_("Language of the narrative"),
         required=False,
@@ -44,6 +47,9 @@ class NarrativeForm(forms.Form):
     def __init__(self, *args: Any, part_label: Any, languages: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["text"].label = part_label
+        language = self.data.get("language") if self.is_bound else self.initial.get("language")
+        if language:
+            self.fields["text"].widget.attrs["lang"] = language
         cast(forms.ChoiceField, self.fields["language"]).choices = [("", _("Not stated")), *languages]
 
 
