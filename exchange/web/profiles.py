@@ -601,7 +601,6 @@ def _headline(rows: list[Observation]) -> dict[str, Any] | None:
         "total": shown.get(Sex.TOTAL, ""),
         "female": shown.get(Sex.FEMALE, ""),
         "male": shown.get(Sex.MALE, ""),
-        "values": {sex: at[sex].value for sex in at},
     }
 
 
