@@ -19,10 +19,12 @@ NAVIGATION = [
     ("exchange:matches", _("Matches"), "member"),
     ("exchange:partnerships", _("Partnerships"), "member"),
     ("exchange:suggestion-list", _("Suggestions"), "member"),
+    ("exchange:profile-list", _("Migration profiles"), "member"),
     ("exchange:subscriptions", _("Alerts"), "member"),
     ("exchange:inbox", _("Inbox"), "member"),
     ("accounts:organisation", _("Organisation"), "admin"),
     ("public:listings", _("Public listings"), "anonymous"),
+    ("exchange:public-profile-list", _("Public migration profiles"), "anonymous"),
 ]
 
 

@@ -2,8 +2,8 @@
 
 Route lists per area: matches and dialogue, partnerships (exchange/web/urls_matches.py),
 alerts: subscriptions, deliveries, inbox (exchange/web/urls_alerts.py), suggestions from
-evidence (exchange/web/urls_suggestions.py), and a profile's SDMX-CSV import
-(exchange/web/urls_imports.py).
+evidence (exchange/web/urls_suggestions.py), a profile's SDMX-CSV import
+(exchange/web/urls_imports.py), and migration profiles (exchange/web/urls_profiles.py).
 """
 
 from django.urls import path
@@ -12,6 +12,7 @@ from exchange import views
 from exchange.web.urls_alerts import urlpatterns as alert_patterns
 from exchange.web.urls_imports import urlpatterns as import_patterns
 from exchange.web.urls_matches import urlpatterns as match_patterns
+from exchange.web.urls_profiles import urlpatterns as profile_patterns
 from exchange.web.urls_suggestions import urlpatterns as suggestion_patterns
 
 app_name = "exchange"
@@ -22,4 +23,5 @@ urlpatterns = [
     *alert_patterns,
     *suggestion_patterns,
     *import_patterns,
+    *profile_patterns,
 ]

@@ -121,6 +121,11 @@ def narrative(w: World, role: str, kind: str) -> dict[str, Any]:
     return {"migration_data": "matrix-narrative"}
 
 
+def narrative_form(w: World, role: str, kind: str) -> dict[str, Any]:
+    """The profile page's narrative form (part 1, the part the matrix opens)."""
+    return {"action": "narrative", "text": "matrix-narrative", "language": "en"}
+
+
 def partnership_body(w: World, role: str, kind: str) -> dict[str, Any]:
     return {"name": "matrix-partnership", "kind": "mobility_partnership", "members": [str(w.orgs["italy"].pk)]}
 
@@ -524,6 +529,8 @@ PAGE_TARGETS = {
     "opportunities:moderation_review": "listing",
     "opportunities:moderation_decide": "listing",
     "public:listing": "public_listing",
+    **{f"exchange:profile-{name}": "profile" for name in ("detail", "edit-part", "publish", "versions", "diff")},
+    "exchange:public-profile-detail": "public_profile",
 }
 CREDENTIALS = {
     "secret": "not-a-real-invitation-secret",
@@ -657,6 +664,31 @@ PAGES: list[Row] = [
     row("GET exchange:profile-import", "profile", own={WRITERS: 200, "*": 403}, shared=403),
     row("POST exchange:profile-import", "profile", own={WRITERS: REFUSED, "*": 403}, shared=403),
     row("GET exchange:profile-import-status", "profile_import", own=200),
+    # Migration profiles: Morocco's published one (own), Italy's draft (private), Italy's
+    # published one (shared) whose next version is an Italian draft. Editing the own
+    # published profile opens its next version (a write); publishing it again is a 409,
+    # which a page answers with a redirect and a message (REFUSED).
+    row("GET exchange:profile-list", collection=200),
+    row("GET exchange:profile-create", collection={WRITERS: 200, "*": 403}),
+    row("POST exchange:profile-create", collection={WRITERS: INVALID, "*": 403}),
+    row("GET exchange:profile-compare-years", collection=200),
+    row("GET exchange:profile-compare-countries", collection=200),
+    row("GET exchange:profile-detail", "profile", own=200, shared=200),
+    row("GET exchange:profile-edit-part", "profile", own={WRITERS: 200, "*": 403}, shared=403),
+    row(
+        "POST exchange:profile-edit-part",
+        "profile",
+        own={WRITERS: 302, "*": 403},
+        shared=403,
+        body=narrative_form,
+        writes=True,
+    ),
+    row("GET exchange:profile-publish", "profile", own={WRITERS: REFUSED, "*": 403}, shared=403),
+    row("POST exchange:profile-publish", "profile", own={WRITERS: REFUSED, "*": 403}, shared=403),
+    row("GET exchange:profile-versions", "profile", own=200, shared=200),
+    row("GET exchange:profile-diff", "profile", own=200, shared=200),
+    row("GET exchange:public-profile-list", collection=200, **PUBLIC),
+    row("GET exchange:public-profile-detail", "public_profile", shared=200, **PUBLIC),
     # Alerts, deliveries, inbox
     row("GET exchange:subscriptions", collection=200),
     row("GET exchange:subscriptions_export", collection=200),
@@ -736,6 +768,8 @@ def _request(w: World, case: Case, r: Row) -> tuple[Any, str]:
         kwargs = {**CREDENTIALS}
     elif "document_pk" in route:
         kwargs = {"pk": kwargs["partnership_pk"], "document_pk": kwargs["pk"]}
+    if "<int:part>" in route:  # a profile's part: the first
+        kwargs["part"] = "1"
     if variant:
         kwargs[("decision" if "decision" in route else "action")] = variant.rstrip("]")
     url = fill(route, kwargs)

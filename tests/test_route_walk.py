@@ -441,6 +441,12 @@ WEB_TARGETS: dict[str, Target] = {
         "pk": str(o["partnership"].id),
         "document_pk": str(o["partnership_document"].id),
     },
+    **{
+        f"exchange:{name}": lambda o: {"pk": str(o["profile"].id)}
+        for name in ("profile-detail", "profile-publish", "profile-versions", "profile-diff")
+    },
+    "exchange:profile-edit-part": lambda o: {"pk": str(o["profile"].id), "part": "1"},
+    "exchange:public-profile-detail": lambda o: {"pk": str(o["profile"].id)},
     "exchange:delivery_replay": lambda o: {"pk": str(o["delivery"].id)},
     "exchange:profile-import": lambda o: {"pk": str(o["profile"].id)},
     "exchange:profile-import-status": lambda o: {"pk": str(o["profile_import"].id)},

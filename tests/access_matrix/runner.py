@@ -134,6 +134,12 @@ TARGETS: dict[str, Target] = {
         GOV,
         _by_kind(lambda w, r: w.objects["own_profile"], private="italy_profile_draft", shared="italy_profile_shared"),
     ),
+    # The public profile pages: the "shared" profile is Italy's public, published one.
+    "public_profile": Target(
+        ("private", "shared", "missing"),
+        (),
+        _by_kind(None, private="italy_profile_draft", shared="italy_profile_public"),  # type: ignore[arg-type]
+    ),
     "observation": Target(
         KINDS,
         GOV,

@@ -250,6 +250,7 @@ def build_world() -> World:
     ob["own_profile"] = profile(moroccan, "MA", 2025, "members", publish=True)
     ob["italy_profile_draft"] = profile(italian, "IT", 2025, "public", publish=False, text="SENTINEL-profile-draft")
     ob["italy_profile_shared"] = profile(italian, "IT", 2024, "members", publish=True)
+    ob["italy_profile_public"] = profile(italian, "IT", 2023, "public", publish=True)
     ob["italy_profile_next"] = profile_update(
         actor=italian, profile=ob["italy_profile_shared"], data={"labour_market": "SENTINEL-profile-next"}
     )
