@@ -39,7 +39,7 @@ from exchange.models.profiles import Sex
 from exchange.profiles import sdmx
 from exchange.profiles.imports import FileProblem, profile_import_create, read_upload
 from exchange.profiles.inputs import AGE_BAND
-from exchange.profiles.series import observation_series
+from exchange.profiles.selectors import indicator_series
 from opportunities.api.reference_views import TAG, PublicReference
 
 PROFILES_TAG = "profiles"
@@ -204,5 +204,5 @@ class SeriesView(ActorAPIView):
     def get(self, request: Request) -> Response:
         query = SeriesQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        rows = observation_series(self.actor, **query.validated_data)
+        rows = indicator_series(self.actor, **query.validated_data)
         return Response(SeriesPointSerializer(rows, many=True).data)

@@ -100,8 +100,8 @@ def indicator_series(
     (superseded versions and drafts are left out), oldest time period first and,
     within a period, oldest reference year first; ``sex`` and ``age`` narrow them
     (``None`` or empty: every breakdown, each row tagged with its own). Each row
-    carries its profile (``profile.year``, ``profile.id``) and indicator. The same
-    query as the API's ``GET /api/v1/indicators/series/``, meant to be its one copy.
+    carries its profile (``profile.year``, ``profile.id``) and indicator. It serves
+    both the API's ``GET /api/v1/indicators/series/`` and the year-on-year page.
     """
     profiles = access.profile_visible_to(actor=actor).filter(country=country, status=ProfileStatus.PUBLISHED)
     figures = Observation.objects.filter(profile__in=profiles, indicator_id=indicator)
