@@ -13,7 +13,8 @@ The rule (docs/profiles.md, "Suggestions from evidence"):
   origin, and a live supply listing of the origin's government, with occupation
   lines on the group's branch that meet as closely (``opportunities.access``
   decides what is live and what is open to a country).
-* One suggestion per destination, origin and group. Where several rows give the
+* One suggestion per destination, origin and group, and only the most specific
+  groups: a group that holds another suggestion of the same two countries is left out. Where several rows give the
   same one, the evidence is the pair from the latest reference years, then the
   most severe, then the most recent time periods.
 
@@ -125,7 +126,23 @@ def _wanted(countries: set[str] | None) -> dict[Key, tuple[ProfileSkill, Profile
             held = wanted.get(key)
             if held is None or (_strength(shortage), _strength(surplus)) > (_strength(held[0]), _strength(held[1])):
                 wanted[key] = (shortage, surplus, level)
-    return wanted
+    return _most_specific(wanted)
+
+
+def _most_specific(wanted: dict[Key, Any]) -> dict[Key, Any]:
+    """Drop a group another suggestion of the same two countries lies inside.
+
+    Cooks (5120) short in one country and cooks and waiters (5120, 5131) in
+    surplus in another give 5120; that 5120 and 5131 also meet in 51 says nothing more.
+    """
+    groups: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for destination, origin, group in wanted:
+        groups[(destination, origin)].add(group)
+    return {
+        key: value
+        for key, value in wanted.items()
+        if not any(other != key[2] and other.startswith(key[2]) for other in groups[key[:2]])
+    }
 
 
 def _line_codes(listings: Any) -> Iterable[tuple[str, list[str]]]:

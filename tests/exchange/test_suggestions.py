@@ -119,6 +119,13 @@ def test_rows_meeting_at_the_minor_or_sub_major_group_are_suggested_but_not_at_t
     assert levels == {"222": "minor_group", "71": "sub_major_group"}
 
 
+def test_a_broader_group_is_not_suggested_beside_a_narrower_one_of_the_same_two_countries(de, ph):
+    """Cooks short, cooks and waiters in surplus: cooks (5120), not also personal services (51)."""
+    evidence(de, [("shortage", "5120", "high")])
+    evidence(ph, [("surplus", "5120", "medium"), ("surplus", "5131", "medium")])
+    assert _keys(_suggestions(api(de))) == {("DE", "PH", "5120")}
+
+
 def test_a_draft_profile_gives_nothing_and_a_superseded_version_no_longer_counts(de, ph, md):
     evidence(ph, [("surplus", "2221", "high")])
     draft = evidence(de, [("shortage", "2221", "high")], publish=False)
