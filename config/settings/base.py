@@ -299,6 +299,8 @@ SPECTACULAR_SETTINGS = {
         "PartnershipStatusEnum": "exchange.models.PartnershipStatus",
         "PartnershipMemberStateEnum": "exchange.models.MemberState",
         "PartnershipDocumentTypeEnum": "exchange.models.DocumentType",
+        # Migration profiles: a skills row has a `kind` too.
+        "SkillKindEnum": "exchange.models.SkillKind",
         # Subscriptions reuse the listings' choice sets and name their own.
         "DirectionEnum": "opportunities.models.Direction",
         "SchemeTypeEnum": "opportunities.models.SchemeType",

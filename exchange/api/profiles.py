@@ -197,6 +197,65 @@ class ObservationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ProfileRowViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ActorViewSet,
+):
+    """The rows of a profile version (its figures, its skills rows) under ``/profiles/{profile_pk}/``.
+
+    A profile the caller may not read is a 404 for every method; the owner's
+    writers change rows of a draft only (``access.can_edit_profile_rows``, asked
+    before the body is validated); the service of each kind writes.
+    """
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    model: type[Observation] | type[ProfileSkill]
+    input_class: type[ObservationInput] | type[SkillInput]
+    related: tuple[str, ...] = ("profile",)
+
+    def _profile(self) -> MigrationProfile:
+        return get_object_or_404(access.profile_visible_to(actor=self.actor), pk=self.kwargs.get("profile_pk"))
+
+    def queryset_for(self, actor: Actor) -> QuerySet[Any]:
+        profiles = access.profile_visible_to(actor=actor)
+        rows = self.model.objects.filter(profile__in=profiles, profile_id=self.kwargs.get("profile_pk"))
+        return rows.select_related(*self.related)
+
+    def write_row(self, profile: MigrationProfile, data: dict[str, Any], row: Any = None) -> Any:
+        raise NotImplementedError
+
+    def remove_row(self, row: Any) -> None:
+        raise NotImplementedError
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self._profile()  # a profile the caller may not read is a 404, not an empty list
+        return super().list(request, *args, **kwargs)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        profile = self._profile()
+        access.can_edit_profile_rows(self.actor, profile).check()  # who asks comes before what they sent
+        body = self.input_class(data=request.data, profile=profile)
+        body.is_valid(raise_exception=True)
+        row = self.write_row(profile, body.validated_data)
+        return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        row = self.get_object()
+        profile = row.profile  # found through profile_visible_to with the row
+        access.can_edit_profile_rows(self.actor, profile).check()
+        body = self.input_class(row, data=request.data, partial=True, profile=profile)
+        body.is_valid(raise_exception=True)
+        return Response(self.get_serializer(self.write_row(profile, body.validated_data, row)).data)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.remove_row(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 @extend_schema_view(
     list=extend_schema(summary="The figures of a profile version"),
     retrieve=extend_schema(summary="One figure"),
@@ -212,53 +271,19 @@ class ObservationSerializer(serializers.ModelSerializer):
     ),
     destroy=extend_schema(summary="Remove a figure from a draft profile", responses={204: None, 409: CONFLICT}),
 )
-class ObservationViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ActorViewSet,
-):
-    """``/profiles/{profile_pk}/observations/``: a profile the caller may not read is a 404."""
+class ObservationViewSet(ProfileRowViewSet):
+    """``/profiles/{profile_pk}/observations/``: the figures."""
 
     serializer_class = ObservationSerializer
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    model = Observation
+    input_class = ObservationInput
+    related = ("indicator", "profile")
 
-    def _profile(self) -> MigrationProfile:
-        return get_object_or_404(access.profile_visible_to(actor=self.actor), pk=self.kwargs.get("profile_pk"))
+    def write_row(self, profile: MigrationProfile, data: dict[str, Any], row: Any = None) -> Observation:
+        return services.observation_save(actor=self.actor, profile=profile, data=data, observation=row)
 
-    def queryset_for(self, actor: Actor) -> QuerySet[Observation]:
-        profile_pk = self.kwargs.get("profile_pk")
-        profiles = access.profile_visible_to(actor=actor)
-        return Observation.objects.filter(profile__in=profiles, profile_id=profile_pk).select_related(
-            "indicator", "profile"
-        )
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self._profile()  # a profile the caller may not read is a 404, not an empty list
-        return super().list(request, *args, **kwargs)
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        profile = self._profile()
-        access.can_edit_observations(self.actor, profile).check()  # who asks comes before what they sent
-        body = ObservationInput(data=request.data, profile=profile)
-        body.is_valid(raise_exception=True)
-        row = services.observation_save(actor=self.actor, profile=profile, data=body.validated_data)
-        return Response(ObservationSerializer(row).data, status=status.HTTP_201_CREATED)
-
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        row = self.get_object()
-        profile = row.profile  # found through profile_visible_to with the figure
-        access.can_edit_observations(self.actor, profile).check()
-        body = ObservationInput(row, data=request.data, partial=True, profile=profile)
-        body.is_valid(raise_exception=True)
-        row = services.observation_save(actor=self.actor, profile=profile, data=body.validated_data, observation=row)
-        return Response(ObservationSerializer(row).data)
-
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.observation_delete(actor=self.actor, observation=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def remove_row(self, row: Any) -> None:
+        services.observation_delete(actor=self.actor, observation=row)
 
 
 class SkillSerializer(serializers.ModelSerializer):
@@ -287,49 +312,16 @@ class SkillSerializer(serializers.ModelSerializer):
     ),
     destroy=extend_schema(summary="Remove a skills row from a draft profile", responses={204: None, 409: CONFLICT}),
 )
-class SkillViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ActorViewSet,
-):
-    """``/profiles/{profile_pk}/skills/``: a profile the caller may not read is a 404."""
+class SkillViewSet(ProfileRowViewSet):
+    """``/profiles/{profile_pk}/skills/``: shortages, surpluses and diaspora skills."""
 
     serializer_class = SkillSerializer
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    model = ProfileSkill
+    input_class = SkillInput
+    related = ("occupation", "profile")
 
-    def _profile(self) -> MigrationProfile:
-        return get_object_or_404(access.profile_visible_to(actor=self.actor), pk=self.kwargs.get("profile_pk"))
+    def write_row(self, profile: MigrationProfile, data: dict[str, Any], row: Any = None) -> ProfileSkill:
+        return services.skill_save(actor=self.actor, profile=profile, data=data, skill=row)
 
-    def queryset_for(self, actor: Actor) -> QuerySet[ProfileSkill]:
-        profiles = access.profile_visible_to(actor=actor)
-        return ProfileSkill.objects.filter(
-            profile__in=profiles, profile_id=self.kwargs.get("profile_pk")
-        ).select_related("occupation", "profile")
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self._profile()  # a profile the caller may not read is a 404, not an empty list
-        return super().list(request, *args, **kwargs)
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        profile = self._profile()
-        access.can_edit_skills(self.actor, profile).check()  # who asks comes before what they sent
-        body = SkillInput(data=request.data, profile=profile)
-        body.is_valid(raise_exception=True)
-        row = services.skill_save(actor=self.actor, profile=profile, data=body.validated_data)
-        return Response(SkillSerializer(row).data, status=status.HTTP_201_CREATED)
-
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        row = self.get_object()
-        profile = row.profile  # found through profile_visible_to with the row
-        access.can_edit_skills(self.actor, profile).check()
-        body = SkillInput(row, data=request.data, partial=True, profile=profile)
-        body.is_valid(raise_exception=True)
-        row = services.skill_save(actor=self.actor, profile=profile, data=body.validated_data, skill=row)
-        return Response(SkillSerializer(row).data)
-
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.skill_delete(actor=self.actor, skill=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def remove_row(self, row: Any) -> None:
+        services.skill_delete(actor=self.actor, skill=row)
