@@ -128,6 +128,26 @@ def _run(job: ProfileImport, actor: Actor) -> ProfileImport:
     return _save(job, actor, book)
 
 
+def row_data(row: sdmx.FileRow) -> dict[str, Any]:
+    """A file's record as the body ``ObservationInput`` validates (the API's field names)."""
+    cells = {name: value.strip() for name, value in row.cells.items()}
+    data: dict[str, Any] = {
+        "indicator": cells["INDICATOR"],
+        "time_period": cells["TIME_PERIOD"],
+        "value": cells["OBS_VALUE"],
+        "source": cells["SOURCE"],
+        "comment": row.cells.get("COMMENT", ""),
+    }
+    sex = cells.get("SEX", "").upper()
+    if sex:
+        data["sex"] = SEX_SYNONYMS.get(sex, sex)
+    if cells.get("AGE"):
+        data["age"] = cells["AGE"]
+    if cells.get("UNIT_MEASURE"):
+        data["unit"] = cells["UNIT_MEASURE"].lower()
+    return data
+
+
 def _row_validator(profile: MigrationProfile, book: FigureBook) -> Callable[[sdmx.FileRow], list[dict[str, Any]]]:
     area = sdmx.alpha3(profile.country)
     body = ObservationInput(profile=profile, book=book)
@@ -146,20 +166,7 @@ def _row_validator(profile: MigrationProfile, book: FigureBook) -> Callable[[sdm
                     % {"area": area, "given": cells["REF_AREA"]},
                 )
             )
-        data: dict[str, Any] = {
-            "indicator": cells["INDICATOR"],
-            "time_period": cells["TIME_PERIOD"],
-            "value": cells["OBS_VALUE"],
-            "source": cells["SOURCE"],
-            "comment": row.cells.get("COMMENT", ""),
-        }
-        sex = cells.get("SEX", "").upper()
-        if sex:
-            data["sex"] = SEX_SYNONYMS.get(sex, sex)
-        if cells.get("AGE"):
-            data["age"] = cells["AGE"]
-        if cells.get("UNIT_MEASURE"):
-            data["unit"] = cells["UNIT_MEASURE"].lower()
+        data = row_data(row)
         code = cells["INDICATOR"].upper()
         key = (code, data.get("sex", "T"), data.get("age", "_T").upper(), _int(cells["TIME_PERIOD"]))
         current = book.existing(key) if key[3] is not None else None  # type: ignore[arg-type]
