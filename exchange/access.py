@@ -34,6 +34,7 @@ from exchange.models import (
     MemberState,
     MigrationProfile,
     Observation,
+    OutcomeEntry,
     Partnership,
     PartnershipDocument,
     PartnershipMember,
@@ -62,6 +63,7 @@ SHARED_MODELS = {
     Observation: "part of its profile, read through the profile",
     ProfileSkill: "part of its profile, read through the profile",
     Suggestion: "the two governments it names, and the agencies: suggestion_visible_to",
+    OutcomeEntry: "the listing's owner, its admitted origin governments and the agencies: outcome_entries_visible_to",
 }
 
 # --- Matches: reading ------------------------------------------------------------------------

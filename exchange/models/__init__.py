@@ -11,6 +11,7 @@ from exchange.models.notifications import (
     Notification,
     Subscription,
 )
+from exchange.models.outcomes import OutcomeEntry, OutcomeImport, OutcomeSex, OutcomeStage
 from exchange.models.partnerships import (
     DocumentType,
     MemberState,
@@ -59,6 +60,10 @@ __all__ = [
     "MigrationProfile",
     "Notification",
     "Observation",
+    "OutcomeEntry",
+    "OutcomeImport",
+    "OutcomeSex",
+    "OutcomeStage",
     "Partnership",
     "PartnershipDocument",
     "PartnershipKind",
