@@ -77,15 +77,20 @@ def _lines(*pairs: tuple[str, int]) -> list[dict[str, Any]]:
 
 
 def _match(demand: Listing, supply: Listing, state: str) -> Match:
-    return Match.objects.create(
+    """A match in ``state`` (update_or_create: where after-commit hooks run, as in the browser tests,
+    the matching engine may have suggested the pair already)."""
+    match, _created = Match.objects.update_or_create(
         demand=demand,
         supply=supply,
-        demand_owner=demand.owner,
-        supply_owner=supply.owner,
-        score=0.5,
-        computed_at=timezone.now(),
-        state=state,
+        defaults={
+            "demand_owner": demand.owner,
+            "supply_owner": supply.owner,
+            "score": 0.5,
+            "computed_at": timezone.now(),
+            "state": state,
+        },
     )
+    return match
 
 
 def _partnership(name: str, members: dict[Organisation, str], *, status: str, public: bool = False) -> Partnership:
@@ -214,9 +219,16 @@ def corridor(actors: dict[str, Any], moderator: Actor) -> dict[str, Any]:
     md_profile = _profile(
         md, 2025, "members", {"MIG_STOCK_OUT": 3000, "REMIT_IN_USD": 900}, {"9211": "surplus", "5120": "surplus"}
     )
-    open_suggestion = Suggestion.objects.create(destination_country="IT", origin_country="MD", occupation_id="9211")
-    Suggestion.objects.create(destination_country="IT", origin_country="MD", occupation_id="5120", state="dismissed")
-    Suggestion.objects.create(destination_country="IT", origin_country="MA", occupation_id="9211")
+
+    def suggestion(destination: str, origin: str, code: str, state: str = "open") -> Suggestion:
+        found, _created = Suggestion.objects.update_or_create(
+            destination_country=destination, origin_country=origin, occupation_id=code, defaults={"state": state}
+        )
+        return found
+
+    open_suggestion = suggestion("IT", "MD", "9211")
+    suggestion("IT", "MD", "5120", "dismissed")
+    suggestion("IT", "MA", "9211")
     return {
         **actors,
         "listings": {"d1": d1, "d2": d2, "d3": d3, "d4": d4, "d5": d5, "s1": s1, "s2": s2, "s3": s3},
