@@ -471,3 +471,12 @@ def test_profiles_the_reader_cannot_see_are_left_out(corridor: dict[str, Any]) -
         )
     assert draft.status == "draft"
     assert view_of(corridor["morocco"]).profiles["MD"].profile == corridor["md_profile"]
+
+
+def test_the_compare_page_and_a_suggestion_link_to_the_corridor(corridor: dict[str, Any]) -> None:
+    client = signed_in(corridor["users"]["italy"])
+    compare = client.get("/profiles/compare/countries/?a=MD&b=IT&year=2025").content.decode()
+    assert 'href="/corridors/MD-IT/"' in compare and 'href="/corridors/IT-MD/"' in compare
+    assert client.get("/profiles/compare/countries/?a=M/&b=IT&year=2025").status_code == 200
+    detail = client.get(f"/suggestions/{corridor['suggestion'].pk}/").content.decode()
+    assert 'href="/corridors/MD-IT/"' in detail
