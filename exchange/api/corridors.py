@@ -126,7 +126,7 @@ def corridor_data(view: selectors.CorridorView) -> dict[str, Any]:
     }
 
 
-class CorridorView(ActorAPIView):
+class CorridorAPIView(ActorAPIView):
     @extend_schema(
         tags=[TAG],
         summary="The corridor from an origin to a destination country, as the caller may see it",

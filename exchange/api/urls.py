@@ -30,7 +30,7 @@ urlpatterns = [
     ),
     path(
         "corridors/<str:origin>-<str:destination>/",
-        corridors.CorridorView.as_view(),
+        corridors.CorridorAPIView.as_view(),
         name="corridor",
     ),
     *router.urls,
