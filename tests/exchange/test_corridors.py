@@ -484,3 +484,26 @@ def test_the_compare_page_and_a_suggestion_link_to_the_corridor(corridor: dict[s
     assert client.get("/profiles/compare/countries/?a=M/&b=IT&year=2025").status_code == 200
     detail = client.get(f"/suggestions/{corridor['suggestion'].pk}/").content.decode()
     assert 'href="/corridors/MD-IT/"' in detail
+
+
+# --- The reader rule of the ledger's sums ----------------------------------------------------
+
+
+def test_the_corridor_ledger_audience(actors: dict[str, Any]) -> None:
+    from exchange.access import corridor_ledger_audience
+    from opportunities.access import Audience
+
+    def audience(actor: Actor, origin: str = "MD", destination: str = "IT") -> Audience:
+        return corridor_ledger_audience(actor, origin, destination)
+
+    assert audience(actors["italy"]) is Audience.INSIDER  # the destination's government
+    assert audience(actors["moldova"]) is Audience.INSIDER  # the origin's government
+    assert audience(actors["agency"]) is Audience.INSIDER  # agency staff, whatever the corridor
+    assert audience(actors["morocco"]) is Audience.OUTSIDER
+    assert audience(actors["morocco"], "MA", "IT") is Audience.INSIDER
+    assert audience(Actor.anonymous()) is Audience.OUTSIDER
+    viewer = Actor(user=actors["users"]["italy"], organisation=actors["orgs"]["italy"], role="viewer")
+    assert audience(viewer) is Audience.INSIDER  # reading, not writing: every role of the government
+    italy = actors["orgs"]["italy"]
+    italy.is_active = False
+    assert audience(actors["italy"]) is Audience.OUTSIDER
