@@ -507,3 +507,15 @@ def test_the_corridor_ledger_audience(actors: dict[str, Any]) -> None:
     italy = actors["orgs"]["italy"]
     italy.is_active = False
     assert audience(actors["italy"]) is Audience.OUTSIDER
+
+
+def test_an_empty_corridor_is_a_page_with_empty_parts(actors: dict[str, Any]) -> None:
+    body = token_client(actors["users"]["morocco"], actors["orgs"]["morocco"]).get("/api/v1/corridors/FR-DE/").json()
+    assert body["listings"] == [] and body["by_isco_major_group"] == [] and body["partnerships"] == []
+    assert set(body["outcomes"]["stages"].values()) == {0} and set(body["matches_by_state"].values()) == {0}
+    assert body["profiles"] == {
+        "FR": {"profile": None, "year": None, "version": None, "figures": {}},
+        "DE": {"profile": None, "year": None, "version": None, "figures": {}},
+    }
+    page = signed_in(actors["users"]["morocco"]).get("/corridors/FR-DE/")
+    assert page.status_code == 200 and "No figures to show." in page.content.decode()
