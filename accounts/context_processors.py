@@ -20,6 +20,7 @@ NAVIGATION = [
     ("exchange:partnerships", _("Partnerships"), "member"),
     ("exchange:suggestion-list", _("Suggestions"), "member"),
     ("exchange:profile-list", _("Migration profiles"), "member"),
+    ("exchange:corridor-list", _("Corridors"), "member"),
     ("exchange:subscriptions", _("Alerts"), "member"),
     ("exchange:inbox", _("Inbox"), "member"),
     ("accounts:organisation", _("Organisation"), "admin"),

@@ -47,7 +47,8 @@ from exchange.models import (
 )
 from exchange.models.matching import Match, Message
 from exchange.models.partnerships import ACTIVE_MEMBER_STATES
-from opportunities.models import Listing
+from opportunities.access import Audience, listing_visible_to
+from opportunities.models import Direction, Listing
 
 # The shared models this module decides access to (tests/test_model_coverage.py).
 SHARED_MODELS = {
@@ -385,3 +386,31 @@ def can_decide_suggestion(actor: Actor, suggestion: Suggestion) -> Decision:
         )
     )
     return first_refusal(who, state)
+
+
+# --- Corridors -------------------------------------------------------------------------------
+#
+# A corridor (exchange.corridors) sums the outcomes ledger of the destination's demand
+# listings for one origin country. The ledger itself is read by the scheme's owner, its
+# admitted origin governments and the agencies; the corridor's sums reach more readers,
+# so they read the figures exact only if they are one of the corridor's two governments
+# or agency staff, and through ``exchange.outcomes.ledger.small_cell`` otherwise.
+
+
+@through_access("the corridor's outcome sums, shown per corridor_ledger_audience")
+def corridor_outcome_entries(*, actor: Actor, origin: str, destination: str) -> QuerySet[OutcomeEntry]:
+    """The ledger entries of the corridor's schemes the actor may read (for sums only, never listed):
+    the destination's demand listings the actor may read (``listing_visible_to``), for ``origin``."""
+    schemes = listing_visible_to(actor=actor).filter(direction=Direction.DEMAND, owner_country=destination)
+    return OutcomeEntry.objects.filter(listing__in=schemes, origin_country=origin)
+
+
+def corridor_ledger_audience(actor: Actor, origin: str, destination: str) -> Audience:
+    """``INSIDER`` (exact figures): the governments of the corridor's two countries and agency staff;
+    ``OUTSIDER`` (``small_cell`` figures): every other reader."""
+    org = actor.organisation
+    if not actor.is_authenticated or org is None or not org.is_active:
+        return Audience.OUTSIDER
+    if actor.is_agency or (is_government(actor) and actor.country in (origin, destination)):
+        return Audience.INSIDER
+    return Audience.OUTSIDER

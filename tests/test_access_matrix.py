@@ -169,6 +169,13 @@ def public_history(w: World, role: str, kind: str, data: Any, text: str) -> list
     return problems
 
 
+def no_other_match_counted(w: World, role: str, kind: str, data: Any, text: str) -> list[str]:
+    """The Italy–Moldova match is theirs: the corridor MD-IT counts none of it for the callers."""
+    if kind == "shared" and isinstance(data, dict) and any(data.get("matches_by_state", {}).values()):
+        return [f"another tenant's match counted: {data['matches_by_state']}"]
+    return []
+
+
 def no_other_suggestion(w: World, role: str, kind: str, data: Any, text: str) -> list[str]:
     """Morocco's government does not see the suggestion between Italy and Moldova (the agencies do)."""
     if role in GOV and str(w.objects["other_suggestion"].pk) in text:
@@ -295,6 +302,7 @@ API: list[Row] = [
     # Suggestions: the two countries' governments and the agencies read them; the
     # governments' officials and admins decide. Italy–Moldova's is not Morocco's (404).
     row("GET /api/v1/suggestions/", collection=200, check=no_other_suggestion),
+    row("GET /api/v1/corridors/{origin}-{destination}/", "corridor", own=200, shared=200, check=no_other_match_counted),
     row("GET /api/v1/suggestions/{id}/", "suggestion", own=200, shared={"gov": 404, "agency": 200}),
     row(
         "POST /api/v1/suggestions/{id}/dismiss/",
@@ -531,6 +539,7 @@ PAGE_TARGETS = {
     "public:listing": "public_listing",
     **{f"exchange:profile-{name}": "profile" for name in ("detail", "edit-part", "publish", "versions", "diff")},
     "exchange:public-profile-detail": "public_profile",
+    "exchange:corridor": "corridor",
 }
 CREDENTIALS = {
     "secret": "not-a-real-invitation-secret",
@@ -673,6 +682,8 @@ PAGES: list[Row] = [
     row("POST exchange:profile-create", collection={WRITERS: INVALID, "*": 403}),
     row("GET exchange:profile-compare-years", collection=200),
     row("GET exchange:profile-compare-countries", collection=200),
+    row("GET exchange:corridor-list", collection=200),
+    row("GET exchange:corridor", "corridor", own=200, shared=200),
     row("GET exchange:profile-detail", "profile", own=200, shared=200),
     row("GET exchange:profile-edit-part", "profile", own={WRITERS: 200, "*": 403}, shared=403),
     row(

@@ -46,6 +46,8 @@ def api_routes() -> list[tuple[str, str]]:
 # Per URL name: which of Italy's objects the placeholders point at.
 Target = Callable[[dict[str, Any]], dict[str, str]]
 TARGETS: dict[str, Target] = {
+    # The corridor of Italy's private match with Moldova: Charlie (Morocco) counts none of it.
+    "corridor": lambda o: {"origin": "MD", "destination": "IT"},
     "organisation-detail": lambda o: {"pk": str(o["italy"].id)},
     "member-list": lambda o: {"organisation_id": str(o["italy"].id)},
     "member-detail": lambda o: {"organisation_id": str(o["italy"].id), "pk": str(o["membership"].id)},
@@ -414,6 +416,7 @@ def test_private_routes_answer_404_to_an_outsider(method, charlie_api, italian_s
 
 WEB_NAMESPACES = ("accounts", "opportunities", "exchange", "public")
 WEB_TARGETS: dict[str, Target] = {
+    "exchange:corridor": lambda o: {"origin": "MD", "destination": "IT"},
     # Credentials in the URL itself (the secret is the access): walked with a made-up one.
     "accounts:invitation": lambda o: {"secret": "not-a-real-invitation-secret"},
     "accounts:password_reset_confirm": lambda o: {"uidb64": "MQ", "token": "set-password"},

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from exchange.api import matches, profile_csv, profiles, suggestions
+from exchange.api import corridors, matches, profile_csv, profiles, suggestions
 
 router = SimpleRouter()
 router.register("matches", matches.MatchViewSet, basename="match")
@@ -27,6 +27,11 @@ urlpatterns = [
         "listings/<uuid:listing_id>/matches/",
         matches.ListingMatchViewSet.as_view({"get": "list"}),
         name="listing-matches",
+    ),
+    path(
+        "corridors/<str:origin>-<str:destination>/",
+        corridors.CorridorAPIView.as_view(),
+        name="corridor",
     ),
     *router.urls,
 ]

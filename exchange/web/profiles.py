@@ -30,6 +30,7 @@ from config.errors import StateConflict
 from config.web import actor_required, confirm_page, paginate, public_page
 from exchange import access
 from exchange.api.profiles import ProfileWriteSerializer
+from exchange.corridors.selectors import parse_corridor
 from exchange.models import MigrationProfile, Observation
 from exchange.models.profiles import NARRATIVE_PARTS, TOTAL_AGE, Indicator, ProfilePart, Sex, SkillKind
 from exchange.profiles import selectors, services
@@ -642,4 +643,6 @@ def profile_compare_countries_view(request: HttpRequest) -> HttpResponse:
             for number in ProfilePart.values
         ]
         context.update(profile_a=pa, profile_b=pb, parts=parts, compared=True)
+        # Two known different countries: link their corridors both ways (docs/corridors.md).
+        context["corridors"] = parse_corridor(first, second) is not None
     return render(request, "exchange/profiles/compare_countries.html", context)

@@ -249,6 +249,19 @@ TARGETS: dict[str, Target] = {
     "invitation": _organisation_child("invitation"),
     # Reference data: a real code and a made-up one.
     "occupation": Target(("shared", "missing"), (), lambda w, r, k: {"code": "2221" if k == "shared" else "0999"}),
+    # A corridor (origin-destination): Morocco's own with Italy, Moldova's with Italy (where the
+    # Italy–Moldova match lies, never counted for others), and a bad code (the same country twice).
+    "corridor": Target(
+        ("own", "shared", "missing"),
+        GOV,
+        lambda w, r, k: dict(
+            zip(
+                ("origin", "destination"),
+                {"own": ("MA", "IT"), "shared": ("MD", "IT")}.get(k, ("MD", "MD")),
+                strict=True,
+            )
+        ),
+    ),
     # Routes whose secret is the credential: walked with a made-up one only.
     "credential": Target(("missing",), (), lambda w, r, k: {}),
 }
