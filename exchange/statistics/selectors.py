@@ -486,7 +486,7 @@ def outcome_totals(*, actor: Actor, period: Period) -> Table:
         "      WHERE l.id IN (SELECT listing_id FROM e)), "
         f"k(stage, position) AS (VALUES {stages}) "
         "SELECT k.stage, COALESCE(s.people, 0) AS people, COALESCE(s.women, 0) AS women, "
-        "ROUND(100.0 * s.women / NULLIF(s.people, 0), 1) AS women_share, q.quota, "
+        "ROUND(100.0 * COALESCE(s.women, 0) / NULLIF(s.people, 0), 1) AS women_share, q.quota, "
         "(SELECT people FROM s WHERE stage = 'selected') AS quota_used, "
         "ROUND(100.0 * (SELECT people FROM s WHERE stage = 'returned') "
         "      / NULLIF((SELECT people FROM s WHERE stage = 'arrived'), 0), 1) AS return_rate, "

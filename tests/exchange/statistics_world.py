@@ -51,8 +51,8 @@ def _at(day: datetime.date, hours: float) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(0, 0), tzinfo=datetime.UTC) + datetime.timedelta(hours=hours)
 
 
-@pytest.fixture
-def world(
+@pytest.fixture(name="world")
+def world_fixture(
     italy: Organisation,
     bob: Any,
     germany_actor: Actor,
