@@ -48,9 +48,13 @@ class CSVRenderer(BaseRenderer):
 
 
 class ColumnSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    label = serializers.CharField(help_text="In the request language.")
-    numeric = serializers.BooleanField()
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # "label" would shadow Field.label as a class attribute: declare the fields by name.
+        return {
+            "key": serializers.CharField(),
+            "label": serializers.CharField(help_text="In the request language."),
+            "numeric": serializers.BooleanField(),
+        }
 
 
 class PeriodOutSerializer(serializers.Serializer):

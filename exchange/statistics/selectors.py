@@ -125,7 +125,7 @@ def _published_between(period: Period, column: str = "published_at") -> Q:
 
 
 @through_access("the listings a reader's statistics count: listing_visible_to, published ones")
-def _visible_listings(actor: Actor, period: Period) -> QuerySet[Listing]:
+def _visible_listings(actor: Actor, period: Period) -> QuerySet[Listing, Any]:
     return (
         listing_visible_to(actor=actor)
         .filter(status__in=PUBLISHED_OR_HISTORY)
@@ -359,7 +359,8 @@ def moderation_turnaround(*, actor: Actor, period: Period) -> Table:
     """
     rows: list[dict[str, Any]] = []
     if is_agency_staff(actor):
-        where, params = ["d.from_status = 'submitted'", "d.action = ANY(%s)"], [list(DECISIONS)]
+        where = ["d.from_status = 'submitted'", "d.action = ANY(%s)"]
+        params: list[Any] = [list(DECISIONS)]
         if period.start:
             where.append("(d.created_at AT TIME ZONE 'UTC')::date >= %s")
             params.append(period.start)
@@ -456,7 +457,7 @@ def provisions(*, actor: Actor, period: Period) -> Table:
 
 
 @through_access("outcome totals: effective ledger entries of the schemes the reader's totals count")
-def _outcome_entries(actor: Actor, period: Period) -> QuerySet[OutcomeEntry]:
+def _outcome_entries(actor: Actor, period: Period) -> QuerySet[OutcomeEntry, Any]:
     schemes = _visible_listings(actor if is_agency_staff(actor) else Actor.anonymous(), Period())
     return (
         effective_entries(OutcomeEntry.objects.filter(listing__in=schemes, listing__direction=Direction.DEMAND))
