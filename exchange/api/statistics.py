@@ -47,6 +47,16 @@ class CSVRenderer(BaseRenderer):
         return data
 
 
+class CSVOrJSONErrors:
+    """A refusal or an error stays JSON (the API's one error shape), even on a ``.csv`` URL."""
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(response, Response) and response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+
+
 class ColumnSerializer(serializers.Serializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         # "label" would shadow Field.label as a class attribute: declare the fields by name.
@@ -106,7 +116,7 @@ class StatisticsIndexView(ActorAPIView):
         )
 
 
-class StatisticsTableView(ActorAPIView):
+class StatisticsTableView(CSVOrJSONErrors, ActorAPIView):
     public = True
     requires_organisation = False
     permission_classes = [AllowAny]
@@ -159,7 +169,7 @@ class OpenDataIndexView(ActorAPIView):
         return Response(opendata.catalogue(base_url=request.build_absolute_uri("/").rstrip("/")))
 
 
-class OpenDataDownloadView(ActorAPIView):
+class OpenDataDownloadView(CSVOrJSONErrors, ActorAPIView):
     public = True
     requires_organisation = False
     permission_classes = [AllowAny]
