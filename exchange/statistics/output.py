@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from config.charts import Chart, Series, bar_chart, line_chart
 from config.web import csv_cell
+from exchange.outcomes.ledger import SMALL_CELL_LABEL
 from exchange.statistics.selectors import Period, Table
 
 
@@ -65,10 +66,22 @@ def table_chart(table: Table) -> Chart:
     }
     if table.category == "month":
         return line_chart(chart_id=f"chart-{table.name}", title=str(table.title), series=series)
-    return bar_chart(
+    chart = bar_chart(
         chart_id=f"chart-{table.name}",
         title=str(table.title),
         series=series,
         categories=categories,
         description=description if table.rows else "",
     )
+    if table.category == "title":
+        # Words, not codes, along the axis: room for each (the SVG scales down on a narrow screen).
+        chart.width = max(chart.width, 110 * len(categories))
+    return chart
+
+
+def chart_note(table: Table) -> str:
+    """The words under a chart: the table's own note, and why a small cell has no bar."""
+    notes = [str(table.note)] if table.note else []
+    if any(value == SMALL_CELL_LABEL for row in table.rows for value in row.values()):
+        notes.append(_("Counts of fewer than 5 people are not drawn; the full table shows them as <5."))
+    return " ".join(notes)

@@ -257,7 +257,7 @@ def places_by_scheme_type(*, actor: Actor, period: Period) -> Table:
             for row in rows
         ],
         chart_series=("places", "workers"),
-        category="code",
+        category="title",
     )
 
 
@@ -448,7 +448,7 @@ def provisions(*, actor: Actor, period: Period) -> Table:
             for key, label, _expr in PROVISIONS
         ],
         chart_series=("share",),
-        category="code",
+        category="title",
         extra={"listings_counted": int(row["total"])},
     )
 
@@ -528,7 +528,7 @@ def outcome_totals(*, actor: Actor, period: Period) -> Table:
             for row in rows
         ],
         chart_series=("people", "women"),
-        category="code",
+        category="title",
         extra={"summary": summary, "small_cells": small},
     )
 

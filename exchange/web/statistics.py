@@ -19,7 +19,7 @@ from rest_framework.exceptions import ValidationError
 from config.web import flatten_errors, public_page
 from exchange.statistics import opendata
 from exchange.statistics.inputs import parse_period
-from exchange.statistics.output import table_chart, table_csv
+from exchange.statistics.output import chart_note, table_chart, table_csv
 from exchange.statistics.selectors import TABLES, Period, reads_moderation, statistics_table, statistics_tables
 
 FIELD_LABELS = {"from": _("From"), "to": _("To")}
@@ -54,7 +54,7 @@ def statistics_view(request: HttpRequest) -> HttpResponse:
         query=query,
         signed_in=actor.organisation is not None,
         agencies=reads_moderation(actor),
-        sections=[{"table": table, "chart": table_chart(table)} for table in tables],
+        sections=[{"table": table, "chart": table_chart(table), "note": chart_note(table)} for table in tables],
         outcomes=next(table for table in tables if table.name == "outcomes").extra["summary"],
     )
     return render(request, "exchange/statistics/index.html", context)
