@@ -73,9 +73,8 @@ def table_chart(table: Table) -> Chart:
         categories=categories,
         description=description if table.rows else "",
     )
-    if table.category == "title":
-        # Words, not codes, along the axis: room for each (the SVG scales down on a narrow screen).
-        chart.width = max(chart.width, 110 * len(categories))
+    # Words along the axis need room (the SVG scales down on a narrow screen).
+    chart.width = table.chart_width
     return chart
 
 

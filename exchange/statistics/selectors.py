@@ -72,6 +72,7 @@ class Table:
     category: str = ""  # the column naming each row (the chart's categories)
     note: Any = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    chart_width: int = 480  # wider where the categories are words
 
 
 TITLES = {
@@ -405,13 +406,20 @@ def moderation_turnaround(*, actor: Actor, period: Period) -> Table:
 
 # --- Provisions --------------------------------------------------------------------------------
 
+# (key, title, a short name for the chart's axis, the SQL condition)
 PROVISIONS = (
-    ("fair_recruitment", _("Fair recruitment (workers pay no fees)"), "li.fair_recruitment"),
-    ("pension_portability", _("Pension portability"), "li.pension_portability"),
-    ("qualification_recognition", _("Recognition of qualifications"), "li.qualification_recognition"),
+    ("fair_recruitment", _("Fair recruitment (workers pay no fees)"), _("Fair recruitment"), "li.fair_recruitment"),
+    ("pension_portability", _("Pension portability"), _("Pensions"), "li.pension_portability"),
+    (
+        "qualification_recognition",
+        _("Recognition of qualifications"),
+        _("Qualifications"),
+        "li.qualification_recognition",
+    ),
     (
         "gender",
         _("Gender provisions (equal access, a target or provisions)"),
+        _("Gender"),
         "(li.equal_access_for_women OR li.gender_target_percent IS NOT NULL OR li.gender_provisions <> '')",
     ),
 )
@@ -423,7 +431,7 @@ def provisions(*, actor: Actor, period: Period) -> Table:
     counts = ", ".join(
         f"COUNT(*) FILTER (WHERE {expr}) AS {key}, "
         f"ROUND(100.0 * COUNT(*) FILTER (WHERE {expr}) / NULLIF(COUNT(*), 0), 1) AS {key}_share"
-        for key, _label, expr in PROVISIONS
+        for key, _label, _short, expr in PROVISIONS
     )
     row = _fetch(
         f"SELECT COUNT(*) AS total, {counts} FROM opportunities_listing li WHERE li.id IN ({visible})",  # noqa: S608
@@ -435,6 +443,7 @@ def provisions(*, actor: Actor, period: Period) -> Table:
         columns=[
             Column("code", _("Provision"), False),
             Column("title", _("Title"), False),
+            Column("short", _("Short name"), False),
             LISTINGS,
             Column("share", _("Share of listings (%)")),
         ],
@@ -442,13 +451,14 @@ def provisions(*, actor: Actor, period: Period) -> Table:
             {
                 "code": key,
                 "title": str(label),
+                "short": str(short),
                 "listings": int(row[key]),
                 "share": None if row[f"{key}_share"] is None else float(row[f"{key}_share"]),
             }
-            for key, label, _expr in PROVISIONS
+            for key, label, short, _expr in PROVISIONS
         ],
         chart_series=("share",),
-        category="title",
+        category="short",
         extra={"listings_counted": int(row["total"])},
     )
 
@@ -529,6 +539,7 @@ def outcome_totals(*, actor: Actor, period: Period) -> Table:
         ],
         chart_series=("people", "women"),
         category="title",
+        chart_width=960,
         extra={"summary": summary, "small_cells": small},
     )
 
