@@ -298,3 +298,33 @@ def test_query_counts_are_pinned_and_do_not_grow_with_the_listings(
     after = {name: count_queries(anon_api, f"/api/v1/statistics/{name}/") for name in STATISTICS_QUERIES}
     assert after == before == STATISTICS_QUERIES
     assert count_queries(anon_api, "/statistics/") == page_before == len(STATISTICS_QUERIES)
+
+
+def test_signed_in_query_counts_do_not_grow_with_the_listings(
+    world: World, mona_api: APIClient, mihai_api: APIClient, philippines_actor: Any, moderator: Any
+) -> None:
+    urls = [f"/api/v1/statistics/{name}/" for name in [*STATISTICS_QUERIES, "moderation-turnaround"]]
+    for client in (mona_api, mihai_api):
+        client.get("/api/v1/statistics/")  # the token's first use of the day writes its date
+    before = [count_queries(mona_api, url) for url in urls], count_queries(mihai_api, urls[0])
+    for number in range(3):
+        published(philippines_actor, moderator, offer(title=f"More nurses {number}", visibility="members"))
+    after = [count_queries(mona_api, url) for url in urls], count_queries(mihai_api, urls[0])
+    # The token and its membership, then the table's one statement.
+    assert after == before == ([3] * len(urls), 3)
+
+
+def test_the_index_lists_the_tables_each_reader_gets(anon_api: APIClient) -> None:
+    index = anon_api.get("/api/v1/statistics/").json()
+    assert [table["name"] for table in index] == list(STATISTICS_QUERIES)
+    assert index[0]["url"].endswith("/api/v1/statistics/places-by-isco-major/")
+    assert index[0]["csv_url"].endswith("/api/v1/statistics/places-by-isco-major.csv")
+
+
+def test_everyone_finds_statistics_and_open_data_in_the_navigation(db: Any, bob: User) -> None:
+    from django.test import Client
+
+    for client in (Client(), signed_in(bob)):
+        html = client.get("/statistics/").content.decode()
+        assert 'href="/statistics/" aria-current="page">Statistics</a>' in html
+        assert 'href="/open-data/">Open data</a>' in html
