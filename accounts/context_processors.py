@@ -11,7 +11,8 @@ from accounts.tenancy import tenant_scope
 from config.web import web_actor, web_memberships
 
 # (url name, label, who sees it): "member" = anyone acting for an organisation;
-# "moderator" = an agency's moderators (the only ones the moderation pages admit).
+# "moderator" = an agency's moderators (the only ones the moderation pages admit);
+# "everyone" = signed in or not.
 NAVIGATION = [
     ("dashboard", _("Dashboard"), "member"),
     ("opportunities:listings", _("Listings"), "member"),
@@ -26,13 +27,15 @@ NAVIGATION = [
     ("accounts:organisation", _("Organisation"), "admin"),
     ("public:listings", _("Public listings"), "anonymous"),
     ("exchange:public-profile-list", _("Public migration profiles"), "anonymous"),
+    ("exchange:statistics", _("Statistics"), "everyone"),
+    ("exchange:open-data", _("Open data"), "everyone"),
 ]
 
 
 def current_organisation(request: HttpRequest) -> dict[str, Any]:
     """The header: organisation switcher, navigation for the actor, unread inbox count."""
     actor = web_actor(request)
-    audience = {"anonymous"} if actor.organisation is None else {"member"}
+    audience = {"everyone", "anonymous" if actor.organisation is None else "member"}
     if is_moderator(actor):
         audience.add("moderator")
     if actor.is_admin:

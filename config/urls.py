@@ -21,6 +21,7 @@ api_v1 = [
     path("", include("exchange.api.urls")),
     path("", include("exchange.api.partnership_urls")),
     path("", include("exchange.api.subscription_urls")),
+    path("", include("exchange.api.statistics_urls")),
     path("public/", include("opportunities.api.public_urls")),
 ]
 

@@ -3,8 +3,9 @@
 Route lists per area: matches and dialogue, partnerships (exchange/web/urls_matches.py),
 alerts: subscriptions, deliveries, inbox (exchange/web/urls_alerts.py), suggestions from
 evidence (exchange/web/urls_suggestions.py), a profile's SDMX-CSV import
-(exchange/web/urls_imports.py), migration profiles (exchange/web/urls_profiles.py), and
-corridors between two countries (exchange/web/urls_corridors.py).
+(exchange/web/urls_imports.py), migration profiles (exchange/web/urls_profiles.py),
+corridors between two countries (exchange/web/urls_corridors.py), and the statistics
+and open-data pages (exchange/web/urls_statistics.py).
 """
 
 from django.urls import path
@@ -15,6 +16,7 @@ from exchange.web.urls_corridors import urlpatterns as corridor_patterns
 from exchange.web.urls_imports import urlpatterns as import_patterns
 from exchange.web.urls_matches import urlpatterns as match_patterns
 from exchange.web.urls_profiles import urlpatterns as profile_patterns
+from exchange.web.urls_statistics import urlpatterns as statistics_patterns
 from exchange.web.urls_suggestions import urlpatterns as suggestion_patterns
 
 app_name = "exchange"
@@ -27,4 +29,5 @@ urlpatterns = [
     *import_patterns,
     *profile_patterns,
     *corridor_patterns,
+    *statistics_patterns,
 ]

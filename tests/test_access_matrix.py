@@ -484,6 +484,12 @@ API: list[Row] = [
     ],
     row("GET /api/v1/reference/indicators/template.csv", collection=200, **PUBLIC),
     row("GET /api/v1/reference/occupations/{code}/", "occupation", shared=200, **PUBLIC),
+    # Statistics and open data: anyone; each reader counts what it may see (docs/statistics.md).
+    row("GET /api/v1/statistics/", collection=200, **PUBLIC),
+    row("GET /api/v1/statistics/{name}/", "statistics_table", shared=200, **PUBLIC),
+    row("GET /api/v1/statistics/{name}.csv", "statistics_table", shared=200, **PUBLIC),
+    row("GET /api/v1/open-data/", collection=200, **PUBLIC),
+    row("GET /api/v1/open-data/{dataset}.csv", "dataset", shared=200, **PUBLIC),
 ]
 
 
@@ -537,6 +543,7 @@ PAGE_TARGETS = {
     "opportunities:moderation_review": "listing",
     "opportunities:moderation_decide": "listing",
     "public:listing": "public_listing",
+    "exchange:statistics-csv": "statistics_table",
     **{f"exchange:profile-{name}": "profile" for name in ("detail", "edit-part", "publish", "versions", "diff")},
     "exchange:public-profile-detail": "public_profile",
     "exchange:corridor": "corridor",
@@ -724,6 +731,10 @@ PAGES: list[Row] = [
     row("GET public:listings", collection=200, **PUBLIC),
     row("GET public:listings_export", collection=200, **PUBLIC),
     row("GET public:listing", "public_listing", shared=200, **PUBLIC),
+    # Statistics and open data: anyone.
+    row("GET exchange:statistics", collection=200, **PUBLIC),
+    row("GET exchange:statistics-csv", "statistics_table", shared=200, **PUBLIC),
+    row("GET exchange:open-data", collection=200, **PUBLIC),
 ]
 
 ROWS = {r.key: r for r in [*API, *PAGES]}

@@ -56,6 +56,9 @@ TARGETS: dict[str, Target] = {
     "token-detail": lambda o: {"pk": str(o["token"].id)},
     "occupation-detail": lambda o: {"pk": "2221", "code": "2221"},
     "public-listing-detail": lambda o: {"pk": str(o["listing"].id)},
+    "statistics-table": lambda o: {"name": "outcomes"},
+    "statistics-table-csv": lambda o: {"name": "outcomes"},
+    "open-data-csv": lambda o: {"dataset": "public-listings"},
     **{
         f"partnership-{name}": lambda o: {"pk": str(o["partnership"].id)}
         for name in ("detail", "confirm", "decline", "leave")
@@ -475,6 +478,7 @@ WEB_TARGETS: dict[str, Target] = {
     "opportunities:listing_transition": lambda o: {"pk": str(o["listing"].id), "action": "submit"},
     "opportunities:moderation_decide": lambda o: {"pk": str(o["listing"].id), "action": "approve"},
     "public:listing": lambda o: {"pk": str(o["listing"].id)},
+    "exchange:statistics-csv": lambda o: {"name": "outcomes"},
 }
 
 

@@ -264,6 +264,13 @@ TARGETS: dict[str, Target] = {
     ),
     # Routes whose secret is the credential: walked with a made-up one only.
     "credential": Target(("missing",), (), lambda w, r, k: {}),
+    # Statistics tables and open datasets, by name: a real one and a made-up one.
+    "statistics_table": Target(
+        ("shared", "missing"), (), lambda w, r, k: {"name": "provisions" if k == "shared" else "no-such-table"}
+    ),
+    "dataset": Target(
+        ("shared", "missing"), (), lambda w, r, k: {"dataset": "public-listings" if k == "shared" else "no-such-set"}
+    ),
 }
 
 
