@@ -3,7 +3,8 @@
 Route lists per area: matches and dialogue, partnerships (exchange/web/urls_matches.py),
 alerts: subscriptions, deliveries, inbox (exchange/web/urls_alerts.py), suggestions from
 evidence (exchange/web/urls_suggestions.py), a profile's SDMX-CSV import
-(exchange/web/urls_imports.py), and migration profiles (exchange/web/urls_profiles.py).
+(exchange/web/urls_imports.py), migration profiles (exchange/web/urls_profiles.py), and a listing's
+outcomes ledger (exchange/web/urls_outcomes.py).
 """
 
 from django.urls import path
@@ -12,6 +13,7 @@ from exchange import views
 from exchange.web.urls_alerts import urlpatterns as alert_patterns
 from exchange.web.urls_imports import urlpatterns as import_patterns
 from exchange.web.urls_matches import urlpatterns as match_patterns
+from exchange.web.urls_outcomes import urlpatterns as outcome_patterns
 from exchange.web.urls_profiles import urlpatterns as profile_patterns
 from exchange.web.urls_suggestions import urlpatterns as suggestion_patterns
 
@@ -24,4 +26,5 @@ urlpatterns = [
     *suggestion_patterns,
     *import_patterns,
     *profile_patterns,
+    *outcome_patterns,
 ]

@@ -124,6 +124,11 @@ def outcome_file(w: World, role: str, kind: str) -> dict[str, Any]:
     return {"file": SimpleUploadedFile("matrix-outcomes.csv", text.encode())}
 
 
+def outcome_form(w: World, role: str, kind: str) -> dict[str, Any]:
+    """The listing page's entry form, for Morocco's own origin."""
+    return {"form_prefix": "new", **{f"new-{k}": v for k, v in outcome_body(w, role, kind).items()}}
+
+
 def series_query(w: World, role: str, kind: str) -> dict[str, Any]:
     """Italy's series: its shared profile's figure, never its drafts'."""
     return {"country": "IT", "indicator": "MIG_STOCK_OUT"}
@@ -543,6 +548,7 @@ PAGE_TARGETS = {
     "accounts:organisation_invitation_revoke": "invitation",
     "accounts:organisation_token_revoke": "token",
     "exchange:suggestion-detail": "suggestion",
+    "exchange:listing-outcomes-record": "ledger",
     "exchange:suggestion-dismiss": "suggestion",
     "exchange:suggestion-act-on": "suggestion",
     "exchange:match": "match",
@@ -673,6 +679,16 @@ PAGES: list[Row] = [
     # Suggestions from evidence
     row("GET exchange:suggestion-list", collection=200, check=no_other_suggestion),
     row("GET exchange:suggestion-detail", "suggestion", own=200, shared={"gov": 404, "agency": 200}),
+    # The outcomes ledger's entry form on a listing's page: an entry for MA is recorded by
+    # Morocco's writers (302); the agencies and viewers are refused; not admitted: 404.
+    row(
+        "POST exchange:listing-outcomes-record",
+        "ledger",
+        own={WRITERS: 302, "*": 403},
+        shared={"gov": 404, "agency": 403},
+        body=outcome_form,
+        writes=True,
+    ),
     row(
         "POST exchange:suggestion-dismiss",
         "suggestion",
