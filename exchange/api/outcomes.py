@@ -148,8 +148,9 @@ class OutcomeEntryViewSet(mixins.ListModelMixin, ActorViewSet):
     def create(self, request: Request, listing_id: Any = None) -> Response:
         listing = ledger_listing(self.actor, listing_id)
         access.can_record_outcomes(self.actor, listing).check()  # who asks comes before what they sent
-        data = request.data if isinstance(request.data, dict) else {}
-        entry = services.outcome_record(actor=self.actor, listing=listing, data=dict(data))
+        body = request.data
+        data = body.dict() if hasattr(body, "dict") else dict(body) if isinstance(body, dict) else {}
+        entry = services.outcome_record(actor=self.actor, listing=listing, data=data)
         saved = entry_list(listing).get(pk=entry.pk)
         return Response(self.get_serializer(saved).data, status=status.HTTP_201_CREATED)
 

@@ -109,6 +109,13 @@ class LedgerBook:
     totals: dict[GroupKey, dict[str, int]] = field(default_factory=dict)
     entries: dict[GroupKey, dict[str, int]] = field(default_factory=dict)  # how many effective entries
     corrected: set[str] = field(default_factory=set)
+    _lines: set[str] | None = None
+
+    def lines(self) -> set[str]:
+        """The listing's ISCO codes, read once for a whole file."""
+        if self._lines is None:
+            self._lines = listing_lines(self.listing)
+        return self._lines
 
     @classmethod
     def load(cls, listing: Listing) -> LedgerBook:
@@ -213,6 +220,10 @@ class LedgerBook:
         return {}
 
 
+def listing_lines(listing: Listing) -> set[str]:
+    return {line.occupation_id for line in listing.occupation_lines.all()}
+
+
 def _isco(entry: dict[str, Any]) -> str:
     occupation = entry.get("occupation")
     return str(occupation) if occupation else ""
@@ -263,7 +274,7 @@ class OutcomeEntryInput(serializers.Serializer):
         code = (value or "").strip()
         if not code:
             return ""
-        lines = {line.occupation_id for line in self.listing.occupation_lines.all()}
+        lines = self.book.lines() if self.book is not None else listing_lines(self.listing)
         if code not in lines:
             raise serializers.ValidationError(
                 _("“%(code)s” is not one of the listing's occupations (%(lines)s).")

@@ -489,3 +489,33 @@ def test_an_import_runs_in_a_real_celery_worker_on_redis(celery_worker, bob_api,
         time.sleep(0.2)
     assert (job["status"], job["saved"]) == ("succeeded", 10), job
     assert summary(bob_api, listing)["by_origin"]["MD"]["quota_used"] == 55
+
+
+def test_the_history_runs_a_fixed_number_of_queries_whatever_the_entries(bob_api, mihai_api, listing, year):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert bob_api.get(url(listing)).status_code == 200
+        return len(queries)
+
+    record(bob_api, listing, stage="allocated", count=60, period=year)
+    few = count()
+    for month in range(1, 6):
+        record(mihai_api, listing, stage="selected", sex="F", count=1, period=f"{year}-{month:02d}")
+        record(bob_api, listing, stage="selected", sex="M", count=1, period=f"{year}-{month:02d}")
+    assert count() == few
+
+
+def test_a_form_encoded_entry_is_read_like_a_json_one(bob_api, listing, year):
+    body = {"origin_country": "MD", "period": year, "stage": "selected", "sex": "F", "count": "3"}
+    response = bob_api.post(url(listing), body)
+    assert response.status_code == 201 and response.json()["count"] == 3
+
+
+def test_the_ledger_readers_are_the_owner_the_admitted_origins_and_the_agencies(
+    listing, italy, morocco, moldova, germany, agency
+):
+    from exchange.access import outcome_readers
+
+    with unscoped("assertion"):
+        readers = set(outcome_readers(listing))
+    assert readers == {italy, morocco, moldova, agency}
