@@ -519,3 +519,45 @@ def test_the_ledger_readers_are_the_owner_the_admitted_origins_and_the_agencies(
     with unscoped("assertion"):
         readers = set(outcome_readers(listing))
     assert readers == {italy, morocco, moldova, agency}
+
+
+def test_an_entry_may_name_an_agreed_match_of_the_listing_only(bob_api, listing, year, moldova, moderator):
+    from django.utils import timezone
+
+    from exchange.models import Match
+    from tests.exchange.conftest import offer
+
+    md = Actor(user=member(moldova, "official", email="md-offers@md.example"), organisation=moldova, role="official")
+    made = {}
+    for state in ("agreed", "suggested"):
+        supply = published(md, moderator, offer(title=f"Moldovan workers ({state})", partner_countries=["IT"]))
+        with unscoped("test setup: a match as the engine writes it"):
+            made[state], _ = Match.objects.update_or_create(
+                demand=listing,
+                supply=supply,
+                defaults={
+                    "demand_owner": listing.owner,
+                    "supply_owner": moldova,
+                    "score": 0.5,
+                    "computed_at": timezone.now(),
+                    "state": state,
+                },
+            )
+    entry = record(bob_api, listing, stage="selected", count=1, period=year, match=str(made["agreed"].pk))
+    assert entry["match"] == str(made["agreed"].pk)
+    suggested = str(made["suggested"].pk)
+    refused = post(
+        bob_api, listing, origin_country="MD", stage="selected", sex="X", count=1, period=year, match=suggested
+    )
+    assert field_of(refused) == {"match"}
+
+
+def test_a_closed_scheme_keeps_its_ledger(bob_api, bob, italy, listing, year):
+    from accounts.tenancy import tenant_scope
+    from opportunities.services import listing_transition
+
+    owner = Actor(user=bob, organisation=italy, role="official")
+    with tenant_scope(owner):
+        listing_transition(actor=owner, listing=listing, action="close")
+    record(bob_api, listing, stage="arrived", count=5, period=year)
+    assert summary(bob_api, listing)["by_origin"]["MD"]["stages"]["arrived"]["total"] == 5
