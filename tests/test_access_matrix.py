@@ -549,6 +549,7 @@ PAGE_TARGETS = {
     "accounts:organisation_token_revoke": "token",
     "exchange:suggestion-detail": "suggestion",
     "exchange:listing-outcomes-record": "ledger",
+    "exchange:listing-outcomes-upload": "ledger",
     "exchange:suggestion-dismiss": "suggestion",
     "exchange:suggestion-act-on": "suggestion",
     "exchange:match": "match",
@@ -687,6 +688,15 @@ PAGES: list[Row] = [
         own={WRITERS: 302, "*": 403},
         shared={"gov": 404, "agency": 403},
         body=outcome_form,
+        writes=True,
+    ),
+    row(
+        "POST exchange:listing-outcomes-upload",
+        "ledger",
+        own={WRITERS: 302, "*": 403},
+        shared={"gov": 404, "agency": 403},
+        body=outcome_file,
+        multipart=True,
         writes=True,
     ),
     row(

@@ -467,6 +467,7 @@ WEB_TARGETS: dict[str, Target] = {
     "exchange:public-profile-detail": lambda o: {"pk": str(o["profile"].id)},
     "exchange:delivery_replay": lambda o: {"pk": str(o["delivery"].id)},
     "exchange:listing-outcomes-record": lambda o: {"pk": str(o["listing"].id)},
+    "exchange:listing-outcomes-upload": lambda o: {"pk": str(o["listing"].id)},
     "exchange:profile-import": lambda o: {"pk": str(o["profile"].id)},
     "exchange:profile-import-status": lambda o: {"pk": str(o["profile_import"].id)},
     **{

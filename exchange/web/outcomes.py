@@ -28,8 +28,9 @@ from config.charts import Chart, Series, bar_chart
 from config.errors import StateConflict
 from config.web import actor_required
 from exchange import access
-from exchange.models import OutcomeEntry, OutcomeSex, OutcomeStage
+from exchange.models import OutcomeEntry, OutcomeImport, OutcomeSex, OutcomeStage
 from exchange.outcomes import services
+from exchange.outcomes.imports import FileProblem, outcome_import_create, read_upload
 from exchange.outcomes.selectors import entry_list
 from exchange.outcomes.summary import STAGES, outcome_summary
 from exchange.web.forms import add_errors
@@ -38,6 +39,19 @@ from opportunities.models import Listing
 
 def _country_name(code: str) -> str:
     return str(dict(countries).get(code, code))
+
+
+IMPORTS_SHOWN = 3
+
+
+class OutcomeImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("CSV file of entries"),
+        help_text=gettext_lazy(
+            "UTF-8, with the columns origin_country, period, stage, sex and count (optionally isco_code, "
+            "corrects, reason): every row is saved, or none."
+        ),
+    )
 
 
 class OutcomeEntryForm(forms.Form):
@@ -175,6 +189,10 @@ def outcomes_context(
             else OutcomeEntryForm(prefix="new", origins=writable, lines=lines)
         )
     return {
+        "import_form": OutcomeImportForm() if writable else None,
+        "import_action": reverse("exchange:listing-outcomes-upload", kwargs={"pk": listing.pk}),
+        # The caller's own imports (django-scopes: the acting organisation's only).
+        "imports": list(OutcomeImport.objects.filter(listing=listing)[:IMPORTS_SHOWN]) if writable else [],
         "summary": summary,
         "total": summary["total"],
         "total_chart": _funnel("_T", summary["total"]) if len(origins) > 1 else None,
@@ -231,3 +249,25 @@ def outcome_record_view(request: HttpRequest, pk: Any) -> HttpResponse:
     context = _detail_context(request, listing)
     context["outcomes"] = outcomes_context(actor, listing, form=form, failed=prefix)
     return render(request, "opportunities/listing_detail.html", context, status=400)
+
+
+@require_POST
+@actor_required
+def outcome_upload_view(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Queue a CSV file of entries (checked and saved by a worker; its state shows in the section)."""
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    listing = get_object_or_404(access.ledger_listings_visible_to(actor=actor), pk=pk)
+    allowed = access.can_record_outcomes(actor, listing)
+    page = reverse("opportunities:listing", kwargs={"pk": listing.pk}) + "#outcome-imports"
+    if not allowed and allowed.conflict:
+        messages.error(request, str(allowed.reason))
+        return redirect(page)
+    allowed.check()  # who asks comes before what they sent
+    try:
+        text, filename = read_upload(request.FILES.get("file"))
+    except FileProblem as problem:
+        messages.error(request, str(problem))
+        return redirect(page)
+    outcome_import_create(actor=actor, listing=listing, text=text, filename=filename)
+    messages.success(request, _("The file is being checked. Reload the page to see the result below."))
+    return redirect(page)

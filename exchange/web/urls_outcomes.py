@@ -6,4 +6,5 @@ from exchange.web import outcomes
 
 urlpatterns = [
     path("listings/<uuid:pk>/outcomes/record/", outcomes.outcome_record_view, name="listing-outcomes-record"),
+    path("listings/<uuid:pk>/outcomes/upload/", outcomes.outcome_upload_view, name="listing-outcomes-upload"),
 ]

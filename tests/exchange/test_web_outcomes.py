@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, TestCase
 
 from accounts.models import Organisation, User
 from accounts.tenancy import Actor
@@ -107,3 +108,26 @@ def test_a_viewer_of_the_owner_is_refused(italy: Organisation, listing):
     viewer = signed_in(member(italy, "viewer", email="viewer@it.example"))
     assert "data-outcome-form" not in viewer.get(page(listing)).content.decode()
     assert viewer.post(action(listing), entry(listing)).status_code == 403
+
+
+def test_the_owner_uploads_a_csv_and_reads_its_result_in_the_section(bob_web: Client, listing):
+    year = listing.starts_on.year
+    good = f"origin_country,period,stage,sex,count\nMD,{year},selected,F,4\nMD,{year},selected,M,6\n"
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = bob_web.post(
+            f"/listings/{listing.pk}/outcomes/upload/", {"file": SimpleUploadedFile("md.csv", good.encode())}
+        )
+    assert response.status_code == 302 and response["Location"].endswith("#outcome-imports")
+    text = bob_web.get(page(listing)).content.decode()
+    assert "md.csv — Succeeded: 2 entries saved" in text and "10 of 60 allocated places used" in text
+    bad = f"origin_country,period,stage,sex,count\nPH,{year},selected,F,4\n"
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        bob_web.post(f"/listings/{listing.pk}/outcomes/upload/", {"file": SimpleUploadedFile("ph.csv", bad.encode())})
+    text = bob_web.get(page(listing)).content.decode()
+    assert "ph.csv — Failed: nothing saved" in text and "Line 2 (origin_country)" in text
+
+
+def test_a_government_not_admitted_cannot_upload(germany: Organisation, listing):
+    greta = signed_in(member(germany, "official", email="greta@de.example"))
+    upload = {"file": SimpleUploadedFile("x.csv", b"origin_country,period,stage,sex,count\n")}
+    assert greta.post(f"/listings/{listing.pk}/outcomes/upload/", upload).status_code == 404
