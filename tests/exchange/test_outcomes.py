@@ -561,3 +561,29 @@ def test_a_closed_scheme_keeps_its_ledger(bob_api, bob, italy, listing, year):
         listing_transition(actor=owner, listing=listing, action="close")
     record(bob_api, listing, stage="arrived", count=5, period=year)
     assert summary(bob_api, listing)["by_origin"]["MD"]["stages"]["arrived"]["total"] == 5
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"partner_countries": ["MA", "MD"], "visibility": "members"},
+        {"partner_countries": ["MD"], "visibility": "partners"},
+        {"partner_countries": [], "visibility": "public"},
+        {"partner_countries": ["MA"], "visibility": "partners", "allocations": [{"country": "MA", "places": 5}]},
+    ],
+)
+def test_the_ledger_read_rule_and_its_inverse_agree(
+    overrides, italy, bob, moderator, morocco, moldova, germany, agency
+):
+    from exchange.access import ledger_listings_visible_to, ledger_readable_by, outcome_readers
+
+    owner = Actor(user=bob, organisation=italy, role="official")
+    listing = published(owner, moderator, scheme(**overrides))
+    with unscoped("assertion"):
+        readers = set(outcome_readers(listing))
+    for org in (italy, morocco, moldova, germany, agency):
+        role = "moderator" if org == agency else "viewer"
+        actor = Actor(user=member(org, role, email=f"{role}@{org.slug}.rule.example"), organisation=org, role=role)
+        with unscoped("the rule, as a request would ask it"):
+            reads = ledger_listings_visible_to(actor=actor).filter(pk=listing.pk).exists()
+        assert reads == (org in readers) == ledger_readable_by(actor, listing), (org, overrides)
