@@ -47,8 +47,8 @@ from exchange.models import (
 )
 from exchange.models.matching import Match, Message
 from exchange.models.partnerships import ACTIVE_MEMBER_STATES
-from opportunities.access import Audience, listing_visible_to
-from opportunities.models import Direction, Listing
+from opportunities.access import Audience, listing_readers, listing_visible_to
+from opportunities.models import PUBLISHED_OR_HISTORY, Direction, Listing
 
 # The shared models this module decides access to (tests/test_model_coverage.py).
 SHARED_MODELS = {
@@ -414,3 +414,111 @@ def corridor_ledger_audience(actor: Actor, origin: str, destination: str) -> Aud
     if actor.is_agency or (is_government(actor) and actor.country in (origin, destination)):
         return Audience.INSIDER
     return Audience.OUTSIDER
+
+
+# --- Outcomes ledger -------------------------------------------------------------------------
+#
+# Each published demand listing (and, after it, the history of a closed, withdrawn or
+# expired one) has a ledger; an agreed match's entries go to its demand listing's. The
+# ledger is read by the listing's owner, the governments of the countries it *admits*
+# (its allocations' and partner countries: "admitted origin governments") and the
+# agencies, each only while it may read the listing itself. Every other government
+# that reads the listing gets a 404 on its ledger. The owner's administrators and
+# officials write for every origin; an admitted origin government's, for its own
+# country only (docs/outcomes.md).
+
+
+def admitted_countries(listing: Listing) -> list[str]:
+    """The origin countries a listing admits: its allocations' and partner countries (never the owner's)."""
+    codes = {str(code) for code in listing.partner_countries}
+    codes |= {str(row.get("country", "")) for row in listing.allocations or [] if row.get("country")}
+    codes.discard(listing.owner_country)
+    return sorted(codes)
+
+
+def _has_ledger(listing: Listing) -> bool:
+    return listing.direction == Direction.DEMAND and listing.status in PUBLISHED_OR_HISTORY
+
+
+def _admits(code: str) -> Q:
+    return Q(partner_countries__contains=[code]) | Q(allocations__contains=[{"country": code}])
+
+
+@through_access("the ledger read rule")
+def ledger_listings_visible_to(*, actor: Actor) -> QuerySet[Listing]:
+    """The listings whose ledger the actor reads (any other listing's ledger is a 404)."""
+    org = actor.organisation
+    if not actor.is_authenticated or org is None or not org.is_active:
+        return Listing.objects.none()
+    readable = listing_visible_to(actor=actor).filter(direction=Direction.DEMAND, status__in=PUBLISHED_OR_HISTORY)
+    if actor.is_agency:
+        return readable
+    if not is_government(actor):
+        return readable.none()
+    admitted = _admits(actor.country) & ~Q(owner_country=actor.country) if actor.country else Q(pk__in=[])
+    return readable.filter(Q(owner=org) | admitted)
+
+
+@through_access("the ledger read rule, for entries")
+def outcome_entries_visible_to(*, actor: Actor) -> QuerySet[OutcomeEntry]:
+    """Every ledger entry the actor reads, corrected ones included (the history)."""
+    return OutcomeEntry.objects.filter(listing__in=ledger_listings_visible_to(actor=actor))
+
+
+def outcome_readers(listing: Listing) -> QuerySet[Organisation]:
+    """The active organisations that read a listing's ledger (none if it has no ledger)."""
+    if not _has_ledger(listing):
+        return Organisation.objects.none()
+    governments = Q(kind=OrganisationKind.GOVERNMENT, country__in=admitted_countries(listing))
+    ledger = Q(pk=listing.owner_id) | Q(kind=OrganisationKind.AGENCY) | governments
+    return listing_readers(listing).filter(ledger)
+
+
+def ledger_readable_by(actor: Actor, listing: Listing) -> bool:
+    """Plain-Python form for a listing the actor already reads (pages: show the section or not)."""
+    org = actor.organisation
+    if not actor.is_authenticated or org is None or not org.is_active or not _has_ledger(listing):
+        return False
+    if actor.is_agency or listing.owner_id == org.pk:
+        return True
+    return is_government(actor) and actor.country in admitted_countries(listing)
+
+
+LEDGER_WRITER = _(
+    "Only the listing's owner, and each admitted origin government for its own country, record outcomes; "
+    "administrators and officials only."
+)
+
+
+def can_record_outcomes(actor: Actor, listing: Listing, origin_country: str | None = None) -> Decision:
+    """Record (or correct) entries of a listing's ledger; with ``origin_country``, for that origin.
+
+    The owner's administrators and officials write for every origin; an admitted
+    origin government's, for its own country only. Without ``origin_country`` the
+    question is whether the actor writes for any origin (the form, the import).
+    """
+    writer = can_act_for_government(actor, reason=LEDGER_WRITER)
+    if not writer:
+        return writer
+    if not _has_ledger(listing):
+        return conflict(_("Only a published demand listing has an outcomes ledger."))
+    if listing.owner_id == actor.org.pk:
+        return ALLOWED
+    if actor.country not in admitted_countries(listing):
+        return deny(LEDGER_WRITER)
+    if origin_country is not None and origin_country != actor.country:
+        return deny(_("An origin government records outcomes for its own country only."))
+    return ALLOWED
+
+
+@through_access("the agreed matches of a listing whose ledger the caller resolved through the ledger rule")
+def agreed_matches_of(listing: Listing) -> QuerySet[Match]:
+    """The agreed matches whose outcomes go to this (demand) listing's ledger."""
+    return Match.objects.filter(demand=listing, state=MatchState.AGREED)
+
+
+def can_see_reporter(actor: Actor, entry: OutcomeEntry) -> bool:
+    """Who reported an entry (a person's name and e-mail): the reporting organisation's own
+    members and the agencies' staff; the other government of the scheme sees the organisation."""
+    org = actor.organisation
+    return org is not None and (actor.is_agency or entry.organisation_id == org.pk)

@@ -121,3 +121,11 @@ def import_profile(import_id: str, *, organisation_id: str) -> str:
     from exchange.profiles.imports import profile_import_run
 
     return profile_import_run(import_id).status
+
+
+@shared_task(base=OrganisationTask, name="exchange.import_outcomes", queue="default")
+def import_outcomes(import_id: str, *, organisation_id: str) -> str:
+    """Validate and save an uploaded outcomes CSV file, in the importing organisation's scope (all or nothing)."""
+    from exchange.outcomes.imports import outcome_import_run
+
+    return outcome_import_run(import_id).status

@@ -91,6 +91,8 @@ def _gecco_huelva(days: Callable[[int], str]) -> dict[str, Any]:
             {"country": "MA", "places": 20500, "isco_code": "9211"},
             {"country": "SN", "places": 500, "isco_code": "9211"},
         ],
+        # Most places go to women: the outcomes ledger compares each stage with this target.
+        "gender_target_percent": 80,
         "max_stay_months": 9,
         "stay_window_months": 12,
         "season_earliest_start": "01-15",
@@ -205,6 +207,7 @@ def _italy_construction(days: Callable[[int], str]) -> dict[str, Any]:
             {"country": "SN", "places": 300},
             {"country": "MD", "places": 250},
         ],
+        "gender_target_percent": 15,
         "max_stay_months": 12,
         "stay_window_months": 18,
         "lead_time_weeks": 16,

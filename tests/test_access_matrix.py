@@ -112,6 +112,23 @@ def sdmx_file(w: World, role: str, kind: str) -> dict[str, Any]:
     }
 
 
+def outcome_body(w: World, role: str, kind: str) -> dict[str, Any]:
+    """An entry for Morocco's own origin, in the year the scheme starts."""
+    year = str(w.objects["italy_shared"].starts_on.year)
+    return {"origin_country": "MA", "period": year, "stage": "selected", "sex": "F", "count": 1}
+
+
+def outcome_file(w: World, role: str, kind: str) -> dict[str, Any]:
+    year = w.objects["italy_shared"].starts_on.year
+    text = f"origin_country,period,stage,sex,count\nMA,{year},selected,F,1\n"
+    return {"file": SimpleUploadedFile("matrix-outcomes.csv", text.encode())}
+
+
+def outcome_form(w: World, role: str, kind: str) -> dict[str, Any]:
+    """The listing page's entry form, for Morocco's own origin."""
+    return {"form_prefix": "new", **{f"new-{k}": v for k, v in outcome_body(w, role, kind).items()}}
+
+
 def series_query(w: World, role: str, kind: str) -> dict[str, Any]:
     """Italy's series: its shared profile's figure, never its drafts'."""
     return {"country": "IT", "indicator": "MIG_STOCK_OUT"}
@@ -207,6 +224,8 @@ def admin_only(route: str, kind: str, ok: Any, *, writes: bool = False) -> Any:
 
 
 PUBLIC = {"public": True}
+LEDGER_READ = {"gov": 404, "agency": 200}
+LEDGER_WRITE = {"gov": 404, "agency": 403}
 
 API: list[Row] = [
     # Listings
@@ -333,6 +352,31 @@ API: list[Row] = [
         writes=True,
     ),
     row("GET /api/v1/imports/{id}/", "profile_import", own=200),
+    # The outcomes ledger: the owner, the admitted origin governments (Morocco, on Italy's
+    # scheme open to it) and the agencies read it; a government that only reads the listing
+    # gets 404. Morocco's officials and admins write for MA; the agencies never write.
+    *[
+        row(f"GET /api/v1/listings/{{listing_id}}/outcomes/{tail}", "ledger", own=200, shared=LEDGER_READ)
+        for tail in ("", "summary/", "export.csv", "summary.csv")
+    ],
+    row(
+        "POST /api/v1/listings/{listing_id}/outcomes/",
+        "ledger",
+        own={WRITERS: 201, "*": 403},
+        shared=LEDGER_WRITE,
+        body=outcome_body,
+        writes=True,
+    ),
+    row(
+        "POST /api/v1/listings/{listing_id}/outcomes/import/",
+        "ledger",
+        own={WRITERS: 202, "*": 403},
+        shared=LEDGER_WRITE,
+        body=outcome_file,
+        multipart=True,
+        writes=True,
+    ),
+    row("GET /api/v1/outcome-imports/{id}/", "outcome_import", own=200),
     # An indicator across years: published versions per visibility, public ones anonymously.
     row("GET /api/v1/indicators/series/", collection=200, body=series_query, **PUBLIC),
     # Matches: only their two parties see them.
@@ -518,6 +562,8 @@ PAGE_TARGETS = {
     "accounts:organisation_invitation_revoke": "invitation",
     "accounts:organisation_token_revoke": "token",
     "exchange:suggestion-detail": "suggestion",
+    "exchange:listing-outcomes-record": "ledger",
+    "exchange:listing-outcomes-upload": "ledger",
     "exchange:suggestion-dismiss": "suggestion",
     "exchange:suggestion-act-on": "suggestion",
     "exchange:match": "match",
@@ -650,6 +696,25 @@ PAGES: list[Row] = [
     # Suggestions from evidence
     row("GET exchange:suggestion-list", collection=200, check=no_other_suggestion),
     row("GET exchange:suggestion-detail", "suggestion", own=200, shared={"gov": 404, "agency": 200}),
+    # The outcomes ledger's entry form on a listing's page: an entry for MA is recorded by
+    # Morocco's writers (302); the agencies and viewers are refused; not admitted: 404.
+    row(
+        "POST exchange:listing-outcomes-record",
+        "ledger",
+        own={WRITERS: 302, "*": 403},
+        shared={"gov": 404, "agency": 403},
+        body=outcome_form,
+        writes=True,
+    ),
+    row(
+        "POST exchange:listing-outcomes-upload",
+        "ledger",
+        own={WRITERS: 302, "*": 403},
+        shared={"gov": 404, "agency": 403},
+        body=outcome_file,
+        multipart=True,
+        writes=True,
+    ),
     row(
         "POST exchange:suggestion-dismiss",
         "suggestion",

@@ -86,6 +86,12 @@ TARGETS: dict[str, Target] = {
         )
     },
     "listing-matches": lambda o: {"listing_id": str(o["listing"].id)},
+    # The outcomes ledger of Italy's (unpublished, not Morocco's) scheme, and Italy's own import.
+    **{
+        f"listing-outcomes{name}": lambda o: {"listing_id": str(o["listing"].id)}
+        for name in ("", "-summary", "-export", "-summary-csv", "-import")
+    },
+    "outcome-import-detail": lambda o: {"pk": str(o["outcome_import"].id)},
     **{f"profile-{name}": lambda o: {"pk": str(o["profile"].id)} for name in ("detail", "publish", "versions")},
     "profile-observation-list": lambda o: {"profile_pk": str(o["profile"].id)},
     **{f"profile-{name}": lambda o: {"pk": str(o["profile"].id)} for name in ("export", "import-create")},
@@ -186,10 +192,16 @@ def italian_secrets(italy, alice, bob, settings, tmp_path) -> dict[str, Any]:
     profile_import = ProfileImport.objects.create(
         organisation=italy, profile=profile, created_by=alice, filename="confidential-import.csv", content="x"
     )
+    from exchange.models import OutcomeImport
+
+    outcome_import = OutcomeImport.objects.create(
+        organisation=italy, listing=listing, created_by=alice, filename="confidential-outcomes.csv", content="x"
+    )
     return {
         **_private_subscription(italy),
         "profile": profile,
         "profile_import": profile_import,
+        "outcome_import": outcome_import,
         "figure": figure,
         "skill": skill,
         "suggestion": _private_suggestion(),
@@ -407,6 +419,12 @@ def test_private_routes_answer_404_to_an_outsider(method, charlie_api, italian_s
         "profile-export",
         "profile-import-create",
         "profile-import-detail",
+        "listing-outcomes",
+        "listing-outcomes-summary",
+        "listing-outcomes-export",
+        "listing-outcomes-summary-csv",
+        "listing-outcomes-import",
+        "outcome-import-detail",
     ):
         route = next(route for n, route in api_routes() if n == name)
         response = getattr(charlie_api, method)(fill(route, TARGETS[name](italian_secrets)), {}, format="json")
@@ -454,6 +472,8 @@ WEB_TARGETS: dict[str, Target] = {
     "exchange:profile-edit-part": lambda o: {"pk": str(o["profile"].id), "part": "1"},
     "exchange:public-profile-detail": lambda o: {"pk": str(o["profile"].id)},
     "exchange:delivery_replay": lambda o: {"pk": str(o["delivery"].id)},
+    "exchange:listing-outcomes-record": lambda o: {"pk": str(o["listing"].id)},
+    "exchange:listing-outcomes-upload": lambda o: {"pk": str(o["listing"].id)},
     "exchange:profile-import": lambda o: {"pk": str(o["profile"].id)},
     "exchange:profile-import-status": lambda o: {"pk": str(o["profile_import"].id)},
     **{

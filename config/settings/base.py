@@ -313,6 +313,11 @@ SPECTACULAR_SETTINGS = {
         "ProfileVisibilityEnum": "exchange.models.ProfileVisibility",
         "ProfileStatusEnum": "exchange.models.ProfileStatus",
         "IndicatorUnitEnum": "exchange.models.IndicatorUnit",
+        # The outcomes ledger: its own `sex` (F, M, X) and `stage`; imports share one status set.
+        "OutcomeSexEnum": "exchange.models.OutcomeSex",
+        "SexEnum": "exchange.models.profiles.Sex",
+        "OutcomeStageEnum": "exchange.models.OutcomeStage",
+        "ImportStatusEnum": "exchange.models.ImportStatus",
     },
 }
 

@@ -1,13 +1,14 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from exchange.api import corridors, matches, profile_csv, profiles, suggestions
+from exchange.api import corridors, matches, outcomes, profile_csv, profiles, suggestions
 
 router = SimpleRouter()
 router.register("matches", matches.MatchViewSet, basename="match")
 router.register("profiles", profiles.ProfileViewSet, basename="profile")
 router.register("suggestions", suggestions.SuggestionViewSet, basename="suggestion")
 router.register("imports", profile_csv.ProfileImportViewSet, basename="profile-import")
+router.register("outcome-imports", outcomes.OutcomeImportViewSet, basename="outcome-import")
 
 observations = profiles.ObservationViewSet.as_view({"get": "list", "post": "create"})
 observation = profiles.ObservationViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
@@ -32,6 +33,32 @@ urlpatterns = [
         "corridors/<str:origin>-<str:destination>/",
         corridors.CorridorAPIView.as_view(),
         name="corridor",
+    ),
+    # The outcomes ledger of a listing (exchange/api/outcomes.py); entries are never changed (no PUT/PATCH/DELETE).
+    path(
+        "listings/<uuid:listing_id>/outcomes/",
+        outcomes.OutcomeEntryViewSet.as_view({"get": "list", "post": "create"}),
+        name="listing-outcomes",
+    ),
+    path(
+        "listings/<uuid:listing_id>/outcomes/summary/",
+        outcomes.OutcomeSummaryView.as_view(),
+        name="listing-outcomes-summary",
+    ),
+    path(
+        "listings/<uuid:listing_id>/outcomes/export.csv",
+        outcomes.OutcomeExportView.as_view(),
+        name="listing-outcomes-export",
+    ),
+    path(
+        "listings/<uuid:listing_id>/outcomes/summary.csv",
+        outcomes.OutcomeSummaryCsvView.as_view(),
+        name="listing-outcomes-summary-csv",
+    ),
+    path(
+        "listings/<uuid:listing_id>/outcomes/import/",
+        outcomes.OutcomeImportCreateView.as_view(),
+        name="listing-outcomes-import",
     ),
     *router.urls,
 ]

@@ -244,7 +244,11 @@ def _detail_context(request: HttpRequest, listing: Listing) -> dict[str, Any]:
         review_url = _reverse_or_none("opportunities:moderation_review", pk=listing.pk)
 
     conditions = [(CONDITION_LABELS[name], getattr(listing, name)) for name in CONDITIONS]
+    # The outcomes ledger's section (exchange.web.outcomes): None unless the reader reads the ledger.
+    from exchange.web.outcomes import outcomes_context
+
     return {
+        "outcomes": outcomes_context(actor, listing),
         "listing": listing,
         "lines": [
             {

@@ -188,6 +188,19 @@ TARGETS: dict[str, Target] = {
         GOV,
         _by_kind(lambda w, r: w.objects["morocco_profile_import"], private="italy_profile_import"),
     ),
+    # A listing's outcomes ledger. "own": Italy's scheme that admits Morocco (Morocco writes
+    # for MA); "shared": Italy's scheme for Moldova, a listing Morocco reads whose ledger it
+    # does not (the agencies do); "private": Italy's draft (no ledger).
+    "ledger": Target(
+        KINDS,
+        GOV,
+        _by_kind(lambda w, r: w.objects["italy_shared"], private="italy_draft", shared="italy_md_scheme"),
+    ),
+    "outcome_import": Target(
+        ("own", "private", "missing"),
+        GOV,
+        _by_kind(lambda w, r: w.objects["morocco_outcome_import"], private="italy_outcome_import"),
+    ),
     "match": Target(
         ("own", "shared", "missing"), GOV, _by_kind(lambda w, r: w.objects["own_match"], shared="other_match")
     ),

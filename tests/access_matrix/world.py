@@ -305,6 +305,32 @@ def build_world() -> World:
     listing_transition(actor=moldovan, listing=supply, action="submit")
     ob["moldova_listing"] = listing_transition(actor=moderator, listing=supply, action="approve")
 
+    # --- outcomes ledgers: Italy's shared scheme admits Morocco (partner MA), so its ledger is
+    # Morocco's to read and to write for MA; Italy's scheme for Moldova alone is read by
+    # Morocco as a listing, but its ledger is not Morocco's (404; the agencies read it).
+    # Entries reported by Italy's public contact, whom every reader may see.
+    from exchange.models import OutcomeImport
+    from exchange.outcomes.services import outcome_record
+
+    reporter = Actor(user=u["italy_contact"], organisation=o["italy"], role="official")
+    md_only = create_listing(italian, scheme(title="Italian scheme for Moldova", partner_countries=["MD"]))
+    listing_transition(actor=italian, listing=md_only, action="submit")
+    ob["italy_md_scheme"] = listing_transition(actor=moderator, listing=md_only, action="approve")
+    for key in ("italy_shared", "italy_md_scheme"):
+        year = str(ob[key].starts_on.year)
+        entry = {"origin_country": "MD", "period": year, "stage": "allocated", "sex": "X", "count": 10}
+        ob[f"{key}_outcome"] = outcome_record(actor=reporter, listing=ob[key], data=entry)
+    ob["morocco_outcome_import"] = OutcomeImport.objects.create(
+        organisation=o["morocco"], listing=ob["italy_shared"], created_by=u["gov_official"], content="own"
+    )
+    ob["italy_outcome_import"] = OutcomeImport.objects.create(
+        organisation=o["italy"],
+        listing=ob["italy_md_scheme"],
+        created_by=u["italy_official"],
+        content="SENTINEL-outcome-import",
+        status="failed",
+    )
+
     # --- matches: Morocco's own (with Italy), and one between Italy and Moldova
     ob["own_match"] = _match(
         ob["italy_shared"], ob["own_listing"], state="suggested", interest_by=None, message="own-match"
@@ -416,6 +442,8 @@ def build_world() -> World:
         str(ob["italy_member"].pk),
         "alice.sentinel-admin",
         "Alice SENTINEL-admin",
+        "SENTINEL-outcome-import",
+        str(ob["italy_outcome_import"].pk),
     ]
     return w
 

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from accounts.management.commands.seed_demo import DEMO_ORGANISATIONS, DEMO_PASSWORD
 from accounts.models import AuditEvent, Membership, Organisation, User
 from accounts.tenancy import Actor, unscoped
-from exchange.models import MigrationProfile, Observation, ProfileSkill
+from exchange.models import MigrationProfile, Observation, OutcomeEntry, ProfileSkill
 from exchange.profiles.demo import DEMO_PROFILES
 from exchange.profiles.inputs import ObservationInput
 from opportunities.demo import DEMO_LISTINGS
@@ -50,6 +50,7 @@ def snapshot() -> dict[str, object]:
             ),
             "observations": Observation.objects.count(),
             "skills": ProfileSkill.objects.count(),
+            "outcomes": OutcomeEntry.objects.count(),
         }
 
 
@@ -388,3 +389,34 @@ def test_the_demo_yields_the_nursing_and_harvest_suggestions() -> None:
     with unscoped("assertion over every suggestion"):
         pairs = set(Suggestion.objects.values_list("destination_country", "origin_country", "occupation_id"))
     assert {("DE", "PH", "3221"), ("IT", "MD", "9211")} <= pairs
+
+
+# --- Outcomes ledger -------------------------------------------------------------------
+
+
+def test_seed_demo_records_outcomes_with_a_correction_a_missed_gender_target_and_returns() -> None:
+    output = seed()
+    with unscoped("assertion"):
+        entries = OutcomeEntry.objects.select_related("listing")
+        assert {e.listing.title.split(":")[0].split(" ")[0] for e in entries} == {"GECCO", "Circular", "Triple"}
+        correction = entries.get(corrects__isnull=False)
+        assert correction.reason and correction.corrects.count == 13200 and correction.count == 13150
+    spain = demo_client("es-inclusion", "official")
+    gecco = spain.get("/api/v1/listings/", {"q": "GECCO"}).json()["results"][0]["id"]
+    figures = spain.get(f"/api/v1/listings/{gecco}/outcomes/summary/").json()
+    assert figures["by_origin"]["MA"]["return_rate"] == 90.6  # 14,000 of 15,450 arrived (after the correction)
+    assert figures["by_origin"]["MA"]["women_share"]["selected"]["met"] is True
+    italy = demo_client("it-labour", "official")
+    construction = italy.get("/api/v1/listings/", {"q": "construction"}).json()["results"][0]["id"]
+    summary = italy.get(f"/api/v1/listings/{construction}/outcomes/summary/").json()
+    assert summary["total"]["women_share"]["selected"] == {"target": 15.0, "actual": 8.4, "met": False}  # 42 of 500
+    assert "Demo outcome entries:" in output
+
+
+def test_seed_demo_run_twice_records_no_outcome_again() -> None:
+    seed()
+    with unscoped("assertion"):
+        before = OutcomeEntry.objects.count()
+    assert "Demo outcome entries: 0 new." in seed()
+    with unscoped("assertion"):
+        assert OutcomeEntry.objects.count() == before

@@ -20,6 +20,7 @@ from django.db import transaction
 from accounts.management.commands._helpers import command_error
 from accounts.models import Organisation, OrganisationKind, Role, User
 from accounts.services import membership_add, organisation_create, user_get_or_create
+from exchange.outcomes.demo import seed_outcomes
 from exchange.profiles.demo import seed_profiles
 from opportunities.demo import seed_listings
 
@@ -209,7 +210,7 @@ def seed_people(ctx: DemoContext) -> None:
 
 # Later issues append their steps here (e.g. listings after people, who post them). Profiles come
 # after listings: the suggestions they yield leave out what an open listing pair already covers.
-SEED_STEPS: list[SeedStep] = [seed_organisations, seed_people, seed_listings, seed_profiles]
+SEED_STEPS: list[SeedStep] = [seed_organisations, seed_people, seed_listings, seed_profiles, seed_outcomes]
 
 
 def format_logins(logins: list[DemoLogin]) -> str:

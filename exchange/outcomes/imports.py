@@ -1,0 +1,201 @@
+"""CSV imports into a listing's outcomes ledger: queue a file, then validate and save it in a worker.
+
+The same pattern as the profiles' SDMX-CSV import (exchange/profiles/imports.py):
+``outcome_import_create`` (the request) checks who asks, keeps the text in an
+``OutcomeImport`` and enqueues ``exchange.import_outcomes`` after commit;
+``outcome_import_run`` (the task, in the importing organisation's scope) checks
+every row with ``OutcomeEntryInput`` against the ledger and the rows before it in
+the same file (one ``LedgerBook``), then saves all of them under the listing's
+lock in one transaction, or none. Errors are ``{row, column, message}``, ``row``
+being the file's line (the header is 1; 0 is the whole file).
+
+The format (docs/outcomes.md): a header naming at least ``origin_country``,
+``period``, ``stage``, ``sex`` and ``count``; optionally ``isco_code``,
+``corrects``, ``reason`` and ``match``. Other columns (the export's ``id``,
+``organisation``, ``created_at``…) are ignored, so an export can be edited and
+imported back as new entries or corrections.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from accounts.models import User
+from accounts.selectors import membership_for
+from accounts.services import audit_record
+from accounts.tenancy import Actor, through_access
+from exchange import access
+from exchange.models import ImportStatus, OutcomeImport
+from exchange.outcomes.inputs import LedgerBook, OutcomeEntryInput
+from exchange.outcomes.selectors import is_corrected
+from exchange.outcomes.services import _lock, build_entry
+from exchange.profiles.imports import FileProblem, _flat, read_upload
+from exchange.profiles.sdmx import error
+from opportunities.models import Listing
+
+REQUIRED = ("origin_country", "period", "stage", "sex", "count")
+OPTIONAL = ("isco_code", "corrects", "reason", "match")
+COLUMNS = (*REQUIRED, *OPTIONAL)
+MAX_ERRORS = 1000
+PROGRESS_EVERY = 200
+
+__all__ = ["FileProblem", "outcome_import_create", "outcome_import_run", "read_upload"]
+
+
+@through_access("a service writes into a ledger its caller resolved through exchange.access")
+@transaction.atomic
+def outcome_import_create(*, actor: Actor, listing: Listing, text: str, filename: str) -> OutcomeImport:
+    """Queue a file for a listing's ledger (403/409 from ``can_record_outcomes``)."""
+    access.can_record_outcomes(actor, listing).check()
+    job = OutcomeImport.objects.create(
+        organisation=actor.org, listing=listing, created_by=actor.user, filename=filename, content=text
+    )
+    audit_record(actor=actor, action="outcome.import_queued", obj=listing, changes={"import": str(job.pk)})
+    from exchange.tasks import import_outcomes
+
+    job_id, org_id = str(job.pk), str(actor.org.pk)
+    transaction.on_commit(lambda: import_outcomes.delay(job_id, organisation_id=org_id))
+    return job
+
+
+def _uploader(job: OutcomeImport) -> Actor:
+    user: User | None = job.created_by
+    membership = membership_for(user=user, organisation=job.organisation) if user is not None else None
+    return Actor(user=user, organisation=job.organisation, role=membership.role if membership else None)
+
+
+@through_access("the import worker reads the listing its job names, in the job's organisation's scope")
+def outcome_import_run(import_id: str) -> OutcomeImport:
+    """Validate and save one queued import; bad rows are recorded on the job, never raised."""
+    job = OutcomeImport.objects.select_related("listing", "organisation", "created_by").get(pk=import_id)
+    if job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        return job  # already done: a redelivered message changes nothing
+    actor = _uploader(job)
+    try:
+        return _run(job, actor)
+    except Exception:
+        _fail(job, actor, [error(0, "", _("The import stopped on an internal error; try again later."))])
+        raise
+
+
+def parse(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[dict[str, Any]]]:
+    """The file's records with their line numbers, or a header error."""
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        return [], [error(1, name, _("The header has no “%(column)s” column.") % {"column": name}) for name in missing]
+    reader.fieldnames = header
+    rows = []
+    for record in reader:
+        cells = {name: (record.get(name) or "").strip() for name in COLUMNS if name in header}
+        if not any(cells.values()):
+            continue
+        rows.append((reader.line_num, cells))
+    return rows, []
+
+
+def _run(job: OutcomeImport, actor: Actor) -> OutcomeImport:
+    _mark(job, status=ImportStatus.RUNNING, started_at=timezone.now(), processed=0, errors=[], saved=0)
+    refusal = access.can_record_outcomes(actor, job.listing)
+    if not refusal:
+        return _fail(job, actor, [error(0, "", refusal.reason)])
+    rows, errors = parse(job.content)
+    _mark(job, total=len(rows))
+    if errors or not rows:
+        return _fail(job, actor, errors or [error(0, "", _("The file has no rows."))])
+    entries, errors = _validate(job, actor, rows)
+    if errors:
+        return _fail(job, actor, errors)
+    return _save(job, actor, entries)
+
+
+def _validate(
+    job: OutcomeImport, actor: Actor, rows: list[tuple[int, dict[str, str]]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    book = LedgerBook.load(job.listing)
+    accepted: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    for done, (line, cells) in enumerate(rows, start=1):
+        decision = access.can_record_outcomes(actor, job.listing, cells.get("origin_country", "").upper() or None)
+        if not decision:
+            errors.append(error(line, "origin_country", decision.reason))
+            continue
+        data: dict[str, Any] = {name: value for name, value in cells.items() if value != ""}
+        body = OutcomeEntryInput(data=data, listing=job.listing, book=book)
+        if body.is_valid():
+            values = body.validated_data
+            book.accept(values, values.get("corrected_entry"))
+            accepted.append(values)
+        else:
+            errors += [
+                error(line, name if name in COLUMNS else "", message)
+                for name, messages in body.errors.items()
+                for message in _flat(messages)
+            ]
+        if done % PROGRESS_EVERY == 0:
+            _mark(job, processed=done)
+    _mark(job, processed=len(rows))
+    return accepted, errors
+
+
+def _mark(job: OutcomeImport, **changes: Any) -> None:
+    for name, value in changes.items():
+        setattr(job, name, value)
+    OutcomeImport.objects.filter(pk=job.pk).update(**changes)
+
+
+def _fail(job: OutcomeImport, actor: Actor, errors: list[dict[str, Any]]) -> OutcomeImport:
+    shown = errors[:MAX_ERRORS]
+    if len(errors) > MAX_ERRORS:
+        shown.append(error(0, "", _("…and %(more)d more errors, not listed.") % {"more": len(errors) - MAX_ERRORS}))
+    with transaction.atomic():
+        _mark(job, status=ImportStatus.FAILED, errors=shown, saved=0, finished_at=timezone.now())
+        audit_record(
+            actor=actor,
+            action="outcome.import_failed",
+            obj=job.listing,
+            changes={"import": str(job.pk), "errors": len(errors)},
+        )
+    return job
+
+
+def _save(job: OutcomeImport, actor: Actor, entries: list[dict[str, Any]]) -> OutcomeImport:
+    """Every row in one transaction under the listing's lock, re-checked there; or none."""
+    try:
+        with transaction.atomic():
+            listing = _lock(job.listing)
+            book = LedgerBook.load(listing)
+            rows = []
+            for values in entries:
+                # The ledger may have moved since the file was checked: check again under the lock.
+                replaced = values.get("corrected_entry")
+                problems = book.problems(values, replaced)
+                if (
+                    (replaced is not None and is_corrected(replaced.pk))
+                    or problems
+                    or not access.can_record_outcomes(actor, listing, values["origin_country"])
+                ):
+                    raise _Changed
+                book.accept(values, values.get("corrected_entry"))
+                rows.append(build_entry(actor=actor, listing=listing, values=values))
+            for row in rows:  # one by one: created_at orders a file's rows as written
+                row.save()
+            _mark(job, status=ImportStatus.SUCCEEDED, saved=len(rows), finished_at=timezone.now())
+            audit_record(
+                actor=actor, action="outcome.imported", obj=listing, changes={"import": str(job.pk), "saved": len(rows)}
+            )
+    except (_Changed, serializers.ValidationError):
+        return _fail(job, actor, [error(0, "", _("The ledger changed during the import: upload the file again."))])
+    return job
+
+
+class _Changed(Exception):
+    pass
