@@ -34,9 +34,10 @@ from rest_framework.response import Response
 from accounts.tenancy import Actor
 from config.api import ActorAPIView, ActorViewSet
 from exchange import access
+from exchange.imports import FileProblem, read_upload
 from exchange.models import OutcomeEntry, OutcomeImport, OutcomeStage
 from exchange.outcomes import services
-from exchange.outcomes.imports import COLUMNS, FileProblem, outcome_import_create, read_upload
+from exchange.outcomes.imports import COLUMNS, outcome_import_create
 from exchange.outcomes.inputs import OutcomeEntryInput
 from exchange.outcomes.selectors import entry_list
 from exchange.outcomes.summary import SEXES, STAGES, outcome_summary

@@ -34,10 +34,11 @@ from rest_framework.response import Response
 from accounts.tenancy import Actor
 from config.api import ActorAPIView, ActorViewSet
 from exchange import access
+from exchange.imports import FileProblem, read_upload
 from exchange.models import Indicator, MigrationProfile, Observation, ProfileImport
 from exchange.models.profiles import Sex
 from exchange.profiles import sdmx
-from exchange.profiles.imports import FileProblem, profile_import_create, read_upload
+from exchange.profiles.imports import profile_import_create
 from exchange.profiles.inputs import AGE_BAND
 from exchange.profiles.selectors import indicator_series
 from opportunities.api.reference_views import TAG, PublicReference

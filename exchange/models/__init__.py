@@ -1,3 +1,4 @@
+from exchange.models.imports import ImportJob, ImportStatus
 from exchange.models.matching import Match, MatchState, Message
 from exchange.models.notifications import (
     Channel,
@@ -23,7 +24,6 @@ from exchange.models.partnerships import (
 )
 from exchange.models.profiles import (
     Disaggregation,
-    ImportStatus,
     Indicator,
     IndicatorUnit,
     MigrationProfile,
@@ -50,6 +50,7 @@ __all__ = [
     "EmailReceipt",
     "Event",
     "Frequency",
+    "ImportJob",
     "ImportStatus",
     "Indicator",
     "IndicatorUnit",

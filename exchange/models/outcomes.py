@@ -19,7 +19,7 @@ from django_countries.fields import CountryField
 from django_scopes import ScopedManager
 
 from accounts.tenancy import SharedManager
-from exchange.models.profiles import ImportStatus
+from exchange.models.imports import ImportJob
 
 if TYPE_CHECKING:
     from django_scopes import ScopedManagerType
@@ -113,33 +113,16 @@ class OutcomeEntry(models.Model):
         return f"{self.listing_id} {self.origin_country} {self.period} {self.stage} {self.sex} = {self.count}"
 
 
-class OutcomeImport(models.Model):
-    """One CSV file of ledger entries for a listing, validated and saved by a Celery task (all or nothing).
+class OutcomeImport(ImportJob):
+    """One CSV file of ledger entries for a listing, validated and saved by a Celery task (all or nothing)."""
 
-    Private to the importing organisation (django-scopes), like ``ProfileImport``.
-    """
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
     listing = models.ForeignKey("opportunities.Listing", on_delete=models.CASCADE, related_name="+")
-    created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
-    filename = models.CharField(max_length=255, blank=True)
-    content = models.TextField()
-    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
-    processed = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
-    saved = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[ScopedManagerType[OutcomeImport]] = ScopedManager(organisation="organisation")
 
-    class Meta:
+    class Meta(ImportJob.Meta):
         verbose_name = _("outcome import")
         verbose_name_plural = _("outcome imports")
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"outcome import {self.id} ({self.status})"

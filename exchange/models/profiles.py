@@ -21,6 +21,7 @@ from django_countries.fields import CountryField
 from django_scopes import ScopedManager
 
 from accounts.tenancy import SharedManager
+from exchange.models.imports import ImportJob
 from opportunities.models import CodedName
 
 if TYPE_CHECKING:
@@ -261,45 +262,16 @@ class ProfileSkill(models.Model):
         return f"{self.kind} {self.occupation_id} {self.time_period}"
 
 
-class ImportStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    SUCCEEDED = "succeeded", _("Succeeded")
-    FAILED = "failed", _("Failed")
+class ProfileImport(ImportJob):
+    """One SDMX-CSV file uploaded into a draft profile, validated and saved by a Celery task."""
 
-
-class ProfileImport(models.Model):
-    """One SDMX-CSV file uploaded into a draft profile, validated and saved by a Celery task.
-
-    Private to the owner's organisation (django-scopes). The file's text is kept
-    in the row, so any worker can read it; ``errors`` is a list of
-    ``{"row", "column", "message"}`` where ``row`` is the file's line number.
-    """
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
     profile = models.ForeignKey(MigrationProfile, on_delete=models.CASCADE, related_name="imports")
-    created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
-    filename = models.CharField(max_length=255, blank=True)
-    content = models.TextField()
-    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
-    processed = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
-    saved = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[ScopedManagerType[ProfileImport]] = ScopedManager(organisation="organisation")
 
-    class Meta:
+    class Meta(ImportJob.Meta):
         verbose_name = _("profile import")
         verbose_name_plural = _("profile imports")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"import {self.id} ({self.status})"
 
 
 class SuggestionState(models.TextChoices):

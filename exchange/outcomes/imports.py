@@ -27,26 +27,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from accounts.models import User
-from accounts.selectors import membership_for
 from accounts.services import audit_record
 from accounts.tenancy import Actor, through_access
 from exchange import access
+from exchange import imports as jobs
+from exchange.imports import PROGRESS_EVERY, error
 from exchange.models import ImportStatus, OutcomeImport
 from exchange.outcomes.inputs import LedgerBook, OutcomeEntryInput
 from exchange.outcomes.selectors import is_corrected
 from exchange.outcomes.services import _lock, build_entry
-from exchange.profiles.imports import FileProblem, _flat, read_upload
-from exchange.profiles.sdmx import error
+from exchange.profiles.imports import _flat
 from opportunities.models import Listing
 
 REQUIRED = ("origin_country", "period", "stage", "sex", "count")
 OPTIONAL = ("isco_code", "corrects", "reason", "match")
 COLUMNS = (*REQUIRED, *OPTIONAL)
-MAX_ERRORS = 1000
-PROGRESS_EVERY = 200
 
-__all__ = ["FileProblem", "outcome_import_create", "outcome_import_run", "read_upload"]
+__all__ = ["outcome_import_create", "outcome_import_run"]
 
 
 @through_access("a service writes into a ledger its caller resolved through exchange.access")
@@ -65,24 +62,11 @@ def outcome_import_create(*, actor: Actor, listing: Listing, text: str, filename
     return job
 
 
-def _uploader(job: OutcomeImport) -> Actor:
-    user: User | None = job.created_by
-    membership = membership_for(user=user, organisation=job.organisation) if user is not None else None
-    return Actor(user=user, organisation=job.organisation, role=membership.role if membership else None)
-
-
 @through_access("the import worker reads the listing its job names, in the job's organisation's scope")
 def outcome_import_run(import_id: str) -> OutcomeImport:
     """Validate and save one queued import; bad rows are recorded on the job, never raised."""
     job = OutcomeImport.objects.select_related("listing", "organisation", "created_by").get(pk=import_id)
-    if job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
-        return job  # already done: a redelivered message changes nothing
-    actor = _uploader(job)
-    try:
-        return _run(job, actor)
-    except Exception:
-        _fail(job, actor, [error(0, "", _("The import stopped on an internal error; try again later."))])
-        raise
+    return jobs.run_once(job, _run, failed_action="outcome.import_failed", obj=job.listing)
 
 
 def parse(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[dict[str, Any]]]:
@@ -146,25 +130,11 @@ def _validate(
     return accepted, errors
 
 
-def _mark(job: OutcomeImport, **changes: Any) -> None:
-    for name, value in changes.items():
-        setattr(job, name, value)
-    OutcomeImport.objects.filter(pk=job.pk).update(**changes)
+_mark = jobs.mark
 
 
 def _fail(job: OutcomeImport, actor: Actor, errors: list[dict[str, Any]]) -> OutcomeImport:
-    shown = errors[:MAX_ERRORS]
-    if len(errors) > MAX_ERRORS:
-        shown.append(error(0, "", _("…and %(more)d more errors, not listed.") % {"more": len(errors) - MAX_ERRORS}))
-    with transaction.atomic():
-        _mark(job, status=ImportStatus.FAILED, errors=shown, saved=0, finished_at=timezone.now())
-        audit_record(
-            actor=actor,
-            action="outcome.import_failed",
-            obj=job.listing,
-            changes={"import": str(job.pk), "errors": len(errors)},
-        )
-    return job
+    return jobs.fail(job, actor, errors, action="outcome.import_failed", obj=job.listing)
 
 
 def _save(job: OutcomeImport, actor: Actor, entries: list[dict[str, Any]]) -> OutcomeImport:

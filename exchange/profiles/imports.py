@@ -24,42 +24,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from accounts.models import User
-from accounts.selectors import membership_for
 from accounts.services import audit_record
 from accounts.tenancy import Actor, through_access
 from exchange import access
+from exchange import imports as jobs
+from exchange.imports import PROGRESS_EVERY
 from exchange.models import ImportStatus, MigrationProfile, Observation, ProfileImport
 from exchange.profiles import sdmx
 from exchange.profiles.inputs import FigureBook, ObservationInput
 from exchange.profiles.sdmx import COLUMN_OF, DATAFLOW, SEX_SYNONYMS, error
 
-MAX_BYTES = 5 * 1024 * 1024  # about 40,000 rows of typical figures
-MAX_ERRORS = 1000  # reported row by row; beyond that, counted
-PROGRESS_EVERY = 200  # rows between two progress commits
 BATCH = 1000  # rows per INSERT / UPDATE statement
-
-
-class FileProblem(Exception):
-    """The upload itself is unusable (missing, empty, not UTF-8, too large): a 400 naming ``file``."""
-
-
-def read_upload(upload: Any) -> tuple[str, str]:
-    """The text and name of an uploaded file, or ``FileProblem``."""
-    if upload is None or not hasattr(upload, "read"):
-        raise FileProblem(_("Choose an SDMX-CSV file to upload."))
-    if upload.size is not None and upload.size > MAX_BYTES:
-        raise FileProblem(_("The file is larger than %(mb)d MB: split it by year.") % {"mb": MAX_BYTES // 1024**2})
-    raw = upload.read(MAX_BYTES + 1)
-    if len(raw) > MAX_BYTES:
-        raise FileProblem(_("The file is larger than %(mb)d MB: split it by year.") % {"mb": MAX_BYTES // 1024**2})
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FileProblem(_("The file is not UTF-8 text: save it as “CSV UTF-8”.")) from exc
-    if not text.removeprefix("\ufeff").strip():
-        raise FileProblem(_("The file is empty."))
-    return text, str(getattr(upload, "name", "") or "")[:255]
 
 
 @through_access("a service writes into a profile its caller resolved through exchange.access")
@@ -78,13 +53,6 @@ def profile_import_create(*, actor: Actor, profile: MigrationProfile, text: str,
     return job
 
 
-def _uploader(job: ProfileImport) -> Actor:
-    """The person who uploaded the file, with the role they hold now (none if they left)."""
-    user: User | None = job.created_by
-    membership = membership_for(user=user, organisation=job.organisation) if user is not None else None
-    return Actor(user=user, organisation=job.organisation, role=membership.role if membership else None)
-
-
 @through_access("the import worker reads the profile its job names, in the job's organisation's scope")
 def profile_import_run(import_id: str) -> ProfileImport:
     """Validate and save one queued import; bad rows are recorded on the job, never raised.
@@ -94,15 +62,7 @@ def profile_import_run(import_id: str) -> ProfileImport:
     when the work starts and under the profile's lock when it saves.
     """
     job = ProfileImport.objects.select_related("profile", "organisation", "created_by").get(pk=import_id)
-    if job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
-        return job  # already done: a redelivered message changes nothing
-    actor = _uploader(job)
-    try:
-        return _run(job, actor)
-    except Exception:
-        # A fault of ours, not of the file: the job says so rather than stay "running".
-        _fail(job, actor, [error(0, "", _("The import stopped on an internal error; try again later."))])
-        raise
+    return jobs.run_once(job, _run, failed_action="profile.import_failed", obj=job.profile)
 
 
 def _run(job: ProfileImport, actor: Actor) -> ProfileImport:
@@ -205,25 +165,11 @@ def _flat(messages: Any) -> list[str]:
     return [str(messages)]
 
 
-def _mark(job: ProfileImport, **changes: Any) -> None:
-    for name, value in changes.items():
-        setattr(job, name, value)
-    ProfileImport.objects.filter(pk=job.pk).update(**changes)
+_mark = jobs.mark
 
 
 def _fail(job: ProfileImport, actor: Actor, errors: list[dict[str, Any]]) -> ProfileImport:
-    shown = errors[:MAX_ERRORS]
-    if len(errors) > MAX_ERRORS:
-        shown.append(error(0, "", _("…and %(more)d more errors, not listed.") % {"more": len(errors) - MAX_ERRORS}))
-    with transaction.atomic():
-        _mark(job, status=ImportStatus.FAILED, errors=shown, saved=0, finished_at=timezone.now())
-        audit_record(
-            actor=actor,
-            action="profile.import_failed",
-            obj=job.profile,
-            changes={"import": str(job.pk), "errors": len(errors)},
-        )
-    return job
+    return jobs.fail(job, actor, errors, action="profile.import_failed", obj=job.profile)
 
 
 def _save(job: ProfileImport, actor: Actor, book: FigureBook) -> ProfileImport:

@@ -18,6 +18,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from exchange.imports import error
 from exchange.models import Indicator, MigrationProfile, Observation, ProfilePart
 from exchange.models.profiles import TOTAL_AGE
 
@@ -159,10 +160,6 @@ class FileRow:
 class ParsedFile:
     rows: list[FileRow] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)  # {"row", "column", "message"}
-
-
-def error(line: int, column: str, message: Any) -> dict[str, Any]:
-    return {"row": line, "column": column, "message": str(message)}
 
 
 def parse(text: str) -> ParsedFile:

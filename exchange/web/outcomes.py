@@ -28,9 +28,10 @@ from config.charts import Chart, Series, bar_chart
 from config.errors import StateConflict
 from config.web import actor_required
 from exchange import access
+from exchange.imports import FileProblem, read_upload
 from exchange.models import OutcomeEntry, OutcomeImport, OutcomeSex, OutcomeStage
 from exchange.outcomes import services
-from exchange.outcomes.imports import FileProblem, outcome_import_create, read_upload
+from exchange.outcomes.imports import outcome_import_create
 from exchange.outcomes.selectors import entry_list
 from exchange.outcomes.summary import STAGES, outcome_summary
 from exchange.web.forms import add_errors

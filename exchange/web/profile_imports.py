@@ -23,8 +23,9 @@ from django.utils.translation import gettext_lazy
 from accounts.tenancy import Actor
 from config.web import actor_required
 from exchange import access
+from exchange.imports import MAX_BYTES, FileProblem, read_upload
 from exchange.models import ImportStatus, MigrationProfile, ProfileImport
-from exchange.profiles.imports import MAX_BYTES, FileProblem, profile_import_create, read_upload
+from exchange.profiles.imports import profile_import_create
 
 POLL_SECONDS = 1
 

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent
 from accounts.tenancy import Actor, tenant_scope, unscoped
+from exchange import imports as jobs
 from exchange.models import MigrationProfile, Observation, ProfileImport
 from exchange.profiles import imports
 from exchange.profiles.sdmx import HEADER, format_value
@@ -205,7 +206,7 @@ def test_the_optional_columns_may_be_left_out(moldova_api, draft):
 
 
 def test_errors_beyond_the_cap_are_counted_not_listed(moldova_api, draft, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_ERRORS", 3)
+    monkeypatch.setattr(jobs, "MAX_ERRORS", 3)
     job = imported(moldova_api, draft, "\n".join([HEAD, *[line("NOPE", "1")] * 5]))
     assert [e["row"] for e in job["errors"]] == [2, 3, 4, 0]
     assert "2 more" in job["errors"][-1]["message"]
@@ -281,7 +282,7 @@ def test_a_bad_upload_is_a_400_naming_file(moldova_api, draft, monkeypatch):
     for raw in (b"", b"\xef\xbb\xbf  \r\n", "é".encode("latin-1") + b",x\n"):
         response = upload(moldova_api, draft, raw)
         assert response.status_code == 400 and "file" in response.json(), raw
-    monkeypatch.setattr(imports, "MAX_BYTES", 20)
+    monkeypatch.setattr(jobs, "MAX_BYTES", 20)
     response = upload(moldova_api, draft, HEAD)
     assert response.status_code == 400 and "file" in response.json()
     with unscoped("assertion"):
