@@ -47,7 +47,7 @@ from exchange.models import (
 )
 from exchange.models.matching import Match, Message
 from exchange.models.partnerships import ACTIVE_MEMBER_STATES
-from opportunities.access import Audience, listing_readers, listing_visible_to
+from opportunities.access import PUBLISHED_ONCE, Audience, listing_readers, listing_visible_to
 from opportunities.models import PUBLISHED_OR_HISTORY, Direction, Listing
 
 # The shared models this module decides access to (tests/test_model_coverage.py).
@@ -450,7 +450,7 @@ def ledger_listings_visible_to(*, actor: Actor) -> QuerySet[Listing]:
     org = actor.organisation
     if not actor.is_authenticated or org is None or not org.is_active:
         return Listing.objects.none()
-    readable = listing_visible_to(actor=actor).filter(direction=Direction.DEMAND, status__in=PUBLISHED_OR_HISTORY)
+    readable = listing_visible_to(actor=actor).filter(PUBLISHED_ONCE, direction=Direction.DEMAND)
     if actor.is_agency:
         return readable
     if not is_government(actor):

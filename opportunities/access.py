@@ -85,7 +85,7 @@ SHARED_VISIBILITIES = (Visibility.MEMBERS, Visibility.PUBLIC)
 
 def _readable(organisation: Organisation, *, moderates: bool) -> Q:
     """Listings an organisation reads (``moderates``: through an agency moderator)."""
-    published = Q(status__in=PUBLISHED_OR_HISTORY)
+    published = PUBLISHED_ONCE
     if organisation.kind == OrganisationKind.AGENCY:
         visible = published | Q(status__in=IN_MODERATION) if moderates else published
     else:
@@ -100,7 +100,7 @@ def _readable(organisation: Organisation, *, moderates: bool) -> Q:
 def listing_visible_to(*, actor: Actor) -> QuerySet[Listing]:
     """Every listing the actor may read (anything else is a 404)."""
     if not actor.is_authenticated or actor.organisation is None or not actor.organisation.is_active:
-        return Listing.objects.filter(status__in=PUBLISHED_OR_HISTORY, visibility=Visibility.PUBLIC)
+        return Listing.objects.filter(PUBLISHED_ONCE, visibility=Visibility.PUBLIC)
     return Listing.objects.filter(_readable(actor.org, moderates=actor.role == Role.MODERATOR))
 
 
@@ -155,6 +155,9 @@ def listing_is_public(listing: Listing) -> bool:
 # means here, once.
 
 LIVE = Q(status=ListingStatus.PUBLISHED)
+# Published now, or once and since closed, withdrawn or expired: what readers other than the
+# owner may ever see of a listing, and what figures (statistics, corridors, ledgers) count.
+PUBLISHED_ONCE = Q(status__in=PUBLISHED_OR_HISTORY)
 
 
 @through_access("the live listings, for the system's own tasks (matching, expiry, sweeps)")

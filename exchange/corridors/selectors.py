@@ -39,8 +39,8 @@ from exchange.models import (
 from exchange.models.profiles import TOTAL_AGE, Indicator, Sex, SkillKind
 from exchange.outcomes.ledger import effective_entries, small_cell
 from exchange.profiles.suggestions import meeting_group
-from opportunities.access import Audience, listing_visible_to, open_to_country
-from opportunities.models import PUBLISHED_OR_HISTORY, Direction, Listing, ListingStatus, Occupation, OccupationLine
+from opportunities.access import LIVE, PUBLISHED_ONCE, Audience, listing_visible_to, open_to_country
+from opportunities.models import Direction, Listing, Occupation, OccupationLine
 
 # The profile indicators shown side by side: the stocks, then the remittances.
 STOCK_INDICATORS = ("MIG_STOCK_IN", "MIG_STOCK_IN_PCT", "MIG_STOCK_OUT", "NET_MIGRATION")
@@ -76,7 +76,7 @@ def corridor_listings(*, actor: Actor, origin: str, destination: str) -> QuerySe
     """The corridor's published listings (and their history: closed, withdrawn, expired) the actor may read."""
     return (
         listing_visible_to(actor=actor)
-        .filter(corridor_listing_filter(origin, destination), status__in=PUBLISHED_OR_HISTORY)
+        .filter(corridor_listing_filter(origin, destination), PUBLISHED_ONCE)
         .order_by("direction", "-published_at", "title")
     )
 
@@ -84,7 +84,7 @@ def corridor_listings(*, actor: Actor, origin: str, destination: str) -> QuerySe
 def places_by_major_group(listings: QuerySet[Listing]) -> list[dict[str, Any]]:
     """Places (demand) and workers (supply) of the *published* listings, by ISCO major group: one query
     for the sums, one for the groups' titles."""
-    live = listings.filter(status=ListingStatus.PUBLISHED).order_by().values("pk")
+    live = listings.filter(LIVE).order_by().values("pk")
     sums = (
         OccupationLine.objects.filter(listing__in=live)
         .annotate(major=Substr("occupation_id", 1, 1))
@@ -270,7 +270,7 @@ def reader_corridors(*, actor: Actor) -> list[dict[str, Any]]:
     code = actor.country
     if not code:
         return []
-    visible = listing_visible_to(actor=actor).filter(status=ListingStatus.PUBLISHED)
+    visible = listing_visible_to(actor=actor).filter(LIVE)
     pairs: dict[tuple[str, str], int] = defaultdict(int)
     for direction, owner, partners in visible.filter(
         Q(owner_country=code) | Q(partner_countries__contains=[code])

@@ -21,8 +21,9 @@ from accounts.models import Role
 from accounts.tenancy import Actor, tenant_scope, unscoped
 from exchange.models import OutcomeEntry
 from exchange.outcomes.services import outcome_record
+from opportunities.access import live_listings
 from opportunities.demo import _actor
-from opportunities.models import Listing, ListingStatus
+from opportunities.models import Listing
 
 if TYPE_CHECKING:
     from accounts.management.commands.seed_demo import DemoContext
@@ -67,13 +68,8 @@ CORRECTION = ("es-inclusion", "MA", "arrived", "F", 13150, "Arrivals at Algecira
 
 def _scheme(ctx: DemoContext, owner: str, title: str) -> Listing | None:
     with unscoped("the demo seed finds its own schemes by owner and title"):
-        return (
-            Listing.objects.filter(
-                owner=ctx.organisations[owner], title__startswith=title, status=ListingStatus.PUBLISHED
-            )
-            .order_by("created_at")
-            .first()
-        )
+        schemes = live_listings().filter(owner=ctx.organisations[owner], title__startswith=title)
+        return schemes.order_by("created_at").first()
 
 
 def _record(actor: Actor, listing: Listing, data: dict[str, Any]) -> OutcomeEntry:

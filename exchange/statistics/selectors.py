@@ -34,8 +34,8 @@ from accounts.access import is_agency_staff
 from accounts.tenancy import Actor, through_access
 from exchange.models import MatchState, OutcomeEntry, OutcomeStage
 from exchange.outcomes.ledger import effective_entries, small_cell
-from opportunities.access import listing_visible_to
-from opportunities.models import PUBLISHED_OR_HISTORY, Direction, Listing, SchemeType, active_language
+from opportunities.access import PUBLISHED_ONCE, listing_visible_to
+from opportunities.models import Direction, Listing, SchemeType, active_language
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def _published_between(period: Period, column: str = "published_at") -> Q:
 def _visible_listings(actor: Actor, period: Period) -> QuerySet[Listing, Any]:
     return (
         listing_visible_to(actor=actor)
-        .filter(status__in=PUBLISHED_OR_HISTORY)
+        .filter(PUBLISHED_ONCE)
         .filter(_published_between(period))
         .order_by()
         .values("pk")
