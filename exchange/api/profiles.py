@@ -7,6 +7,7 @@ change what is asked of ``exchange.access`` by the services.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 import django_filters
@@ -204,6 +205,7 @@ class ProfileRowViewSet(
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
     ActorViewSet,
+    ABC,
 ):
     """The rows of a profile version (its figures, its skills rows) under ``/profiles/{profile_pk}/``.
 
@@ -225,11 +227,13 @@ class ProfileRowViewSet(
         rows = self.model.objects.filter(profile__in=profiles, profile_id=self.kwargs.get("profile_pk"))
         return rows.select_related(*self.related)
 
+    @abstractmethod
     def write_row(self, profile: MigrationProfile, data: dict[str, Any], row: Any = None) -> Any:
-        raise NotImplementedError
+        """Add ``row`` (None) or change it, through the kind's service."""
 
+    @abstractmethod
     def remove_row(self, row: Any) -> None:
-        raise NotImplementedError
+        """Remove a row through the kind's service."""
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self._profile()  # a profile the caller may not read is a 404, not an empty list
