@@ -34,7 +34,7 @@ from rest_framework.response import Response
 from accounts.tenancy import Actor
 from config.api import ActorAPIView, ActorViewSet
 from exchange import access
-from exchange.imports import FileProblem, read_upload
+from exchange.api.import_jobs import JOB_FIELDS, ImportJobSerializer, ImportQueuedSerializer, accepted, uploaded_file
 from exchange.models import OutcomeEntry, OutcomeImport, OutcomeStage
 from exchange.outcomes import services
 from exchange.outcomes.imports import COLUMNS, outcome_import_create
@@ -300,11 +300,6 @@ class OutcomeUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A CSV file, UTF-8 (docs/outcomes.md: the columns).")
 
 
-class OutcomeImportQueuedSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    status = serializers.CharField()
-
-
 class OutcomeImportCreateView(ActorAPIView):
     parser_classes = [MultiPartParser, FormParser]
 
@@ -313,7 +308,7 @@ class OutcomeImportCreateView(ActorAPIView):
         summary="Upload a CSV file of entries into a listing's ledger (validated and saved in the background)",
         request={"multipart/form-data": OutcomeUploadSerializer},
         responses={
-            202: OutcomeImportQueuedSerializer,
+            202: ImportQueuedSerializer,
             400: OpenApiResponse(description="No file, an empty one, not UTF-8, or too large (names `file`)."),
             403: OpenApiResponse(description="Not a writer of this ledger."),
             404: NOT_FOUND,
@@ -322,27 +317,17 @@ class OutcomeImportCreateView(ActorAPIView):
     def post(self, request: Request, listing_id: Any) -> Response:
         listing = ledger_listing(self.actor, listing_id)
         access.can_record_outcomes(self.actor, listing).check()  # who asks comes before what they sent
-        try:
-            text, filename = read_upload(request.FILES.get("file"))
-        except FileProblem as problem:
-            raise serializers.ValidationError({"file": [str(problem)]}) from problem
+        text, filename = uploaded_file(request)
         job = outcome_import_create(actor=self.actor, listing=listing, text=text, filename=filename)
-        response = Response({"id": str(job.pk), "status": job.status}, status=status.HTTP_202_ACCEPTED)
-        response["Location"] = f"/api/v1/outcome-imports/{job.pk}/"
-        return response
+        return accepted(job, f"/api/v1/outcome-imports/{job.pk}/")
 
 
-class OutcomeImportSerializer(serializers.ModelSerializer):
+class OutcomeImportSerializer(ImportJobSerializer):
     listing = serializers.UUIDField(source="listing_id", read_only=True)
-    errors = serializers.ListField(  # type: ignore[assignment]  # the API's name; DRF's Serializer.errors is unrelated
-        child=serializers.DictField(),
-        read_only=True,
-        help_text="{row, column, message}: row is the file's line (the header is 1; 0 is the whole file).",
-    )
 
     class Meta:
         model = OutcomeImport
-        fields = ["id", "listing", "status", "processed", "total", "errors", "saved", "created_at", "finished_at"]
+        fields = ["id", "listing", *JOB_FIELDS]
         read_only_fields = fields
 
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status
+from rest_framework import mixins, serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -34,7 +34,7 @@ from rest_framework.response import Response
 from accounts.tenancy import Actor
 from config.api import ActorAPIView, ActorViewSet
 from exchange import access
-from exchange.imports import FileProblem, read_upload
+from exchange.api.import_jobs import JOB_FIELDS, ImportJobSerializer, ImportQueuedSerializer, accepted, uploaded_file
 from exchange.models import Indicator, MigrationProfile, Observation, ProfileImport
 from exchange.models.profiles import Sex
 from exchange.profiles import sdmx
@@ -75,22 +75,12 @@ class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="An SDMX-CSV file, UTF-8 (GET /api/v1/reference/indicators/template.csv).")
 
 
-class ImportQueuedSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    status = serializers.CharField()
-
-
-class ProfileImportSerializer(serializers.ModelSerializer):
+class ProfileImportSerializer(ImportJobSerializer):
     profile = serializers.UUIDField(source="profile_id", read_only=True)
-    errors = serializers.ListField(  # type: ignore[assignment]  # the API's name; DRF's Serializer.errors is unrelated
-        child=serializers.DictField(),
-        read_only=True,
-        help_text="{row, column, message}: row is the file's line (the header is 1; 0 is the whole file).",
-    )
 
     class Meta:
         model = ProfileImport
-        fields = ["id", "profile", "status", "processed", "total", "errors", "saved", "created_at", "finished_at"]
+        fields = ["id", "profile", *JOB_FIELDS]
         read_only_fields = fields
 
 
@@ -110,14 +100,9 @@ class ProfileImportCreateView(ActorAPIView):
     def post(self, request: Request, pk: Any) -> Response:
         profile = _profile(self.actor, pk)
         access.can_edit_observations(self.actor, profile).check()  # who asks comes before what they sent
-        try:
-            text, filename = read_upload(request.FILES.get("file"))
-        except FileProblem as problem:
-            raise serializers.ValidationError({"file": [str(problem)]}) from problem
+        text, filename = uploaded_file(request)
         job = profile_import_create(actor=self.actor, profile=profile, text=text, filename=filename)
-        response = Response({"id": str(job.pk), "status": job.status}, status=status.HTTP_202_ACCEPTED)
-        response["Location"] = f"/api/v1/imports/{job.pk}/"
-        return response
+        return accepted(job, f"/api/v1/imports/{job.pk}/")
 
 
 @extend_schema_view(
