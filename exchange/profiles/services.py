@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -80,35 +81,19 @@ def _next_version(actor: Actor, published: MigrationProfile) -> MigrationProfile
         **{field: getattr(published, field) for field in PROFILE_FIELDS},
     )
     following.save()
-    # The next version starts from the published figures.
-    Observation.objects.bulk_create(
-        Observation(
-            profile=following,
-            indicator_id=row.indicator_id,
-            sex=row.sex,
-            age=row.age,
-            time_period=row.time_period,
-            value=row.value,
-            source=row.source,
-            comment=row.comment,
-        )
-        for row in published.observations.all()
-    )
-    # ... and from its skills rows.
-    ProfileSkill.objects.bulk_create(
-        ProfileSkill(
-            profile=following,
-            kind=row.kind,
-            occupation_id=row.occupation_id,
-            sector_id=row.sector_id,
-            severity=row.severity,
-            source=row.source,
-            time_period=row.time_period,
-            comment=row.comment,
-        )
-        for row in published.skills.all()
-    )
+    # The next version starts from the published figures and skills rows.
+    for rows in (published.observations.all(), published.skills.all()):
+        _copy_rows(rows, to=following)
     return following
+
+
+def _copy_rows(rows: QuerySet[Any], *, to: MigrationProfile) -> None:
+    """Copies of a profile's rows (figures or skills rows) for another version: new ids, same values."""
+    copies = []
+    for row in rows:
+        row.pk, row.profile = None, to
+        copies.append(row)
+    rows.model._default_manager.bulk_create(copies)
 
 
 @through_access("a service writes a profile its caller resolved through exchange.access")
