@@ -41,4 +41,4 @@ def _refresh_suggestions(listing_id: str, event: str) -> None:
     if event in MATCHING_EVENTS:
         from exchange.tasks import enqueue_suggestions_refresh
 
-        enqueue_suggestions_refresh()
+        enqueue_suggestions_refresh(listing_id=str(listing_id))

@@ -38,19 +38,22 @@ def rematch_recent() -> int:
 @shared_task(
     name="exchange.refresh_suggestions", queue="matching", autoretry_for=(ConnectionError,), retry_backoff=True
 )
-def refresh_suggestions(countries: list[str] | None = None) -> int:
-    """Recompute the suggestions from evidence (of ``countries``, or all); a system task over every tenant."""
-    from exchange.profiles.suggestions import suggestions_refresh
+def refresh_suggestions(countries: list[str] | None = None, listing_id: str | None = None) -> int:
+    """Recompute the suggestions from evidence (of ``countries``, of the pairs a listing's owner is in
+    (``listing_id``), or all); a system task over every tenant."""
+    from exchange.profiles.suggestions import suggestions_refresh, suggestions_refresh_for_listing
 
+    if listing_id is not None:
+        return len(suggestions_refresh_for_listing(listing_id))
     return len(suggestions_refresh(countries=countries))
 
 
-def enqueue_suggestions_refresh(countries: list[str] | None = None) -> None:
+def enqueue_suggestions_refresh(countries: list[str] | None = None, *, listing_id: str | None = None) -> None:
     """After commit: a profile was published, or a listing opened or closed."""
     import logging
 
     try:
-        refresh_suggestions.delay(countries)
+        refresh_suggestions.delay(countries, listing_id)
     except Exception:  # broker down: the hourly beat run (config/beat.py) catches up
         logging.getLogger(__name__).warning("Broker unavailable; suggestions refresh deferred", exc_info=True)
 

@@ -256,3 +256,13 @@ def _announce(created: list[Suggestion]) -> None:
             for s in created
         ],
     )
+
+
+def suggestions_refresh_for_listing(listing_id: str) -> list[Suggestion]:
+    """After a listing opened or closed: only the pairs its owner's country is in can change
+    (a listing pair joins the destination's listing and the origin's)."""
+    from opportunities.models import Listing
+
+    with unscoped("a system task reads the owner country of the listing that changed"):
+        owner_country = Listing.objects.filter(pk=listing_id).values_list("owner_country", flat=True).first()
+    return suggestions_refresh(countries=None if owner_country is None else [owner_country])
