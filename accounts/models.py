@@ -272,6 +272,8 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True)
+    # The id of the request (or task) that wrote the row, as in the log lines (config.observability).
+    request_id = models.CharField(max_length=64, blank=True)
 
     objects: ClassVar[ScopedManagerType[AuditEvent]] = ScopedManager(organisation="organisation")
 
@@ -283,3 +285,44 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_email} {self.action} {self.object_type}"
+
+
+class OutboundEmailStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed, will retry")
+    DEAD = "dead", _("Dead: retries exhausted")
+
+
+class OutboundEmail(models.Model):
+    """One e-mail the platform owes one address (invitation, password reset, unlock link,
+    admin alert, digest): written in the transaction that caused it, sent by a worker.
+
+    ``key`` makes it exactly once: the same key is never written twice, and a worker
+    claims the row (``claimed_until`` lease) before it sends and records ``sent_at``
+    at once after the server accepted the message.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    key = models.CharField(max_length=200, unique=True)
+    to = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    html = models.TextField(blank=True)
+    status = models.CharField(max_length=8, choices=OutboundEmailStatus.choices, default=OutboundEmailStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("outbound e-mail")
+        verbose_name_plural = _("outbound e-mails")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbound_email_due")]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject} ({self.status})"

@@ -12,6 +12,7 @@ from exchange.models.notifications import (
     Notification,
     Subscription,
 )
+from exchange.models.outbox import OutboxStatus, OutboxTask
 from exchange.models.outcomes import OutcomeEntry, OutcomeImport, OutcomeSex, OutcomeStage
 from exchange.models.partnerships import (
     DocumentType,
@@ -61,6 +62,8 @@ __all__ = [
     "MigrationProfile",
     "Notification",
     "Observation",
+    "OutboxStatus",
+    "OutboxTask",
     "OutcomeEntry",
     "OutcomeImport",
     "OutcomeSex",
