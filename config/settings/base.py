@@ -345,6 +345,11 @@ NOTIFICATION_BURST_WINDOW_SECONDS = 600
 
 # --- Security ----------------------------------------------------------------
 
+# Reverse proxies in front of the site (config/client_ip.py): none by default, so a
+# client-written X-Forwarded-For is ignored. Throttles and the sign-in lockout key on it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+TRUSTED_PROXY_NETWORKS = env_list("TRUSTED_PROXY_NETWORKS", [])
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # read by the little JavaScript that sends CSRF headers
 X_FRAME_OPTIONS = "DENY"
