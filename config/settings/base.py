@@ -161,16 +161,17 @@ if not REDIS_URL and PRODUCTION:
 # do not retry unless told to).
 CACHE_SOCKET_TIMEOUT_MS = env_int("CACHE_SOCKET_TIMEOUT_MS", 500, minimum=50)
 THROTTLE_CACHE_RETRY_SECONDS = env_int("THROTTLE_CACHE_RETRY_SECONDS", 5, minimum=0)
+CACHE_REDIS_OPTIONS = {
+    "socket_connect_timeout": CACHE_SOCKET_TIMEOUT_MS / 1000,
+    "socket_timeout": CACHE_SOCKET_TIMEOUT_MS / 1000,
+}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "corridor",
-            "OPTIONS": {
-                "socket_connect_timeout": CACHE_SOCKET_TIMEOUT_MS / 1000,
-                "socket_timeout": CACHE_SOCKET_TIMEOUT_MS / 1000,
-            },
+            "OPTIONS": CACHE_REDIS_OPTIONS,
         }
     }
 else:
