@@ -4,6 +4,10 @@ proxy are told apart when the operator says the proxy is there."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -129,3 +133,20 @@ def test_proxy_networks_believe_the_header_only_from_our_proxies(
 ) -> None:
     result = address(settings, peer=peer, forwarded=forwarded, networks=["10.0.0.0/8", "fd00::/8"])
     assert result == expected
+
+
+def test_a_malformed_proxy_network_stops_the_process_at_start_up() -> None:
+    root = Path(__file__).resolve().parents[2]
+    environment = {**os.environ, "TRUSTED_PROXY_NETWORKS": "10.0.0.0/8,the-load-balancer"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.settings.base"],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_NETWORKS must list networks" in result.stderr
+    assert "the-load-balancer" in result.stderr
