@@ -6,6 +6,7 @@ which fails loudly on a bad value. See README.md for the table of variables.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -62,7 +63,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: turns an unreachable or locked database into a 503 / 409, wherever it
+    # surfaced (a view, or a middleware below that reads the session or the user).
+    "config.errors.DependencyErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body (CSRF reads request.POST): refuses an oversize
+    # upload from its Content-Length alone.
+    "config.uploads.UploadLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -118,6 +125,29 @@ if not DATABASE_URL:
 DATABASES = {"default": database_from_url("DATABASE_URL", DATABASE_URL)}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Fail fast instead of queueing behind a lock or a runaway query: a request waits at
+# most DATABASE_LOCK_TIMEOUT_MS for a row lock (then 409, config.errors) and
+# DATABASE_STATEMENT_TIMEOUT_MS for one statement (then 503); a session left idle
+# inside a transaction is ended by the server after DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS.
+# 0 turns a timeout off. Long one-off jobs (a big migration, `make bench`) can raise
+# them for their own process: DATABASE_STATEMENT_TIMEOUT_MS=0 manage.py migrate.
+DATABASE_LOCK_TIMEOUT_MS = env_int("DATABASE_LOCK_TIMEOUT_MS", 3000, minimum=0)
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 30000, minimum=0)
+DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS = env_int("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", 60000, minimum=0)
+DATABASE_CONNECT_TIMEOUT_SECONDS = env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5, minimum=2)
+_db_options: dict[str, object] = DATABASES["default"]["OPTIONS"]  # type: ignore[assignment]
+_db_options["options"] = " ".join(
+    filter(
+        None,
+        [
+            str(_db_options.get("options", "")),
+            f"-c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}",
+            f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}",
+            f"-c idle_in_transaction_session_timeout={DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS}",
+        ],
+    )
+)
+_db_options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache ----------------------------------------
@@ -125,12 +155,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = redis_url("REDIS_URL")
 if not REDIS_URL and PRODUCTION:
     raise ImproperlyConfigured("REDIS_URL is required in production: without a broker tasks would run inline.")
+# The cache holds only rate-limit counters (config/throttling.py), which fail open.
+# Short socket timeouts keep a dead or paused Redis from holding a request: at most
+# one connect or one read of CACHE_SOCKET_TIMEOUT_MS (redis-py's pooled connections
+# do not retry unless told to).
+CACHE_SOCKET_TIMEOUT_MS = env_int("CACHE_SOCKET_TIMEOUT_MS", 500, minimum=50)
+THROTTLE_CACHE_RETRY_SECONDS = env_int("THROTTLE_CACHE_RETRY_SECONDS", 5, minimum=0)
+CACHE_REDIS_OPTIONS = {
+    "socket_connect_timeout": CACHE_SOCKET_TIMEOUT_MS / 1000,
+    "socket_timeout": CACHE_SOCKET_TIMEOUT_MS / 1000,
+}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "corridor",
+            "OPTIONS": CACHE_REDIS_OPTIONS,
         }
     }
 else:
@@ -234,6 +275,8 @@ AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_USERNAME_CALLABLE = "accounts.views.axes_username"
 AXES_VERBOSE = False
+# The address behind our trusted proxies (TRUSTED_PROXY_*), never a client-written header.
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 
 OTP_TOTP_ISSUER = "Corridor"
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
@@ -258,6 +301,19 @@ MEDIA_URL = "/media/"
 # They are private to the partnership's members and served only by the API's
 # download endpoint, never from MEDIA_URL (do not let a web server serve MEDIA_ROOT).
 PARTNERSHIP_DOCUMENT_MAX_BYTES = env_int("PARTNERSHIP_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+# Request bodies (config/uploads.py). A path that takes no file accepts at most
+# REQUEST_MAX_BYTES; an upload path its file's limit plus room for the multipart
+# envelope. A bigger Content-Length is refused (413) before the body is read, and
+# the upload handler stops a body that turns out longer than it said.
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 2_621_440, minimum=1024)
+UPLOAD_ENVELOPE_BYTES = 64 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES  # form fields other than files
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger files spool to a temporary file
+FILE_UPLOAD_HANDLERS = [
+    "config.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -302,9 +358,10 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    # Keyed on config.client_ip; they let requests through when the cache is down.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "config.throttling.UserThrottle",
+        "config.throttling.AnonThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"user": API_THROTTLE_USER, "anon": API_THROTTLE_ANON},
     "DEFAULT_RENDERER_CLASSES": [
@@ -365,6 +422,10 @@ SPECTACULAR_SETTINGS = {
 
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
 WEBHOOK_TIMEOUT_SECONDS = 15
+# Plain http webhook URLs are refused, at registration and at send time, in production.
+WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", default=PRODUCTION)
+# The most of a receiver's answer we read (only a failing one's, to quote it).
+WEBHOOK_MAX_RESPONSE_BYTES = env_int("WEBHOOK_MAX_RESPONSE_BYTES", 64 * 1024, minimum=1)
 # Delays before each retry, in seconds (Standard Webhooks' schedule): immediately,
 # 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; then the delivery is dead. Comma-separated
 # seconds in NOTIFICATION_RETRY_SCHEDULE override it (tests use short ones).
@@ -389,6 +450,13 @@ NOTIFICATION_BURST_WINDOW_SECONDS = 600
 # client-written X-Forwarded-For is ignored. Throttles and the sign-in lockout key on it.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 TRUSTED_PROXY_NETWORKS = env_list("TRUSTED_PROXY_NETWORKS", [])
+for _network in TRUSTED_PROXY_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXY_NETWORKS must list networks such as 10.0.0.0/8; got {_network!r}."
+        ) from None
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # read by the little JavaScript that sends CSRF headers

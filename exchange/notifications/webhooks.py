@@ -19,6 +19,12 @@ itself (the host name only travels in the Host header and, for https, as the TLS
 server name the certificate is verified against), so a second DNS answer can never
 redirect it. Redirects are not followed. ``settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES``
 switches the address check off, for development and tests only.
+
+Transport: with ``settings.WEBHOOK_REQUIRE_HTTPS`` (on in production) a plain
+``http://`` URL is refused at registration and again at send time, so an endpoint
+saved before the setting was turned on is never sent to in the clear. Of the
+receiver's answer we read at most ``settings.WEBHOOK_MAX_RESPONSE_BYTES`` (and only
+a failing one's, to quote it): a receiver cannot make a worker read without end.
 """
 
 from __future__ import annotations
@@ -50,7 +56,8 @@ from standardwebhooks.webhooks import EmptyWebhookSecretError
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 SECRET_BYTES = 32
 USER_AGENT = "Corridor-Webhooks/1.0"
-# Only a failing receiver's body is read, and only to quote the start of it.
+# Only a failing receiver's body is read, and only to quote the start of it; the
+# default when settings.WEBHOOK_MAX_RESPONSE_BYTES is not set.
 MAX_RESPONSE_BYTES = 64 * 1024
 ERROR_SNIPPET_CHARS = 200
 MAX_RETRY_AFTER_SECONDS = 24 * 60 * 60
@@ -172,9 +179,10 @@ class _Target:
 def validate_url(url: str) -> str:
     """Check a webhook URL at registration; return it unchanged.
 
-    Raises ``ValidationError({"url": ...})`` unless it is an http(s) URL without
-    credentials whose host resolves, and resolves only to public addresses (the last
-    is skipped when ``settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` is true).
+    Raises ``ValidationError({"url": ...})`` unless it is an http(s) URL (https only
+    when ``settings.WEBHOOK_REQUIRE_HTTPS``) without credentials whose host resolves,
+    and resolves only to public addresses (the last is skipped when
+    ``settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` is true).
     """
     try:
         _resolve(url)
@@ -187,6 +195,14 @@ def _allow_private() -> bool:
     return bool(getattr(settings, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False))
 
 
+def _require_https() -> bool:
+    return bool(getattr(settings, "WEBHOOK_REQUIRE_HTTPS", False))
+
+
+def _max_response_bytes() -> int:
+    return int(getattr(settings, "WEBHOOK_MAX_RESPONSE_BYTES", MAX_RESPONSE_BYTES))
+
+
 def _resolve(url: str) -> _Target:
     """Parse and resolve a webhook URL the way :func:`post` will send to it."""
     try:
@@ -196,6 +212,8 @@ def _resolve(url: str) -> _Target:
         raise _Refused(_("Enter a valid URL."), "invalid") from None
     if parsed.scheme not in DEFAULT_PORTS:
         raise _Refused(_("Use an http:// or https:// URL."), "scheme")
+    if parsed.scheme != "https" and _require_https():
+        raise _Refused(_("Use an https:// URL: webhooks are only sent encrypted."), "https_required")
     if parsed.userinfo:
         raise _Refused(
             _("Remove the user name and password from the URL: every request is signed instead."), "credentials"
@@ -345,13 +363,18 @@ def _tls_context() -> ssl.SSLContext:
 
 
 def _read_start(response: httpx.Response, deadline: float) -> bytes:
-    """Up to MAX_RESPONSE_BYTES of the raw (undecoded) body, stopping at the deadline."""
+    """Up to WEBHOOK_MAX_RESPONSE_BYTES of the raw (undecoded) body, stopping at the deadline.
+
+    Raw, so a compressed answer cannot expand past the limit; the rest is never read
+    (the connection is closed, not drained).
+    """
+    limit = _max_response_bytes()
     received = bytearray()
-    for chunk in response.iter_raw():
+    for chunk in response.iter_raw(chunk_size=min(limit, 16 * 1024)):
         received += chunk
-        if len(received) >= MAX_RESPONSE_BYTES or time.monotonic() >= deadline:
+        if len(received) >= limit or time.monotonic() >= deadline:
             break
-    return bytes(received[:MAX_RESPONSE_BYTES])
+    return bytes(received[:limit])
 
 
 def _result(response: httpx.Response, start: bytes, now: datetime) -> WebhookResult:

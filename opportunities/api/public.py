@@ -14,10 +14,10 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.permissions import AllowAny
-from rest_framework.throttling import AnonRateThrottle
 
 from accounts.tenancy import Actor
 from config.api import ActorViewSet
+from config.throttling import AnonThrottle
 from opportunities.api.filters import ListingFilter
 from opportunities.api.reference_views import ListFiltersSchema
 from opportunities.api.serializers import ListingSerializer
@@ -60,7 +60,7 @@ class PublicListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Act
     requires_organisation = False
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
-    throttle_classes = [AnonRateThrottle]
+    throttle_classes = [AnonThrottle]
     serializer_class = PublicListingSerializer
     filterset_class = ListingFilter
     http_method_names = ["get", "head", "options"]
