@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.dashboard import dashboard_view, home_view
+from config.health import healthz_view, metrics_view, readyz_view
 from exchange.web.feeds import subscription_feed
 from opportunities.feeds import PublicListingsFeed
 
@@ -26,6 +27,10 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Probes and metrics (config/health.py); ProbeMiddleware answers them before the rest of the stack.
+    path("healthz", healthz_view, name="healthz"),
+    path("readyz", readyz_view, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("", home_view, name="home"),
     path("dashboard/", dashboard_view, name="dashboard"),
     path("help/", TemplateView.as_view(template_name="help.html"), name="help"),
