@@ -34,6 +34,8 @@ DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 
 _DEV_SECRET = "corridor-development-only-secret-key-not-for-production-use-0123456789"  # noqa: S105 - development only; production refuses it
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
+# Rotation (docs/operations.md): the old key moves here while sessions and signed links made with it expire.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
