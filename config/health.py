@@ -212,7 +212,7 @@ def _registry() -> CollectorRegistry:
     from config.observability import BACKLOG_COLLECTOR
 
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    multiprocess.MultiProcessCollector(registry)
     registry.register(BACKLOG_COLLECTOR)
     return registry
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import pytest
 
 from accounts.models import AuditEvent
 from accounts.tenancy import unscoped
+from config.celery import app
+from config.request_id import current_request_id
+from tests.ops.urls_enqueue import REPORT_TASK
 from tests.plugins.services import _reset_connections
 
 
@@ -78,3 +82,26 @@ def test_a_task_published_by_a_request_carries_the_request_id_in_its_message(cli
     assert message["headers"]["task"] == "corridor.ping"
     assert message["headers"]["corridor_request_id"] == "enqueue-req-7"
     assert json.loads(base64.b64decode(message["body"]))[0] == []  # the task's arguments are untouched
+
+
+_seen: dict[str, str] = {}
+
+
+@app.task(name=REPORT_TASK)
+def report_request_id() -> None:
+    """Record what the worker bound while the task ran, for the test below."""
+    from config.observability import _task_name
+
+    _seen.update(request_id=current_request_id(), task_name=_task_name.get())
+
+
+@pytest.mark.worker
+def test_the_worker_runs_the_task_under_the_id_of_the_request_that_published_it(celery_worker, client, settings):
+    settings.ROOT_URLCONF = "tests.ops.urls_enqueue"
+    _seen.clear()
+    assert client.get("/ops-test/enqueue-report/", HTTP_X_REQUEST_ID="worker-req-9").status_code == 200
+    deadline = time.monotonic() + 20
+    while not _seen and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _seen == {"request_id": "worker-req-9", "task_name": REPORT_TASK}
+    assert current_request_id() == ""  # nothing leaks into the test's own context

@@ -1,10 +1,13 @@
-"""The site's routes plus one view that publishes a task, as any request that enqueues work does."""
+"""The site's routes plus two views that publish tasks, as any request that enqueues work does."""
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
-from config.celery import ping
+from config.celery import app, ping
 from config.urls import urlpatterns as site_patterns
+
+# A task of the tests' own (tests/ops/test_request_id.py registers it on the app).
+REPORT_TASK = "tests.ops.report_request_id"
 
 
 def enqueue_view(request: HttpRequest) -> JsonResponse:
@@ -12,4 +15,13 @@ def enqueue_view(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"task_id": result.id})
 
 
-urlpatterns = [path("ops-test/enqueue/", enqueue_view), *site_patterns]
+def enqueue_report_view(request: HttpRequest) -> JsonResponse:
+    result = app.send_task(REPORT_TASK, queue="default")
+    return JsonResponse({"task_id": result.id})
+
+
+urlpatterns = [
+    path("ops-test/enqueue/", enqueue_view),
+    path("ops-test/enqueue-report/", enqueue_report_view),
+    *site_patterns,
+]
