@@ -112,5 +112,5 @@ soak: venv
 	$(PY) tools/soak/run.py
 
 # Dumps DATABASE_URL (or the embedded server), restores into a fresh database, compares row counts.
-backup-check: venv
+backup-check: migrate
 	$(PY) tools/backup_check.py

@@ -132,7 +132,10 @@ def row_counts(connection: Any) -> dict[str, int]:
 
 def report(expected: dict[str, int], restored: dict[str, int]) -> int:
     names = sorted(set(expected) | set(restored))
-    width = max(len(name) for name in names) if names else 5
+    if not names:
+        print("FAILED: the database has no tables, so the restore proves nothing (run make migrate first).")
+        return 1
+    width = max(len(name) for name in names)
     print(f"{'table':<{width}}  {'source':>9}  {'restored':>9}")
     differences = 0
     for name in names:
