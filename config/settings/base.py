@@ -12,6 +12,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
+from pythonjsonlogger.core import RESERVED_ATTRS as JSON_LOG_RESERVED_ATTRS
 
 from config.env import (
     database_from_url,
@@ -392,6 +393,8 @@ LOGGING = {
             "fmt": "%(levelname)s %(name)s %(message)s",
             "rename_fields": {"levelname": "level", "name": "logger"},
             "timestamp": "time",
+            # Not Django's request object: its repr carries the query string, which may hold an e-mail address.
+            "reserved_attrs": [*JSON_LOG_RESERVED_ATTRS, "request"],
         },
     },
     "handlers": {

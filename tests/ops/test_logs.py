@@ -6,6 +6,9 @@ import io
 import json
 import logging
 import logging.config
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -54,10 +57,12 @@ def test_the_access_line_names_the_organisation_but_never_the_person(json_lines,
 
 
 def test_every_line_written_during_a_request_carries_its_id(json_lines, client, db):
-    client.get("/no-such-page/", HTTP_X_REQUEST_ID="log-req-3")
+    client.get("/no-such-page/?email=someone@example.org", HTTP_X_REQUEST_ID="log-req-3")
     lines = parsed(json_lines)
     assert {line["logger"] for line in lines} >= {"corridor.access", "django.request"}
     assert {line["request_id"] for line in lines} == {"log-req-3"}
+    assert not any("request" in line for line in lines)  # its repr would carry the query string
+    assert "someone@example.org" not in json_lines.getvalue()
 
 
 def test_a_line_outside_any_request_has_an_empty_request_id(json_lines):
@@ -69,3 +74,16 @@ def test_a_line_outside_any_request_has_an_empty_request_id(json_lines):
 def test_development_logs_are_plain_text_by_default():
     assert settings.LOG_FORMAT == "plain"
     assert settings.LOGGING["handlers"]["console"]["formatter"] == "plain"
+
+
+def test_production_logs_are_json_lines_by_default():
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("LOG_FORMAT", "DEBUG", "CORRIDOR_ENV")},
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "s" * 60,
+        "ALLOWED_HOSTS": "corridor.example",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+    }
+    code = "import django; django.setup(); from django.conf import settings; print(settings.LOG_FORMAT)"
+    completed = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert completed.stdout.strip() == "json", completed.stderr
