@@ -14,6 +14,12 @@ from opportunities.feeds import PublicListingsFeed
 # failures for the lockout; the admin's bare password form would bypass both.
 admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
 
+ops_patterns = [
+    path("healthz", healthz_view, name="healthz"),
+    path("readyz", readyz_view, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
+]
+
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("reference/", include("opportunities.api.reference_urls")),
@@ -27,10 +33,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    # Probes and metrics (config/health.py); ProbeMiddleware answers them before the rest of the stack.
-    path("healthz", healthz_view, name="healthz"),
-    path("readyz", readyz_view, name="readyz"),
-    path("metrics", metrics_view, name="metrics"),
+    # Probes and metrics (config/health.py), for operators' machines rather than people: in a
+    # namespace of their own, like the admin's. ProbeMiddleware answers them before the rest of the stack.
+    path("", include((ops_patterns, "ops"))),
     path("", home_view, name="home"),
     path("dashboard/", dashboard_view, name="dashboard"),
     path("help/", TemplateView.as_view(template_name="help.html"), name="help"),

@@ -15,8 +15,9 @@ Afterwards it waits (up to ``SOAK_DRAIN_SECONDS``, default 180) for the deliveri
 outbox and the broker queues to drain, then checks: no 5xx (counted from the server's
 own access lines), every expected notification received exactly once, and each web
 and worker process's RSS grown by less than 10 % between the end of the warm-up
-(``SOAK_WARMUP_SECONDS``, default a sixth of the run, at most 60 s: imports, caches
-and connection pools fill up first) and the end. Exits 1 if any check fails.
+(``SOAK_WARMUP_SECONDS``, default a fifth of the run, at most 120 s: imports, caches
+and connection pools fill up first) and the end; ``rss.csv`` in the log directory
+has every process's RSS every 10 s. Exits 1 if any check fails.
 """
 
 from __future__ import annotations
@@ -167,6 +168,30 @@ def measured_processes(gunicorn: subprocess.Popen[bytes], worker: subprocess.Pop
     return named
 
 
+class RssSampler:
+    """Every process's RSS every 10 s into a CSV file, to tell a plateau from a steady climb."""
+
+    def __init__(self, processes: dict[str, int], path: Path) -> None:
+        self.processes, self.path = processes, path
+        self.stopped = threading.Event()
+        self.started = time.monotonic()
+        with open(path, "w", newline="") as out:
+            csv.writer(out).writerow(["seconds", *processes])
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while not self.stopped.wait(10):
+            with open(self.path, "a", newline="") as out:
+                rss = rss_of(self.processes)
+                elapsed = round(time.monotonic() - self.started)
+                csv.writer(out).writerow([elapsed, *(rss[name] // 1024 for name in self.processes)])
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+
 # --- The run ----------------------------------------------------------------------------
 
 
@@ -174,7 +199,7 @@ def main() -> int:
     seconds = env_int("SOAK_SECONDS", 600)
     users = env_int("SOAK_USERS", 6)
     drain_timeout = env_int("SOAK_DRAIN_SECONDS", 180)
-    warmup = env_int("SOAK_WARMUP_SECONDS", max(5, min(60, seconds // 6)))
+    warmup = env_int("SOAK_WARMUP_SECONDS", max(10, min(120, seconds // 5)))
     workdir = Path(tempfile.mkdtemp(prefix="corridor-soak-"))
     stack = Stack(workdir)
     try:
@@ -201,6 +226,8 @@ def soak(stack: Stack, workdir: Path, *, seconds: int, users: int, warmup: int, 
         "API_THROTTLE_USER": "10000000/hour",
         "API_THROTTLE_ANON": "10000000/hour",
         "LOG_FORMAT": "json",
+        # As in production: no query log kept per request, no debug pages.
+        "DEBUG": "0",
         "METRICS_TOKEN": secrets.token_urlsafe(32),
         "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
         "PYTHONUNBUFFERED": "1",
@@ -328,10 +355,12 @@ def soak(stack: Stack, workdir: Path, *, seconds: int, users: int, warmup: int, 
     time.sleep(warmup)
     processes = measured_processes(gunicorn, worker)
     rss_start = rss_of(processes)
+    sampler = RssSampler(processes, workdir / "rss.csv")
     locust.wait(seconds + 120)
 
     drained_after = drain(redis.Redis.from_url(os.environ["REDIS_URL"]), subscriptions, drain_timeout)
     rss_end = rss_of(processes)
+    sampler.stop()
     return report(
         workdir=workdir,
         subscriptions=subscriptions,
