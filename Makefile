@@ -7,7 +7,7 @@ PORT ?= 8000
 # Two xdist workers: the machines (and CI) have two cores.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv browser run serve migrate seed test lint typecheck format check-deploy worker beat stop clean messages screenshots bench
+.PHONY: help venv browser run serve migrate seed test lint typecheck format check-deploy worker beat stop clean messages screenshots bench soak backup-check
 
 help:
 	@echo "make run    - set up, migrate, load demo data, serve http://$(HOST):$(PORT)"
@@ -17,6 +17,8 @@ help:
 	@echo "make bench  - benchmarks (same-run ratios against a naive baseline; rolled back, nothing kept)"
 	@echo "make messages    - refresh and compile the fr/es/ar translation catalogues in locale/"
 	@echo "make screenshots - run the browser tests and refresh docs/screenshots/"
+	@echo "make soak   - 10-minute mixed load on gunicorn + Celery workers; checks 5xx, notifications, RSS (SOAK_SECONDS)"
+	@echo "make backup-check - pg_dump the database, restore into a fresh one, compare every table's row count"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -103,3 +105,12 @@ stop: venv
 
 clean: stop
 	rm -rf var/pgdata var/static
+
+# Not part of `make test`: a long run on real processes (docs/operations.md). SOAK_SECONDS
+# (default 600), SOAK_USERS (6); DATABASE_URL/REDIS_URL, or the embedded servers.
+soak: venv
+	$(PY) tools/soak/run.py
+
+# Dumps DATABASE_URL (or the embedded server), restores into a fresh database, compares row counts.
+backup-check: migrate
+	$(PY) tools/backup_check.py

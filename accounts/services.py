@@ -34,6 +34,7 @@ from accounts.models import (
 )
 from accounts.tenancy import WRITING_ROLES, Actor, tenant_scope, unscoped
 from accounts.tokens import API_TOKEN_PREFIX, hash_secret, new_secret
+from config.request_id import current_request_id
 
 
 def audit_record(
@@ -62,6 +63,7 @@ def audit_record(
             object_id=object_id,
             object_repr=str(obj)[:200] if obj is not None else "",
             changes=changes or {},
+            request_id=current_request_id(),
         )
 
 

@@ -10,6 +10,8 @@ import os
 
 from celery import Celery
 
+from config import observability
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
 app = Celery("corridor")
@@ -33,6 +35,9 @@ def _install_beat_schedule(sender: Celery, **kwargs: object) -> None:
 
 
 app.autodiscover_tasks()
+
+# The request id travels from the request that publishes a task to the worker that runs it.
+observability.install_celery_signals()
 
 
 @app.task(name="corridor.ping", queue="default")

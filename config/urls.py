@@ -6,12 +6,19 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.dashboard import dashboard_view, home_view
+from config.health import healthz_view, metrics_view, readyz_view
 from exchange.web.feeds import subscription_feed
 from opportunities.feeds import PublicListingsFeed
 
 # Operators sign in through our own form, which asks for the TOTP code and counts
 # failures for the lockout; the admin's bare password form would bypass both.
 admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
+
+ops_patterns = [
+    path("healthz", healthz_view, name="healthz"),
+    path("readyz", readyz_view, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
+]
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -26,6 +33,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Probes and metrics (config/health.py), for operators' machines rather than people: in a
+    # namespace of their own, like the admin's. ProbeMiddleware answers them before the rest of the stack.
+    path("", include((ops_patterns, "ops"))),
     path("", home_view, name="home"),
     path("dashboard/", dashboard_view, name="dashboard"),
     path("help/", TemplateView.as_view(template_name="help.html"), name="help"),

