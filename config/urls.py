@@ -5,13 +5,17 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.admin import otp_admin_has_permission
 from config.dashboard import dashboard_view, home_view
 from exchange.web.feeds import subscription_feed
 from opportunities.feeds import PublicListingsFeed
 
 # Operators sign in through our own form, which asks for the TOTP code and counts
-# failures for the lockout; the admin's bare password form would bypass both.
+# failures for the lockout; the admin's bare password form would bypass both. And the
+# admin itself refuses a session that has not passed the second factor (as django-otp's
+# OTPAdminSite does), whatever the middleware in front of it says.
 admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
+admin.site.has_permission = otp_admin_has_permission  # type: ignore[method-assign]
 
 api_v1 = [
     path("", include("accounts.api.urls")),
