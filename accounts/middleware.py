@@ -130,7 +130,7 @@ class SessionLifetimeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            self._check(request, user)  # type: ignore[arg-type]
+            self._check(request, user)
         return self.get_response(request)
 
     def _check(self, request: HttpRequest, user: User) -> None:
