@@ -33,9 +33,13 @@ class SignInForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, request: HttpRequest, *args: Any, backoff: bool = False, **kwargs: Any) -> None:
         self.request = request
         self.user: User | None = None
+        # While the account's back-off runs (accounts/lockout.py) the password is not
+        # even checked, and the answer is the same as for a wrong one.
+        self.backoff = backoff
+        self.password_refused = False  # a checked password was wrong: the view counts it
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
@@ -44,10 +48,13 @@ class SignInForm(forms.Form):
         password = cleaned.get("password")
         if self.errors or not (email and password):
             return cleaned
+        if self.backoff:
+            raise forms.ValidationError(BAD_CREDENTIALS, code="invalid_login")
         # ``email=`` (the user model's USERNAME_FIELD) is the key axes reads, see
         # AXES_USERNAME_FORM_FIELD in settings. Passing the request lets axes count.
         self.user = authenticate(self.request, email=email, password=password)
         if self.user is None:
+            self.password_refused = True
             raise forms.ValidationError(BAD_CREDENTIALS, code="invalid_login")
         return cleaned
 
@@ -73,6 +80,32 @@ class CodeForm(forms.Form):
         if not (code.isdigit() and len(code) == 6):
             raise forms.ValidationError(_("Enter the six digits shown in your authenticator app."))
         return code
+
+
+class SecondFactorForm(forms.Form):
+    """The sign-in's second step: a code from the authenticator app, or a recovery code."""
+
+    code = forms.CharField(
+        label=_("Six-digit code, or a recovery code"),
+        help_text=_(
+            "Type the code your authenticator app shows for Corridor. Without your phone, type one of the "
+            "recovery codes you saved when you set up two-factor authentication: each works once."
+        ),
+        min_length=6,
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "autofocus": True}),
+    )
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].replace(" ", "").replace("-", "")
+        if not code.isalnum():
+            raise forms.ValidationError(_("Enter the six digits shown in your authenticator app, or a recovery code."))
+        return code.lower()
+
+    @property
+    def is_totp(self) -> bool:
+        code = self.cleaned_data.get("code", "")
+        return code.isdigit() and len(code) == 6
 
 
 class InvitationSignUpForm(forms.Form):

@@ -328,3 +328,30 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to}: {self.subject} ({self.status})"
+
+
+class SignInBackoff(models.Model):
+    """Failed sign-ins for one e-mail address, from every client address together.
+
+    The per-account back-off of ``accounts.lockout``: kept for any address typed,
+    whether or not an account has it, so that its behaviour never reveals which
+    accounts exist. In the database rather than the cache: it must hold when Redis
+    is down (a cache that fails open would let a guesser through; one that fails
+    closed would lock everyone out), concurrent attempts from many addresses
+    serialise on the row lock, and the unlock e-mail is written in the same
+    transaction as the state that caused it.
+    """
+
+    email = models.CharField(max_length=254, unique=True)  # trimmed and lower-cased
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(default=timezone.now)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    # The current unlock link's single-use part; empty when no link is outstanding.
+    unlock_nonce = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in back-off")
+        verbose_name_plural = _("sign-in back-offs")
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.failures} failures"

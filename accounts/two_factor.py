@@ -17,18 +17,21 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.models import Membership, OrganisationKind, Role, User
 from accounts.selectors import memberships_of_user
 from accounts.services import audit_record
 from accounts.tenancy import Actor
 
 DEVICE_NAME = "Authenticator app"
+RECOVERY_DEVICE_NAME = "Recovery codes"
+RECOVERY_CODE_COUNT = 10
 
 
 # --- Reads ---------------------------------------------------------------------------
@@ -38,9 +41,36 @@ def confirmed_device(*, user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
 
 
-def two_factor_required(*, user: User) -> bool:
-    """True if any active organisation the user belongs to requires two-factor sign-in."""
-    return any(m.organisation.require_two_factor for m in memberships_of_user(user=user))
+def is_privileged(*, user: User) -> bool:
+    """Staff, superusers, organisation administrators and agency moderators.
+
+    They can change who belongs where, publish for everyone or reach every tenant
+    in /admin/, so they always sign in with a second factor and their idle sessions
+    end sooner (accounts.middleware.SessionLifetimeMiddleware). This is a rule about
+    authentication strength, not about access: what each role may do is in the
+    access modules.
+    """
+    if user.is_staff or user.is_superuser:
+        return True
+    return any(_privileged_membership(m.role, m.organisation.kind) for m in memberships_of_user(user=user))
+
+
+def _privileged_membership(role: str, kind: str) -> bool:
+    return role == Role.ADMIN or (kind == OrganisationKind.AGENCY and role == Role.MODERATOR)
+
+
+def two_factor_required(*, user: User, memberships: list[Membership] | None = None) -> bool:
+    """True for privileged people, and for members of an organisation that requires it.
+
+    ``memberships`` saves the query when the caller has ``memberships_of_user`` already.
+    """
+    if user.is_staff or user.is_superuser:
+        return True
+    if memberships is None:
+        memberships = memberships_of_user(user=user)
+    return any(
+        m.organisation.require_two_factor or _privileged_membership(m.role, m.organisation.kind) for m in memberships
+    )
 
 
 def secret_base32(device: TOTPDevice) -> str:
@@ -76,6 +106,50 @@ def code_throttled(*, device: TOTPDevice) -> bool:
     return not allowed
 
 
+def recovery_device(*, user: User) -> StaticDevice | None:
+    return StaticDevice.objects.filter(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True).first()
+
+
+def recovery_codes_left(*, user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__name=RECOVERY_DEVICE_NAME).count()
+
+
+def normalise_recovery_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").lower() if ch.isalnum())
+
+
+def verify_recovery_code(*, user: User, code: str) -> StaticDevice | None:
+    """The recovery-code device if ``code`` is one of its unused codes; the code is then spent.
+
+    ``StaticDevice.verify_token`` deletes the matching token in the same statement
+    that finds it, so a code works once even when two requests race.
+    """
+    with transaction.atomic():
+        device = (
+            StaticDevice.objects.select_for_update()
+            .filter(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+            .first()
+        )
+        if device is None:
+            return None
+        allowed, _info = device.verify_is_allowed()
+        if not allowed:
+            return None
+        if device.verify_token(normalise_recovery_code(code)):
+            return device
+        return None
+
+
+def session_verified(request: HttpRequest, device: TOTPDevice | StaticDevice) -> None:
+    """Mark this session as having passed the second factor, under a new session key.
+
+    Passing the second factor is a privilege change: the key rotates so that a key
+    learnt before (a fixation) is worth nothing afterwards.
+    """
+    request.session.cycle_key()
+    django_otp.login(request, device)
+
+
 # --- Writes --------------------------------------------------------------------------
 
 
@@ -99,8 +173,27 @@ def enrolment_confirm(*, request: HttpRequest, device: TOTPDevice, code: str) ->
     # Only one confirmed device per person: drop any leftovers.
     TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
     audit_record(actor=Actor(user=device.user, organisation=None, role=None), action="two_factor.enabled", obj=device)
-    django_otp.login(request, device)
+    session_verified(request, device)
     return True
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, user: User) -> list[str]:
+    """Ten new single-use recovery codes; the old ones stop working.
+
+    The codes are shown once, right now: only the codes themselves are stored (as
+    django-otp's static plugin does), so keep them like a password.
+    """
+    device, _created = StaticDevice.objects.get_or_create(
+        user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
+    )
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    audit_record(
+        actor=Actor(user=user, organisation=None, role=None), action="two_factor.recovery_codes_issued", obj=device
+    )
+    return codes
 
 
 @transaction.atomic
@@ -109,12 +202,13 @@ def two_factor_disable(*, user: User) -> None:
     for device in devices:
         audit_record(actor=Actor(user=user, organisation=None, role=None), action="two_factor.disabled", obj=device)
     TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user, name=RECOVERY_DEVICE_NAME).delete()
 
 
 # --- Enforcement ---------------------------------------------------------------------
 
-# Paths a signed-in but unverified member of a 2FA organisation may still reach.
-EXEMPT_PREFIXES = ("/i18n/", "/api/")
+# Paths a signed-in but unverified person who must use a second factor may still reach.
+EXEMPT_PREFIXES = ("/i18n/", "/api/schema/", "/api/docs/", "/help/")
 
 
 def _exempt_prefixes() -> tuple[str, ...]:
@@ -129,30 +223,43 @@ def _exempt_paths() -> tuple[str, ...]:
     )
 
 
-class TwoFactorEnforcementMiddleware:
-    """Send unverified members of organisations that require 2FA to the enrolment page.
+def must_verify(request: HttpRequest) -> bool:
+    """True if this request's session user must pass a second factor and has not.
 
-    The API is exempt here because its base view applies the same rule itself and
-    answers with a 403 JSON error rather than a redirect.
+    Worked out afresh on each request (only for sessions not yet verified), so a
+    rule switched on or off applies at once.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.is_verified():
+        return False
+    return two_factor_required(user=user)
+
+
+class TwoFactorEnforcementMiddleware:
+    """Until the second factor is passed, every page sends the person to enrolment.
+
+    Applies to privileged people (``is_privileged``) and to members of organisations
+    that require two-factor sign-in; ``/admin/`` included (config/urls.py also checks
+    ``is_verified`` in the admin site itself, so the rule holds even if this
+    middleware were removed). An API request that carries a session gets a 403 JSON
+    error instead of a redirect; an API token is not a session and is unaffected
+    (a token is issued only from a session that passed the rule, or by an operator
+    with ``manage.py issuetoken``).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
         if (
-            user is not None
-            and user.is_authenticated
-            and not request.path.startswith(_exempt_prefixes())
+            not request.path.startswith(_exempt_prefixes())
             and request.path not in _exempt_paths()
-            and not user.is_verified()
-            and two_factor_required(user=user)
+            and not (request.path.startswith("/api/") and request.headers.get("Authorization"))
+            and must_verify(request)
         ):
-            messages.warning(
-                request,
-                _("Your organisation requires two-factor authentication. Set it up to continue."),
-                fail_silently=True,
-            )
+            message = _("Your account must use two-factor authentication. Set it up to continue.")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message, "code": "two_factor_required"}, status=403)
+            messages.warning(request, message, fail_silently=True)
             return redirect("accounts:two_factor_setup")
         return self.get_response(request)

@@ -32,13 +32,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language
 
-from accounts import two_factor
+from accounts import lockout, two_factor
 from accounts.forms import (
     CodeForm,
     InvitationSignUpForm,
     OrganisationSwitchForm,
     PasswordResetRequestForm,
     ProfileForm,
+    SecondFactorForm,
     SignInForm,
 )
 from accounts.models import User
@@ -52,6 +53,7 @@ PENDING_BACKEND_KEY = "corridor_pending_backend"
 PENDING_SINCE_KEY = "corridor_pending_since"
 PENDING_NEXT_KEY = "corridor_pending_next"
 PENDING_TTL_SECONDS = 5 * 60
+NEW_RECOVERY_CODES_KEY = "corridor_new_recovery_codes"
 DEFAULT_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -119,10 +121,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.user.is_authenticated:
         return redirect(_safe_next(request, next_url))
-    form = SignInForm(request, data=request.POST or None)
+    email = lockout.normalise_email(request.POST.get("email", ""))
+    form = SignInForm(request, data=request.POST or None, backoff=bool(email) and lockout.backoff_blocked(email=email))
+    if request.method == "POST" and not form.is_valid() and form.password_refused:
+        lockout.backoff_record_failure(email=email)
     if request.method == "POST" and form.is_valid():
         user = form.user
         assert user is not None
+        lockout.backoff_clear(email=email)
         backend = getattr(user, "backend", DEFAULT_BACKEND)
         device = two_factor.confirmed_device(user=user)
         if device is not None:
@@ -152,14 +158,27 @@ def login_verify_view(request: HttpRequest) -> HttpResponse:
     if not AxesProxyHandler.is_allowed(request, credentials):
         _clear_pending(request)
         return lockout_response(request)
-    form = CodeForm(data=request.POST or None)
+    form = SecondFactorForm(data=request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if two_factor.verify_code(device=device, code=form.cleaned_data["code"]):
+        code = form.cleaned_data["code"]
+        passed = (
+            device
+            if form.is_totp and two_factor.verify_code(device=device, code=code)
+            else two_factor.verify_recovery_code(user=user, code=code)
+        )
+        if passed is not None:
             next_url = request.session.get(PENDING_NEXT_KEY, "")
             backend = request.session.get(PENDING_BACKEND_KEY, DEFAULT_BACKEND)
             _clear_pending(request)
             login(request, user, backend=backend)
-            django_otp.login(request, device)
+            django_otp.login(request, passed)
+            if passed is not device:
+                left = two_factor.recovery_codes_left(user=user)
+                messages.warning(
+                    request,
+                    _("You used a recovery code. %(left)s are left: make new ones from your profile if you need to.")
+                    % {"left": left},
+                )
             return redirect(_safe_next(request, next_url))
         # A wrong code also counts towards the sign-in lockout.
         user_login_failed.send(sender=__name__, credentials=credentials, request=request)
@@ -196,13 +215,19 @@ def two_factor_setup_view(request: AuthenticatedRequest) -> HttpResponse:
                 {"required": two_factor.two_factor_required(user=user)},
             )
         # Enrolled already, but this session has not proved it (e.g. signed in elsewhere).
-        form = CodeForm(data=request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            if two_factor.verify_code(device=existing, code=form.cleaned_data["code"]):
-                django_otp.login(request, existing)
+        verify_form = SecondFactorForm(data=request.POST or None)
+        if request.method == "POST" and verify_form.is_valid():
+            code = verify_form.cleaned_data["code"]
+            passed = (
+                existing
+                if verify_form.is_totp and two_factor.verify_code(device=existing, code=code)
+                else two_factor.verify_recovery_code(user=user, code=code)
+            )
+            if passed is not None:
+                two_factor.session_verified(request, passed)
                 return redirect(settings.LOGIN_REDIRECT_URL)
-            form.add_error("code", _("That code is not valid."))
-        return render(request, "accounts/login_verify.html", {"form": form, "action": request.path})
+            verify_form.add_error("code", _("That code is not valid."))
+        return render(request, "accounts/login_verify.html", {"form": verify_form, "action": request.path})
 
     device = two_factor.enrolment_start(user=user)
     form = CodeForm(data=request.POST or None)
@@ -210,8 +235,9 @@ def two_factor_setup_view(request: AuthenticatedRequest) -> HttpResponse:
     form.fields["code"].widget.attrs.pop("autofocus", None)
     if request.method == "POST" and form.is_valid():
         if two_factor.enrolment_confirm(request=request, device=device, code=form.cleaned_data["code"]):
-            messages.success(request, _("Two-factor authentication is on."))
-            return redirect(settings.LOGIN_REDIRECT_URL)
+            request.session[NEW_RECOVERY_CODES_KEY] = two_factor.recovery_codes_regenerate(user=user)
+            messages.success(request, _("Two-factor authentication is on. One more step: save your recovery codes."))
+            return redirect("accounts:recovery_codes")
         form.add_error("code", _("That code is not valid. Check the time on your phone and try the newest code."))
     return render(
         request,
@@ -243,6 +269,44 @@ def two_factor_disable_view(request: AuthenticatedRequest) -> HttpResponse:
         form.add_error("code", _("That code is not valid."))
     status = 403 if required and request.method == "POST" else 200
     return render(request, "accounts/two_factor_disable.html", {"form": form, "required": required}, status=status)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def recovery_codes_view(request: AuthenticatedRequest) -> HttpResponse:
+    """New codes, shown once; else how many are left. POST makes ten new ones (the old ones stop working).
+
+    New codes pass through the session from the POST to this page and are removed
+    from it as they are shown, so a reload shows the count, not the codes.
+    """
+    user = request.user
+    if two_factor.confirmed_device(user=user) is None:
+        return redirect("accounts:two_factor_setup")
+    if request.method == "POST":
+        request.session[NEW_RECOVERY_CODES_KEY] = two_factor.recovery_codes_regenerate(user=user)
+        return redirect("accounts:recovery_codes")
+    codes = request.session.pop(NEW_RECOVERY_CODES_KEY, None)
+    if codes:
+        return render(request, "accounts/recovery_codes.html", {"codes": codes})
+    return render(request, "accounts/recovery_codes.html", {"left": two_factor.recovery_codes_left(user=user)})
+
+
+# --- The per-account back-off's unlock link ------------------------------------------
+
+
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signin_unlock_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mailed link: asks first (mail scanners open links), clears the back-off on POST."""
+    if request.method == "POST":
+        if lockout.backoff_unlock(token=token):
+            messages.success(request, _("You can sign in again now."))
+            return redirect("accounts:login")
+        return render(request, "accounts/signin_unlock.html", {"valid": False}, status=404)
+    valid = lockout.unlock_token_valid(token=token)
+    return render(request, "accounts/signin_unlock.html", {"valid": valid}, status=200 if valid else 404)
 
 
 # --- Invitations ---------------------------------------------------------------------

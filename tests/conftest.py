@@ -2,6 +2,13 @@
 (admin) of Morocco's, the outsider who must see 404s, and Mona, a moderator at an
 international agency.
 
+Privileged people (organisation administrators, agency moderators, staff) must pass
+a second factor before any page opens. ``signed_in(user)`` and Django's own
+``Client.force_login`` (wrapped for every test by ``_second_factor_passed``) give
+them a session that has passed it, with a real confirmed device as django-otp
+records it; ``signed_in(user, verified=False)`` gives the session as it is after
+the password alone, for the tests of the second factor itself.
+
 Scoping in tests is as in production. Fixtures build their data unscoped (the
 ``pytest_fixture_setup`` and teardown hooks below), but a test body runs with no
 scope at all: a service called directly runs in the acting organisation's scope
@@ -23,6 +30,7 @@ from django.test import Client
 from django.utils import translation
 from rest_framework.test import APIClient
 
+import accounts.middleware  # noqa: F401 - connects its user_logged_in receiver, as serving a request would
 from accounts.models import Organisation, User
 from accounts.services import token_issue
 from accounts.tenancy import unscoped
@@ -131,10 +139,63 @@ def moderator(agency: Organisation, mona: User) -> Any:
     return Actor(user=mona, organisation=agency, role="moderator")
 
 
-def signed_in(user: User) -> Client:
-    """A browser-like client with ``user``'s session (the web pages, not the API)."""
+TEST_DEVICE_NAME = "Test session key"
+
+
+def second_factor_device(user: User) -> Any:
+    """A confirmed django-otp device for ``user`` that stands for "passed the second factor".
+
+    A recovery-code device with no codes left: it marks a session as verified
+    exactly as a real sign-in does (the ``otp_device_id`` session key), but nobody
+    can ever sign in with it, and it is not the authenticator app that the profile
+    and the organisation's member list show.
+    """
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    device, _created = StaticDevice.objects.get_or_create(
+        user=user, name=TEST_DEVICE_NAME, defaults={"confirmed": True}
+    )
+    return device
+
+
+_force_login_without_second_factor = Client.force_login
+
+
+def _force_login_with_second_factor(self: Client, user: Any, backend: str | None = None) -> None:
+    """``Client.force_login``, plus the second factor for people who must pass one.
+
+    The device goes into the session under django-otp's own key, as
+    ``django_otp.login`` puts it there after a real code.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from accounts.selectors import memberships_of_user
+    from accounts.two_factor import is_privileged
+
+    _force_login_without_second_factor(self, user, backend)
+    # A member of an organisation that requires two-factor sign-in is left as the
+    # password alone leaves them: the tests of that rule start there.
+    if is_privileged(user=user) and not any(m.organisation.require_two_factor for m in memberships_of_user(user=user)):
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = second_factor_device(user).persistent_id
+        session.save()
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_passed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Client, "force_login", _force_login_with_second_factor)
+
+
+def signed_in(user: User, *, verified: bool = True) -> Client:
+    """A browser-like client with ``user``'s session (the web pages, not the API).
+
+    ``verified=False``: the session right after the password, before any second factor.
+    """
     client = Client()
-    client.force_login(user)
+    if verified:
+        client.force_login(user)
+    else:
+        _force_login_without_second_factor(client, user)
     return client
 
 

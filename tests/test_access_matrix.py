@@ -554,6 +554,7 @@ WEB_VARIANTS = {
 }
 PAGE_TARGETS = {
     "accounts:invitation": "credential",
+    "accounts:signin_unlock": "credential",
     "accounts:password_reset_confirm": "credential",
     "exchange:unsubscribe": "credential",
     "subscription-feed": "credential",
@@ -617,6 +618,8 @@ PAGES: list[Row] = [
     row("GET accounts:two_factor_setup", collection=200),
     row("POST accounts:two_factor_setup", collection=200),
     row("GET accounts:two_factor_disable", collection=302),
+    row("GET accounts:recovery_codes", collection=302),  # nobody here has an authenticator app yet
+    row("GET accounts:signin_unlock", "credential", missing=404, **PUBLIC),
     row("GET accounts:profile", collection=200),
     row("POST accounts:profile", collection=FORM_OK, writes=True),
     row("POST accounts:set_language", collection=302, writes=True, **PUBLIC),

@@ -440,6 +440,7 @@ WEB_TARGETS: dict[str, Target] = {
     "exchange:corridor": lambda o: {"origin": "MD", "destination": "IT"},
     # Credentials in the URL itself (the secret is the access): walked with a made-up one.
     "accounts:invitation": lambda o: {"secret": "not-a-real-invitation-secret"},
+    "accounts:signin_unlock": lambda o: {"token": "not-a-real-unlock-token"},
     "accounts:password_reset_confirm": lambda o: {"uidb64": "MQ", "token": "set-password"},
     "exchange:unsubscribe": lambda o: {"token": "not-a-real-unsubscribe-token"},
     "accounts:organisation_member_role": lambda o: {"pk": str(o["membership"].id)},

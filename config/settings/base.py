@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # single-use recovery codes
+    "csp",
     "axes",
     "accounts",
     "opportunities",
@@ -79,6 +81,8 @@ MIDDLEWARE = [
     # Before anything reads the body (CSRF reads request.POST): refuses an oversize
     # upload from its Content-Length alone.
     "config.uploads.UploadLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "accounts.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,6 +93,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionLifetimeMiddleware",
     "accounts.two_factor.TwoFactorEnforcementMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -290,6 +295,22 @@ AXES_VERBOSE = False
 # The address behind our trusted proxies (TRUSTED_PROXY_*), never a client-written header.
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 
+# The per-account back-off (accounts/lockout.py), across every client address: after
+# this many failures, each within the window of the last, every further attempt waits
+# 2, 4, 8 … seconds (at most the maximum), and the owner is e-mailed an unlock link.
+SIGNIN_BACKOFF_AFTER_FAILURES = env_int("SIGNIN_BACKOFF_AFTER_FAILURES", 10, minimum=1)
+SIGNIN_BACKOFF_WINDOW_SECONDS = env_int("SIGNIN_BACKOFF_WINDOW_SECONDS", 3600, minimum=60)
+SIGNIN_BACKOFF_MAX_SECONDS = env_int("SIGNIN_BACKOFF_MAX_SECONDS", 900, minimum=2)
+SIGNIN_UNLOCK_LINK_SECONDS = env_int("SIGNIN_UNLOCK_LINK_SECONDS", 24 * 3600, minimum=300)
+
+# Sessions (accounts.middleware.SessionLifetimeMiddleware): signed out 12 hours after
+# signing in whatever happens, and after 30 minutes without a request for privileged
+# people (staff, organisation administrators, agency moderators), 8 hours for others.
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=60)
+SESSION_IDLE_SECONDS_PRIVILEGED = env_int("SESSION_IDLE_SECONDS_PRIVILEGED", 30 * 60, minimum=60)
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 8 * 3600, minimum=60)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
+
 OTP_TOTP_ISSUER = "Corridor"
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
 
@@ -477,6 +498,28 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # Probes and scrapers speak plain HTTP to the process (ProbeMiddleware answers them first anyway).
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# Content-Security-Policy (django-csp 4): scripts and styles only from our own static
+# files, no inline code and no eval anywhere; htmx is told not to need them
+# (templates/base.html, the htmx-config meta tag). docs/security.md, "CSP".
+_SELF, _NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF],
+        "img-src": [_SELF, "data:"],
+        "font-src": [_SELF],
+        "connect-src": [_SELF],
+        "object-src": [_NONE],
+        "base-uri": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": [_NONE],
+    },
+}
+# Browser features the site never uses, switched off for it and anything it embeds.
+# (Only features Chromium knows: an unknown one is logged as a console error.)
+PERMISSIONS_POLICY = "camera=(), geolocation=(), microphone=(), payment=(), usb=()"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

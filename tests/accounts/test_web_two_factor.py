@@ -58,9 +58,9 @@ def test_reloading_the_setup_page_keeps_the_same_secret(client: Client, alice: U
     assert TOTPDevice.objects.filter(user=alice).count() == 1
 
 
-def test_a_valid_code_confirms_the_device_and_verifies_the_session(client: Client, alice: User) -> None:
-    client.force_login(alice)
-    device = enrol(client, alice)
+def test_a_valid_code_confirms_the_device_and_verifies_the_session(client: Client, bob: User) -> None:
+    client.force_login(bob)
+    device = enrol(client, bob)
     assert device.confirmed
     response = client.get("/accounts/profile/")
     assert response.wsgi_request.user.is_verified()
@@ -137,29 +137,29 @@ def test_signing_out_stays_possible_before_enrolment(client: Client, italy: Orga
     assert client.session.get("_auth_user_id") is None
 
 
-def test_two_factor_can_be_turned_off_with_a_current_code(client: Client, alice: User) -> None:
-    client.force_login(alice)
-    device = enrol(client, alice)
+def test_two_factor_can_be_turned_off_with_a_current_code(client: Client, bob: User) -> None:
+    client.force_login(bob)
+    device = enrol(client, bob)
     response = client.post(DISABLE, {"code": code_for(device, steps_ahead=1)})
     assert response.status_code == 302
-    assert not TOTPDevice.objects.filter(user=alice).exists()
+    assert not TOTPDevice.objects.filter(user=bob).exists()
 
 
-def test_two_factor_cannot_be_turned_off_with_a_wrong_code(client: Client, alice: User) -> None:
-    client.force_login(alice)
-    device = enrol(client, alice)
+def test_two_factor_cannot_be_turned_off_with_a_wrong_code(client: Client, bob: User) -> None:
+    client.force_login(bob)
+    device = enrol(client, bob)
     response = client.post(DISABLE, {"code": wrong_code_for(device)})
     assert response.status_code == 200
-    assert TOTPDevice.objects.filter(user=alice, confirmed=True).exists()
+    assert TOTPDevice.objects.filter(user=bob, confirmed=True).exists()
 
 
 def test_two_factor_cannot_be_turned_off_when_an_organisation_requires_it(
-    client: Client, italy: Organisation, alice: User
+    client: Client, italy: Organisation, bob: User
 ) -> None:
-    client.force_login(alice)
-    device = enrol(client, alice)
+    client.force_login(bob)
+    device = enrol(client, bob)
     italy.require_two_factor = True
     italy.save()
     response = client.post(DISABLE, {"code": code_for(device, steps_ahead=1)})
     assert response.status_code == 403
-    assert TOTPDevice.objects.filter(user=alice, confirmed=True).exists()
+    assert TOTPDevice.objects.filter(user=bob, confirmed=True).exists()

@@ -9,6 +9,11 @@ is held to the site's promises, in the browser, as a user would meet them:
   (HTML, CSS, JS, images, fonts; headers and bodies as sent, compressed or not) with
   the cache disabled, i.e. a first load with a cold cache, must stay within 150 KB.
   Bytes, not time: the figure is the same on every run.
+* **Security headers** — the page came with a Content-Security-Policy whose
+  ``script-src`` has neither ``'unsafe-inline'`` nor ``'unsafe-eval'`` (no directive
+  has ``'unsafe-eval'``, ``style-src`` no ``'unsafe-inline'``), ``frame-ancestors
+  'none'``, a ``Referrer-Policy`` and a ``Permissions-Policy``; and the browser
+  reported no CSP violation on it (its console would say "Content Security Policy").
 * **Figures** — with ``CORRIDOR_PAGE_WEIGHTS=<file>``, each page's byte count is
   appended to the file (for the README's figures).
 * **Screenshots** — with ``CORRIDOR_SCREENSHOTS=<dir>`` (``make screenshots``),
@@ -98,6 +103,13 @@ class Visitor:
         self.page.on("console", lambda msg: msg.type == "error" and self.console_errors.append(msg.text))
         self.page.on("pageerror", lambda exc: self.console_errors.append(str(exc)))
         self.pages_checked: list[str] = []
+        self.document_headers: dict[str, str] = {}
+        self.page.on("response", self._response)
+
+    def _response(self, response: Any) -> None:
+        request = response.request
+        if request.resource_type == "document" and request.frame == self.page.main_frame:
+            self.document_headers = {k.lower(): v for k, v in response.all_headers().items()}
 
     def _finished(self, event: dict[str, Any]) -> None:
         self._bytes[event["requestId"]] = int(event.get("encodedDataLength", 0))
@@ -105,19 +117,35 @@ class Visitor:
     # --- Session --------------------------------------------------------------------
 
     def sign_in_as(self, user: Any) -> None:
-        """A signed-in session without typing the password (the sign-in form has its own test)."""
+        """A signed-in session without typing the password (the sign-in form has its own test).
+
+        ``force_login`` (tests/conftest.py) gives a privileged person a session that
+        has passed the second factor, as after typing a code.
+        """
         client = Client()
         client.force_login(user)
         self.context.add_cookies(
             [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": self.base_url}]
         )
 
-    def sign_in_with_form(self, email: str, password: str) -> None:
+    def sign_in_with_form(self, email: str, password: str, *, second_factor: bool = False) -> None:
+        """The password step; with ``second_factor``, also the code step, typing the code
+        the person's authenticator app shows now (computed from their device's key)."""
         self.go("/accounts/login/")
         self.page.get_by_label("E-mail").fill(email)
         self.page.get_by_label("Password").fill(password)
         with self.page.expect_navigation():
             self.page.get_by_role("button", name="Sign in").click()
+        if second_factor:
+            from django_otp.oath import totp
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            assert self.page.url.endswith("/accounts/login/verify/"), self.page.url
+            device = TOTPDevice.objects.get(user__email__iexact=email, confirmed=True)
+            code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift)
+            self.page.get_by_label("Six-digit code").fill(f"{code:0{device.digits}d}")
+            with self.page.expect_navigation():
+                self.page.get_by_role("button", name="Verify the code").click()
 
     # --- Navigation and checks ----------------------------------------------------------
 
@@ -135,6 +163,7 @@ class Visitor:
     def check(self, *, screenshot: str | None = None) -> None:
         """Axe, page weight and (optionally) a screenshot of the page now shown."""
         self.page.wait_for_load_state("load")
+        self.assert_secure_headers()
         self.assert_accessible()
         self.assert_within_budget()
         if screenshot:
@@ -153,9 +182,27 @@ class Visitor:
                 handle.write(f"{total} {self.page.url}\n")
         assert total <= PAGE_BUDGET_BYTES, f"{self.page.url} transferred {total} bytes (budget {PAGE_BUDGET_BYTES})"
 
+    def assert_secure_headers(self) -> None:
+        """The page's own response carried the security headers; no CSP violation so far."""
+        url, headers = self.page.url, self.document_headers
+        csp = headers.get("content-security-policy", "")
+        directives = {part.split()[0]: part.split()[1:] for part in (p.strip() for p in csp.split(";")) if part}
+        assert "script-src" in directives, f"{url}: no script-src in {csp!r}"
+        assert "'unsafe-inline'" not in directives["script-src"], f"{url}: {csp!r}"
+        assert "'unsafe-inline'" not in directives.get("style-src", []), f"{url}: {csp!r}"
+        assert "'unsafe-eval'" not in csp, f"{url}: {csp!r}"
+        assert directives.get("frame-ancestors") == ["'none'"], f"{url}: {csp!r}"
+        assert directives.get("object-src") == ["'none'"], f"{url}: {csp!r}"
+        assert headers.get("referrer-policy") == "same-origin", url
+        assert "camera=()" in headers.get("permissions-policy", ""), url
+        violations = [e for e in self.console_errors if "Content Security Policy" in e]
+        assert not violations, f"{url}: {violations}"
+
     def axe_violations(self) -> list[dict[str, Any]]:
         if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
-            self.page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+            # Evaluated through the DevTools protocol, which the page's CSP does not
+            # govern (a <script> tag with inline content would be refused, rightly).
+            self.page.evaluate(AXE.read_text(encoding="utf-8"))
         result = self.page.evaluate(
             "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
         )

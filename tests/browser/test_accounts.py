@@ -40,13 +40,14 @@ def test_sign_in_enrol_two_factor_sign_in_again_with_a_code_and_change_language(
     assert page.locator(".error-summary").is_visible()
     assert page.evaluate("document.activeElement.classList.contains('error-summary')")
 
+    # An administrator must use a second factor: until it is set up, every page leads there.
     visitor.sign_in_with_form(alice.email, PASSWORD)
-    visitor.go("/accounts/profile/", screenshot="profile")
-    assert page.get_by_role("heading", level=1).inner_text() == "Your profile"
+    assert page.url.endswith("/accounts/2fa/setup/")
+    visitor.reset()
+    page.goto("/accounts/profile/")
+    assert page.url.endswith("/accounts/2fa/setup/")
 
     # Two-factor enrolment: the QR code is an inline SVG, the key can be copied.
-    visitor.reset()
-    page.get_by_role("link", name="Set up two-factor authentication").click()
     visitor.check(screenshot="two-factor-setup")
     assert page.locator(".qr-code svg").is_visible()
     assert page.get_by_role("button", name="Copy the key").is_visible()
@@ -58,11 +59,16 @@ def test_sign_in_enrol_two_factor_sign_in_again_with_a_code_and_change_language(
     code_field.press("Enter")
     page.wait_for_load_state("load")
     assert TOTPDevice.objects.get(pk=device.pk).confirmed
-    visitor.go("/accounts/profile/")
+    # Ten recovery codes, shown once.
+    assert page.url.endswith("/accounts/2fa/recovery-codes/")
+    visitor.check()
+    assert page.locator(".recovery-codes li").count() == 10
+    visitor.go("/accounts/profile/", screenshot="profile")
+    assert page.get_by_role("heading", level=1).inner_text() == "Your profile"
     assert page.locator("#two-factor + p .tag").inner_text().strip().lower() == "on"
     visitor.go("/accounts/2fa/setup/")  # enrolled: the page says so
-    visitor.go("/accounts/2fa/disable/")
-    assert page.get_by_label("Six-digit code").is_visible()
+    visitor.go("/accounts/2fa/disable/")  # an administrator cannot turn it off
+    assert page.get_by_role("alert").filter(has_text="cannot be turned off").is_visible()
 
     # Sign out, then in again: the password, then the code step.
     visitor.reset()
