@@ -309,6 +309,8 @@ class OutboundEmail(models.Model):
     subject = models.CharField(max_length=300)
     body = models.TextField()
     html = models.TextField(blank=True)
+    # Extra headers (a digest's List-Unsubscribe, a fixed Message-ID): what the sender built.
+    headers = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=8, choices=OutboundEmailStatus.choices, default=OutboundEmailStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

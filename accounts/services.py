@@ -12,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -21,6 +20,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from accounts.mail import email_enqueue
 from accounts.models import (
     ROLES_BY_KIND,
     ApiToken,
@@ -375,13 +375,13 @@ def invitation_create(*, actor: Actor, email: str, role: str) -> tuple[Invitatio
     audit_record(actor=actor, action="invitation.created", obj=invitation, changes={"email": email, "role": role})
     url = invitation_url(secret)
     context = {"invitation": invitation, "url": url, "organisation": organisation, "inviter": actor.user}
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=_("You are invited to join %(org)s on Corridor") % {"org": organisation.name},
-            message=render_to_string("accounts/email/invitation.txt", context),
-            from_email=None,
-            recipient_list=[email],
-        )
+    # Through the e-mail outbox: written with the invitation, sent by a worker, so SMTP
+    # being down delays the e-mail but never fails the request.
+    email_enqueue(
+        key=f"invitation:{invitation.pk}",
+        to=email,
+        subject=_("You are invited to join %(org)s on Corridor") % {"org": organisation.name},
+        body=render_to_string("accounts/email/invitation.txt", context),
     )
     return invitation, secret
 

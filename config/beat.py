@@ -7,17 +7,17 @@ their entries here; ``config/celery.py`` installs this dict as the beat schedule
 from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    # Hourly at :40: re-match listings changed in the last two hours, in case the
-    # broker was down when their matching was enqueued (matching is idempotent).
-    "exchange.rematch-recent": {"task": "exchange.rematch_recent", "schedule": crontab(minute=40)},
-    # Hourly at :50: recompute the suggestions from evidence, in case the broker was down
-    # when a profile's publication or a listing's change enqueued it (idempotent; a new
-    # suggestion is announced once).
+    # Hourly at :50: recompute every suggestion from evidence (idempotent; a new suggestion
+    # is announced once). Each publication owes its own refresh through the task outbox;
+    # this run also covers evidence that changes without one (figures ageing out).
     "exchange.refresh-suggestions": {"task": "exchange.refresh_suggestions", "schedule": crontab(minute=50)},
-    # Every 15 s: deliveries whose message the broker lost (Redis down at commit, a
-    # worker killed mid-task) and retries that have come due. A due retry is thus
-    # sent within ~15 s of its time (the promise is 30 s).
-    "exchange.sweep-deliveries": {"task": "exchange.sweep_deliveries", "schedule": 15.0},
+    # Every 15 s: the outboxes' sweeper. Deliveries, task-outbox rows (matching,
+    # suggestions, imports) and outbound e-mails whose message the broker lost (Redis
+    # down at commit, a web process killed between commit and publish, a worker killed
+    # mid-task) and retries that have come due are published again; rows whose attempts
+    # are spent become dead. A due retry is thus sent within ~15 s of its time (the
+    # promise is 30 s). It replaces the hourly exchange.rematch_recent catch-up.
+    "exchange.sweep-outbox": {"task": "exchange.sweep_outbox", "schedule": 15.0},
     # 06:00 UTC daily: the digest of the last day for daily subscriptions (and for
     # instant ones whose burst was held back); morning in Europe and Africa.
     "exchange.daily-digests": {"task": "exchange.send_daily_digests", "schedule": crontab(hour=6, minute=0)},

@@ -17,6 +17,15 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 
 
 @app.on_after_configure.connect
+def _set_visibility_timeout(sender: Celery, **kwargs: object) -> None:
+    """The third place the visibility timeout must be set (celery #7651, #9339): ``app.conf``
+    itself, besides the broker and result backend transport options from the settings."""
+    from django.conf import settings
+
+    sender.conf.visibility_timeout = settings.CELERY_VISIBILITY_TIMEOUT
+
+
+@app.on_after_configure.connect
 def _install_beat_schedule(sender: Celery, **kwargs: object) -> None:
     from config.beat import BEAT_SCHEDULE
 

@@ -1,5 +1,12 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from opportunities.models import Listing
 
 
 class ExchangeConfig(AppConfig):
@@ -10,11 +17,12 @@ class ExchangeConfig(AppConfig):
     def ready(self) -> None:
         from exchange.dialogue import services
         from exchange.notifications import events
-        from opportunities.services import LISTING_HOOKS, LISTING_OUTBOX
+        from opportunities.services import LISTING_OUTBOX
 
-        LISTING_HOOKS.append(_rematch)
-        LISTING_HOOKS.append(_refresh_suggestions)
+        # All run inside the listing change's transaction: what they owe commits with it.
         LISTING_OUTBOX.append(events.on_listing_event)
+        LISTING_OUTBOX.append(_rematch)
+        LISTING_OUTBOX.append(_refresh_suggestions)
         services.MATCH_OUTBOX.append(events.on_match_event)
 
 
@@ -22,23 +30,19 @@ class ExchangeConfig(AppConfig):
 MATCHING_EVENTS = {"published", "revised", "closed", "withdrawn", "expired"}
 
 
-def _rematch(listing_id: str, event: str) -> None:
+def _rematch(listing: Listing, event: str, reason: str) -> None:
+    """Owe the listing's matching through the task outbox (key ``match:<listing_id>``): a committed
+    publication is matched whatever crashes between commit and publish."""
     if event in MATCHING_EVENTS:
-        import logging
+        from exchange.outbox import outbox_task_enqueue
 
-        from exchange.tasks import match_listing
-
-        try:
-            match_listing.delay(listing_id)
-        except Exception:  # broker down: the hourly exchange.rematch_recent catches up
-            logging.getLogger(__name__).warning(
-                "Broker unavailable; matching of %s deferred", listing_id, exc_info=True
-            )
+        listing_id = str(listing.pk)
+        outbox_task_enqueue(task="exchange.match_listing", key=f"match:{listing_id}", kwargs={"listing_id": listing_id})
 
 
-def _refresh_suggestions(listing_id: str, event: str) -> None:
+def _refresh_suggestions(listing: Listing, event: str, reason: str) -> None:
     """A listing opening or closing may connect, or stop connecting, two countries' evidence."""
     if event in MATCHING_EVENTS:
         from exchange.tasks import enqueue_suggestions_refresh
 
-        enqueue_suggestions_refresh(listing_id=str(listing_id))
+        enqueue_suggestions_refresh(listing_id=str(listing.pk))

@@ -10,55 +10,48 @@ from celery import shared_task
 from accounts.tenancy import OrganisationTask
 from exchange.matching.services import listing_match
 from exchange.notifications.events import ENQUEUE_INLINE
+from exchange.outbox import outbox_run
 
 
-@shared_task(name="exchange.match_listing", queue="matching", autoretry_for=(ConnectionError,), retry_backoff=True)
-def match_listing(listing_id: str) -> int:
-    return listing_match(listing_id)
+@shared_task(name="exchange.match_listing", queue="matching")
+def match_listing(listing_id: str, outbox_id: str | None = None) -> int | None:
+    """Match one listing (idempotent); ``outbox_id`` is its task-outbox row (exchange/outbox.py)."""
+    return outbox_run(outbox_id, lambda: listing_match(listing_id))
 
 
-@shared_task(name="exchange.rematch_recent", queue="matching")
-def rematch_recent() -> int:
-    """Matching is enqueued after commit; if the broker was down then, this catches up."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from accounts.tenancy import unscoped
-    from opportunities.access import live_listings
-
-    since = timezone.now() - timedelta(hours=2)
-    with unscoped("periodic catch-up of matching over every tenant's recent listings"):
-        ids = list(live_listings().filter(updated_at__gte=since).values_list("pk", flat=True))
-    for listing_id in ids:
-        listing_match(str(listing_id))
-    return len(ids)
-
-
-@shared_task(
-    name="exchange.refresh_suggestions", queue="matching", autoretry_for=(ConnectionError,), retry_backoff=True
-)
-def refresh_suggestions(countries: list[str] | None = None, listing_id: str | None = None) -> int:
+@shared_task(name="exchange.refresh_suggestions", queue="matching")
+def refresh_suggestions(
+    countries: list[str] | None = None, listing_id: str | None = None, outbox_id: str | None = None
+) -> int | None:
     """Recompute the suggestions from evidence (of ``countries``, of the pairs a listing's owner is in
     (``listing_id``), or all); a system task over every tenant."""
     from exchange.profiles.suggestions import suggestions_refresh, suggestions_refresh_for_listing
 
-    if listing_id is not None:
-        return len(suggestions_refresh_for_listing(listing_id))
-    return len(suggestions_refresh(countries=countries))
+    def work() -> int:
+        if listing_id is not None:
+            return len(suggestions_refresh_for_listing(listing_id))
+        return len(suggestions_refresh(countries=countries))
+
+    return outbox_run(outbox_id, work)
 
 
 def enqueue_suggestions_refresh(countries: list[str] | None = None, *, listing_id: str | None = None) -> None:
-    """After commit: a profile was published, or a listing opened or closed."""
-    import logging
+    """Inside the transaction of the change (a profile published, a listing opened or closed):
+    owe a suggestions refresh through the task outbox, published after commit."""
+    from exchange.outbox import outbox_task_enqueue
 
-    try:
-        refresh_suggestions.delay(countries, listing_id)
-    except Exception:  # broker down: the hourly beat run (config/beat.py) catches up
-        logging.getLogger(__name__).warning("Broker unavailable; suggestions refresh deferred", exc_info=True)
+    if listing_id is not None:
+        key = f"suggestions:listing:{listing_id}"
+    else:
+        key = "suggestions:" + (",".join(sorted(countries)) if countries is not None else "all")
+    outbox_task_enqueue(
+        task="exchange.refresh_suggestions", key=key[:200], kwargs={"countries": countries, "listing_id": listing_id}
+    )
 
 
-@shared_task(base=OrganisationTask, name="exchange.deliver", queue="notifications")
+# Published to the queue of its channel's type (email, webhooks, inbox) by events.enqueue;
+# "inbox" is only the default for a message sent without one.
+@shared_task(base=OrganisationTask, name="exchange.deliver", queue="inbox")
 def deliver(delivery_id: str, *, organisation_id: str) -> str:
     """Runs in the scope of the receiving organisation (``organisation_id``, the delivery's own).
 
@@ -69,7 +62,7 @@ def deliver(delivery_id: str, *, organisation_id: str) -> str:
     return delivery_attempt(delivery_id)
 
 
-@shared_task(name="exchange.deliver_many", queue="notifications")
+@shared_task(name="exchange.deliver_many", queue="default")
 def deliver_many(delivery_ids: list[str]) -> int:
     """Split a large fan-out into one ``deliver`` message per delivery, from a worker."""
     from exchange.notifications.events import enqueue
@@ -81,41 +74,51 @@ def deliver_many(delivery_ids: list[str]) -> int:
 
 @shared_task(name="exchange.sweep_deliveries", queue="maintenance")
 def sweep_deliveries() -> int:
+    """Deliveries, task-outbox rows and e-mails that are due: one beat entry covers all three."""
+    return sweep_outbox()
+
+
+@shared_task(name="exchange.sweep_outbox", queue="maintenance")
+def sweep_outbox() -> int:
+    """Publish again what the broker may have lost or what has come due: deliveries, outbox tasks
+    (exchange/outbox.py) and outbound e-mails (accounts/mail.py)."""
+    from accounts.mail import emails_sweep
     from exchange.notifications.delivery import deliveries_sweep
+    from exchange.outbox import outbox_sweep
 
-    return deliveries_sweep()
+    return deliveries_sweep() + outbox_sweep() + emails_sweep()
 
 
-@shared_task(name="exchange.send_daily_digests", queue="notifications")
+@shared_task(name="exchange.send_daily_digests", queue="digests")
 def send_daily_digests() -> int:
     from exchange.notifications.emails import send_digests
 
     return send_digests(frequency="daily")
 
 
-@shared_task(name="exchange.send_weekly_digests", queue="notifications")
+@shared_task(name="exchange.send_weekly_digests", queue="digests")
 def send_weekly_digests() -> int:
     from exchange.notifications.emails import send_digests
 
     return send_digests(frequency="weekly")
 
 
-@shared_task(name="exchange.send_held_digests", queue="notifications")
+@shared_task(name="exchange.send_held_digests", queue="digests")
 def send_held_digests() -> int:
     from exchange.notifications.emails import send_digests
 
     return send_digests(frequency="instant")
 
 
-@shared_task(name="exchange.notify_closing_soon", queue="notifications")
+@shared_task(name="exchange.notify_closing_soon", queue="maintenance")
 def notify_closing_soon() -> int:
     from exchange.notifications.events import closing_soon
 
     return closing_soon()
 
 
-@shared_task(base=OrganisationTask, name="exchange.import_profile", queue="default")
-def import_profile(import_id: str, *, organisation_id: str) -> str:
+@shared_task(base=OrganisationTask, name="exchange.import_profile", queue="imports")
+def import_profile(import_id: str, *, organisation_id: str, outbox_id: str | None = None) -> str | None:
     """Validate and save an uploaded SDMX-CSV file, in the importing organisation's scope.
 
     Bad rows are recorded on the import, never raised; no retry (a second run of a
@@ -123,12 +126,12 @@ def import_profile(import_id: str, *, organisation_id: str) -> str:
     """
     from exchange.profiles.imports import profile_import_run
 
-    return profile_import_run(import_id).status
+    return outbox_run(outbox_id, lambda: profile_import_run(import_id).status)
 
 
-@shared_task(base=OrganisationTask, name="exchange.import_outcomes", queue="default")
-def import_outcomes(import_id: str, *, organisation_id: str) -> str:
+@shared_task(base=OrganisationTask, name="exchange.import_outcomes", queue="imports")
+def import_outcomes(import_id: str, *, organisation_id: str, outbox_id: str | None = None) -> str | None:
     """Validate and save an uploaded outcomes CSV file, in the importing organisation's scope (all or nothing)."""
     from exchange.outcomes.imports import outcome_import_run
 
-    return outcome_import_run(import_id).status
+    return outbox_run(outbox_id, lambda: outcome_import_run(import_id).status)

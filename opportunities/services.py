@@ -39,8 +39,10 @@ class InvalidTransition(StateConflict):
 
 # Other apps subscribe to listing events in their AppConfig.ready():
 # * LISTING_OUTBOX hooks run *inside* the transaction of the change, so what they
-#   write (notification events and deliveries) commits or rolls back with it;
-# * LISTING_HOOKS run after commit (enqueueing matching).
+#   write (notification events and deliveries, task-outbox rows for matching and
+#   suggestions) commits or rolls back with it;
+# * LISTING_HOOKS run after commit, for work that may be lost in a crash (none today:
+#   anything owed goes through an outbox instead).
 # Each takes (listing, event, reason) / (listing_id, event).
 LISTING_OUTBOX: list[Callable[[Listing, str, str], None]] = []
 LISTING_HOOKS: list[Callable[[str, str], None]] = []

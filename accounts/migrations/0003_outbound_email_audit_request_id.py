@@ -26,6 +26,7 @@ class Migration(migrations.Migration):
                 ('subject', models.CharField(max_length=300)),
                 ('body', models.TextField()),
                 ('html', models.TextField(blank=True)),
+                ('headers', models.JSONField(blank=True, default=dict)),
                 ('status', models.CharField(choices=[('pending', 'Pending'), ('sent', 'Sent'), ('failed', 'Failed, will retry'), ('dead', 'Dead: retries exhausted')], default='pending', max_length=8)),
                 ('attempts', models.PositiveIntegerField(default=0)),
                 ('next_attempt_at', models.DateTimeField(blank=True, null=True)),

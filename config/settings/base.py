@@ -142,26 +142,66 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queues by kind of work, so each can be given its own workers (README, "Celery"):
+# matching (exchange.match_listing, suggestions), email (accounts.send_email and e-mail
+# deliveries), webhooks, inbox (in-app deliveries), digests, imports (CSV uploads),
+# maintenance (the sweepers and other beat work) and default. "notifications" stays
+# declared for messages published by an older release during a rolling deploy.
 # Every queue is declared here so that a bare ``celery -A config worker`` consumes all.
-CELERY_TASK_QUEUE_NAMES = ("default", "matching", "notifications", "webhooks", "maintenance")
+CELERY_TASK_QUEUE_NAMES = (
+    "default",
+    "matching",
+    "email",
+    "webhooks",
+    "inbox",
+    "digests",
+    "imports",
+    "maintenance",
+    "notifications",
+)
 CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CELERY_TASK_QUEUE_NAMES]
 # The visibility timeout must be set in all three places Celery reads it (the broker
-# transport options, the result backend transport options and app.conf itself),
-# and be longer than any task: deliveries are short, and retries are scheduled in
-# the database (next_attempt_at) rather than as long ETAs on the broker.
-CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=10)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# transport options, the result backend transport options and app.conf itself, which
+# config/celery.py sets: celery #7651), and be longer than any task: deliveries are
+# short, and retries are scheduled in the database (next_attempt_at) rather than as
+# long ETAs on the broker. A message a worker took and never acknowledged (the worker
+# was killed) comes back after this long.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
+# A request must not hang on a paused or refusing broker: every socket operation and
+# connection attempt gives up after CELERY_BROKER_SOCKET_TIMEOUT seconds, and a publish
+# retries once (below), so a .delay() returns within about 2 s. The outbox row stays
+# pending and the sweeper publishes it later.
+CELERY_BROKER_SOCKET_TIMEOUT = env_int("CELERY_BROKER_SOCKET_TIMEOUT", 1, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
+    "socket_connect_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
+    # Workers notice a dead connection between messages rather than waiting on it.
+    "health_check_interval": 25,
+}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_BROKER_SOCKET_TIMEOUT
+# A worker whose child dies mid-task (OOM, SIGKILL) gives the message back instead of
+# acknowledging it; the attempt counters in the database (Delivery.attempts,
+# OutboxTask.attempts against OUTBOX_MAX_ATTEMPTS) stop a task that kills its worker
+# every time from looping for ever.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
-# A web request must not hang on a dead broker: try briefly, then leave the
-# delivery row to the sweeper (exchange.notifications.events.enqueue).
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# On SIGTERM, running tasks get this long to finish before the worker gives their
+# messages back to the broker (a cold shutdown would leave them until the visibility timeout).
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = float(env_int("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", 10, minimum=1))
+CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
+# A web request must not hang on a dead broker: try briefly, then leave the row
+# (outbox task, e-mail, delivery) to the sweeper.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# The task outbox (exchange/outbox.py): how many times a task may be started before its
+# row is dead (a task that keeps failing, or keeps killing its worker).
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Auth ------------------------------------------------------------------

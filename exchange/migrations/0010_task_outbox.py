@@ -22,6 +22,8 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('pending', 'Pending'), ('done', 'Done'), ('dead', 'Dead: attempts exhausted')], default='pending', max_length=8)),
                 ('attempts', models.PositiveIntegerField(default=0)),
                 ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('claimed_until', models.DateTimeField(blank=True, null=True)),
+                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('last_error', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('done_at', models.DateTimeField(blank=True, null=True)),

@@ -34,6 +34,11 @@ class OutboxTask(models.Model):
     status = models.CharField(max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    # A worker running the task holds this lease; the sweeper leaves a claimed row alone.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    # Moved on when the same work is asked for again while a worker runs it: the worker then
+    # does not mark the row done (what it read may predate the new change) and it runs again.
+    requested_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     done_at = models.DateTimeField(null=True, blank=True)

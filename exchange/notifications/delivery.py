@@ -27,10 +27,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.tenancy import unscoped
 from exchange.models import (
@@ -155,8 +155,14 @@ def _webhook(delivery: Delivery) -> str:
         Channel.objects.filter(pk=channel.pk).update(consecutive_failures=0)
         return _finish(delivery, DeliveryStatus.SENT, last_status_code=result.status_code)
     if result.gone:
-        Channel.objects.filter(pk=channel.pk).update(state=ChannelState.DISABLED)
-        _tell_admins(channel, disabled=True)
+        with transaction.atomic():
+            # The alert is owed in the transaction that disables the channel: once per change.
+            if (
+                Channel.objects.filter(pk=channel.pk)
+                .exclude(state=ChannelState.DISABLED)
+                .update(state=ChannelState.DISABLED)
+            ):
+                _tell_admins(channel, disabled=True)
         return _finish(
             delivery, DeliveryStatus.DEAD, last_status_code=410, last_error="The receiver answered 410 Gone."
         )
@@ -174,28 +180,35 @@ def _count_failure(channel: Channel) -> None:
             locked.state = ChannelState.PAUSED
             fields.append("state")
             Delivery.objects.filter(channel=locked, status__in=RETRYABLE).update(status=DeliveryStatus.PAUSED)
-            transaction.on_commit(lambda: _tell_admins(locked, disabled=False))
+            _tell_admins(locked, disabled=False)  # owed in this transaction, through the e-mail outbox
         locked.save(update_fields=fields)
 
 
 def _tell_admins(channel: Channel, *, disabled: bool) -> None:
-    from exchange.notifications.emails import email_recipients
+    """Owe each admin of the channel's organisation one e-mail saying it was paused or disabled.
 
-    admins = [user.email for user in email_recipients(_admins_only(channel))]
-    if not admins:
-        return
-    what = "disabled (it answered 410 Gone)" if disabled else "paused after repeated failures"
-    send_mail(
-        subject=f"Corridor: your webhook endpoint was {what}",
-        message=(
-            f"The webhook endpoint {channel.url} of the subscription “{channel.subscription.name}” was {what}.\n"
-            "Deliveries are kept. Fix the endpoint, then replay them from the delivery log:\n"
-            f"{settings.SITE_URL}/alerts/deliveries/?subscription={channel.subscription_id}\n"
-            "(or POST /api/v1/deliveries/{id}/replay/ through the API) to resume."
-        ),
-        from_email=None,
-        recipient_list=admins,
-    )
+    Call inside the transaction that changes the channel's state: the e-mails go through
+    the e-mail outbox (accounts/mail.py), one row per admin, keyed by the change.
+    """
+    from accounts.mail import email_enqueue
+    from exchange.notifications.emails import email_recipients, member_locale
+
+    changed = timezone.now().strftime("%Y%m%dT%H%M%S%f")
+    kind = "disabled" if disabled else "paused"
+    link = f"{settings.SITE_URL}/alerts/deliveries/?subscription={channel.subscription_id}"
+    for admin in email_recipients(_admins_only(channel)):
+        with member_locale(admin):
+            what = _("disabled (it answered 410 Gone)") if disabled else _("paused after repeated failures")
+            subject = _("Corridor: your webhook endpoint was %(what)s") % {"what": what}
+            body = _(
+                "The webhook endpoint %(url)s of the subscription “%(name)s” was %(what)s.\n"
+                "Deliveries are kept. Fix the endpoint, then replay them from the delivery log:\n"
+                "%(link)s\n"
+                "(or POST /api/v1/deliveries/{id}/replay/ through the API) to resume."
+            ) % {"url": channel.url, "name": channel.subscription.name, "what": what, "link": link}
+        email_enqueue(
+            key=f"webhook-{kind}:{channel.pk}:{admin.pk}:{changed}", to=admin.email, subject=subject, body=body
+        )
 
 
 def _admins_only(channel: Channel) -> Channel:

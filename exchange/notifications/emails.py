@@ -513,17 +513,18 @@ def _digest_window(subscription: Subscription, now: datetime) -> datetime:
 
 
 def _digest_one(subscription_id: uuid.UUID, now: datetime) -> int:
-    """Send one subscription's digest to each of its members; return the e-mails sent.
+    """Owe one subscription's digest to each of its members; return the digest e-mails owed.
 
     1. Lock the subscription row (``skip_locked``: a concurrent run leaves it alone),
        claim its held e-mail deliveries of the period (``claimed_until``), commit.
-    2. Per member, outside any transaction: skip deliveries the member already has a
-       receipt for, send one e-mail, write the receipts at once (as instant e-mails do).
+    2. Per member: skip deliveries the member already has a receipt for, and in one
+       transaction write the digest e-mail to the e-mail outbox (an ``OutboundEmail``
+       keyed ``digest:<subscription>:<user>:<window start>:<events>``) with the receipts.
+       A worker sends it; SMTP failures are retried there, from the database.
     3. Mark the deliveries ``sent`` and set ``last_digest_at``.
 
-    A failure releases the claim and propagates; the next run mails only members
-    still owed the digest. A crash leaves the claim to expire after
-    NOTIFICATION_CLAIM_SECONDS.
+    A failure releases the claim and propagates; the next run owes only members still
+    owed the digest. A crash leaves the claim to expire after NOTIFICATION_CLAIM_SECONDS.
     """
     with unscoped("the digest run visits every organisation's subscriptions"), transaction.atomic():
         subscription = (
@@ -569,22 +570,22 @@ def _digest_one(subscription_id: uuid.UUID, now: datetime) -> int:
                 for user in email_recipients(channel):
                     owed.setdefault(user.pk, (user, []))[1].extend(d for d in deliveries if d.channel_id == channel.pk)
             done = set(EmailReceipt.objects.filter(delivery_id__in=delivery_ids).values_list("delivery_id", "user_id"))
-            with get_connection(fail_silently=False) as connection:
-                for user, candidates in owed.values():
-                    todo = [d for d in candidates if (d.pk, user.pk) not in done]
-                    # Oldest first, each event once (it may come through two channels).
-                    ordered = sorted(todo, key=lambda d: (d.event.created_at, str(d.event_id)))
-                    events = list({d.event_id: d.event for d in ordered}.values())
-                    if not events:
-                        continue
-                    digest_message(
-                        subscription, user, events, since=shown_since, until=now, connection=connection
-                    ).send()
-                    with transaction.atomic():
-                        EmailReceipt.objects.bulk_create(
-                            [EmailReceipt(delivery=d, user=user) for d in todo], ignore_conflicts=True
-                        )
-                    sent += 1
+            for user, candidates in owed.values():
+                todo = [d for d in candidates if (d.pk, user.pk) not in done]
+                # Oldest first, each event once (it may come through two channels).
+                ordered = sorted(todo, key=lambda d: (d.event.created_at, str(d.event_id)))
+                events = list({d.event_id: d.event for d in ordered}.values())
+                if not events:
+                    continue
+                message = digest_message(subscription, user, events, since=shown_since, until=now)
+                # The e-mail and its receipts in one transaction: the digest is owed once,
+                # and the e-mail outbox (accounts/mail.py) sends it, retrying SMTP failures.
+                with transaction.atomic():
+                    _digest_enqueue(message, subscription=subscription, user=user, since=shown_since, events=events)
+                    EmailReceipt.objects.bulk_create(
+                        [EmailReceipt(delivery=d, user=user) for d in todo], ignore_conflicts=True
+                    )
+                sent += 1
         except BaseException:
             Delivery.objects.filter(pk__in=delivery_ids, claimed_until=claim_until).update(claimed_until=None)
             raise
@@ -596,8 +597,28 @@ def _digest_one(subscription_id: uuid.UUID, now: datetime) -> int:
     return sent
 
 
+def _digest_enqueue(
+    message: EmailMultiAlternatives, *, subscription: Subscription, user: User, since: datetime, events: list[Event]
+) -> None:
+    """Owe one rendered digest through the e-mail outbox, keyed by subscription, member and window
+    (and the events it lists, so a later run for the same window owes the rest, not nothing)."""
+    from accounts.mail import email_enqueue
+
+    listed = hashlib.sha256(",".join(sorted(str(e.pk) for e in events)).encode()).hexdigest()[:12]
+    html = next((str(content) for content, mimetype in message.alternatives if mimetype == "text/html"), "")
+    email_enqueue(
+        key=f"digest:{subscription.pk}:{user.pk}:{since:%Y%m%dT%H%M%S}:{listed}",
+        to=user.email,
+        subject=str(message.subject),
+        body=str(message.body),
+        html=html,
+        headers={name: str(value) for name, value in message.extra_headers.items()},
+    )
+
+
 def send_digests(*, frequency: str, now: datetime | None = None) -> int:
-    """Send the ``frequency`` digests of every organisation; return the number of e-mails sent.
+    """Owe the ``frequency`` digests of every organisation (through the e-mail outbox); return the
+    number of digest e-mails owed.
 
     ``daily`` visits daily subscriptions and instant ones with e-mails held by the
     burst throttle; ``weekly`` visits weekly ones; ``instant`` only flushes held

@@ -236,6 +236,12 @@ def events_emit_addressed(*, type: str, items: Sequence[tuple[dict[str, Any], It
 # commit; a larger fan-out is handed over in chunks that a worker splits, so that an
 # approval reaching thousands of subscribers publishes a handful of messages.
 ENQUEUE_INLINE = 20
+# The Celery queue of each channel type's deliveries (config/settings/base.py lists them all).
+DELIVERY_QUEUES: dict[str, str] = {
+    ChannelType.EMAIL: "email",
+    ChannelType.WEBHOOK: "webhooks",
+    ChannelType.INBOX: "inbox",
+}
 ENQUEUE_CHUNK = 500
 
 
@@ -251,17 +257,25 @@ def enqueue(delivery_ids: Iterable[str]) -> None:
         except Exception:  # the broker is down: the rows are safe in PostgreSQL
             logger.warning("Broker unavailable; %d deliveries left for the sweeper", len(ids), exc_info=True)
         return
-    # The task runs in the receiving organisation's scope, so it is sent that organisation's id.
+    # The task runs in the receiving organisation's scope, so it is sent that organisation's
+    # id; and on the queue of its channel's kind, so e-mail, webhooks and the inbox scale apart.
     with unscoped("looking up which organisation each delivery being enqueued belongs to"):
-        owners = {
-            str(pk): str(organisation_id)
-            for pk, organisation_id in Delivery.objects.filter(pk__in=ids).values_list("pk", "organisation_id")
+        rows = {
+            str(pk): (str(organisation_id), channel_type)
+            for pk, organisation_id, channel_type in Delivery.objects.filter(pk__in=ids).values_list(
+                "pk", "organisation_id", "channel__type"
+            )
         }
     for delivery_id in ids:
-        if str(delivery_id) not in owners:
+        if str(delivery_id) not in rows:
             continue  # deleted since (its organisation or channel went away): nothing to send
+        organisation_id, channel_type = rows[str(delivery_id)]
         try:
-            deliver.delay(delivery_id, organisation_id=owners[str(delivery_id)])
+            deliver.apply_async(
+                args=(delivery_id,),
+                kwargs={"organisation_id": organisation_id},
+                queue=DELIVERY_QUEUES.get(channel_type, "inbox"),
+            )
         except Exception:  # the broker is down: the rows are safe in PostgreSQL
             logger.warning("Broker unavailable; delivery %s left for the sweeper", delivery_id, exc_info=True)
             return

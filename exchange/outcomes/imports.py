@@ -2,7 +2,7 @@
 
 The same pattern as the profiles' SDMX-CSV import (exchange/profiles/imports.py):
 ``outcome_import_create`` (the request) checks who asks, keeps the text in an
-``OutcomeImport`` and enqueues ``exchange.import_outcomes`` after commit;
+``OutcomeImport`` and owes ``exchange.import_outcomes`` through the task outbox;
 ``outcome_import_run`` (the task, in the importing organisation's scope) checks
 every row with ``OutcomeEntryInput`` against the ledger and the rows before it in
 the same file (one ``LedgerBook``), then saves all of them under the listing's
@@ -55,10 +55,14 @@ def outcome_import_create(*, actor: Actor, listing: Listing, text: str, filename
         organisation=actor.org, listing=listing, created_by=actor.user, filename=filename, content=text
     )
     audit_record(actor=actor, action="outcome.import_queued", obj=listing, changes={"import": str(job.pk)})
-    from exchange.tasks import import_outcomes
+    from exchange.outbox import outbox_task_enqueue
 
-    job_id, org_id = str(job.pk), str(actor.org.pk)
-    transaction.on_commit(lambda: import_outcomes.delay(job_id, organisation_id=org_id))
+    # Through the task outbox: a crash between commit and publish delays the run, never loses it.
+    outbox_task_enqueue(
+        task="exchange.import_outcomes",
+        key=f"import_outcomes:{job.pk}",
+        kwargs={"import_id": str(job.pk), "organisation_id": str(actor.org.pk)},
+    )
     return job
 
 

@@ -1,7 +1,7 @@
 """SDMX-CSV imports into a draft profile: queue a file, then validate and save it in a worker.
 
 ``profile_import_create`` (the request) checks who asks, keeps the file's text in
-a ``ProfileImport`` and enqueues ``exchange.import_profile`` after commit.
+a ``ProfileImport`` and owes ``exchange.import_profile`` through the task outbox (exchange/outbox.py).
 ``profile_import_run`` (the task) validates every row with ``ObservationInput``
 against the profile's figures and the rows accepted before it in the same file
 (``FigureBook``: the catalogue and the figures are read once, not per row), then
@@ -46,10 +46,14 @@ def profile_import_create(*, actor: Actor, profile: MigrationProfile, text: str,
         organisation=actor.org, profile=profile, created_by=actor.user, filename=filename, content=text
     )
     audit_record(actor=actor, action="profile.import_queued", obj=profile, changes={"import": str(job.pk)})
-    from exchange.tasks import import_profile
+    from exchange.outbox import outbox_task_enqueue
 
-    job_id, org_id = str(job.pk), str(actor.org.pk)
-    transaction.on_commit(lambda: import_profile.delay(job_id, organisation_id=org_id))
+    # Through the task outbox: a crash between commit and publish delays the run, never loses it.
+    outbox_task_enqueue(
+        task="exchange.import_profile",
+        key=f"import_profile:{job.pk}",
+        kwargs={"import_id": str(job.pk), "organisation_id": str(actor.org.pk)},
+    )
     return job
 
 

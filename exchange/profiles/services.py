@@ -111,8 +111,7 @@ def profile_publish(*, actor: Actor, profile: MigrationProfile) -> MigrationProf
     # Its shortages and surpluses (and those of the version it superseded) change the suggestions.
     from exchange.tasks import enqueue_suggestions_refresh
 
-    country = str(profile.country)
-    transaction.on_commit(lambda: enqueue_suggestions_refresh([country]))
+    enqueue_suggestions_refresh([str(profile.country)])  # the task outbox: published after commit
     return profile
 
 
