@@ -406,12 +406,21 @@ class ScriptedReceiver:
 
 
 class SmtpServer:
-    """aiosmtpd on loopback: refuses (451) the first ``fail_first`` messages, or stalls each by ``delay``."""
+    """aiosmtpd on loopback: refuses (451) the first ``fail_first`` messages, and the first
+    ``fail_for[address]`` messages to an address, or stalls each by ``delay``."""
 
-    def __init__(self, *, fail_first: int = 0, delay: float = 0.0, port: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        fail_first: int = 0,
+        fail_for: dict[str, int] | None = None,
+        delay: float = 0.0,
+        port: int | None = None,
+    ) -> None:
         from aiosmtpd.controller import Controller
 
         self.fail_first = fail_first
+        self.fail_for = dict(fail_for or {})
         self.delay = delay
         self.refused = 0
         self.accepted: list[tuple[list[str], bytes]] = []
@@ -422,6 +431,11 @@ class SmtpServer:
                 if server.refused < server.fail_first:
                     server.refused += 1
                     return "451 4.3.0 Try again later"
+                for rcpt in envelope.rcpt_tos:
+                    if server.fail_for.get(rcpt, 0) > 0:
+                        server.fail_for[rcpt] -= 1
+                        server.refused += 1
+                        return "451 4.3.0 Mailbox busy, try again later"
                 if server.delay:
                     await asyncio.sleep(server.delay)
                 server.accepted.append((list(envelope.rcpt_tos), bytes(envelope.content)))

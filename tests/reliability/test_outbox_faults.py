@@ -33,7 +33,7 @@ from tests.reliability.world import (
     subscribe,
 )
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def _published_offer(moldova_official: Any, moderator: Any) -> Listing:
@@ -103,7 +103,7 @@ def _approve_in_thread(client: Any, listing: Listing) -> dict[str, Any]:
 
 @pytest.mark.parametrize("outage", ["shutdown_nosave", "sigstop", "client_pause"])
 def test_an_approval_while_redis_is_down_answers_at_once_and_is_delivered_when_redis_returns(
-    outage, broker, worker_factory, italy_official, moldova, moldova_official, moderator, mona, agency
+    outage, broker, worker_thread, italy_official, moldova, moldova_official, moderator, mona, agency
 ):
     """R2. Fault: the broker is gone at commit time: ``SHUTDOWN NOSAVE``, frozen by ``SIGSTOP``
     (connections hang), or ``CLIENT PAUSE`` (every command waits). The moderator approves through
@@ -145,7 +145,7 @@ def test_an_approval_while_redis_is_down_answers_at_once_and_is_delivered_when_r
         elif broker.process is None:
             broker.start()  # the same port: the web process's settings do not change
 
-    worker_factory(broker.url)
+    worker_thread(broker.url)
 
     def delivered() -> bool:
         beat_tick()

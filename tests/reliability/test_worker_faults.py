@@ -18,7 +18,7 @@ from exchange.models import Delivery, Notification
 from tests.reliability.harness import Answer, beat_tick, wait_until
 from tests.reliability.world import all_done, nothing_lost, publish, scheme, statuses, subscribe
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -196,3 +196,25 @@ def test_a_delivery_that_kills_its_worker_every_time_stops_after_the_capped_atte
     wait_until(lambda: broker.queued() == 0 and broker.unacked() == 0, timeout=30, message="messages left behind")
     assert len(poison.requests) == 4
     assert worker.process.poll() is None  # the master survived every child it lost
+
+
+def test_a_worker_whose_redis_connections_are_killed_while_idle_still_consumes_new_work(
+    broker, start_worker, italy_official, moldova, moderator
+):
+    """R11. Fault: ``CLIENT KILL TYPE normal`` drops every client connection to Redis while the worker
+    is idle (celery #8030: a worker may stay up but stop consuming). A publication afterwards is
+    consumed by the same worker within 30 s, with no sweeper to cover for it."""
+    subscribe(moldova, inbox=True)
+    worker = start_worker(broker.url)
+    killed = broker.client().execute_command("CLIENT", "KILL", "TYPE", "normal")
+    assert int(killed) >= 1  # the worker's connections, at least
+    publish(italy_official, moderator, scheme(title="Seasonal harvest, Apulia"))
+
+    wait_until(
+        lambda: all_done(1),
+        timeout=30,
+        message=f"the worker stopped consuming: {statuses()}, {broker.queued()} message(s) waiting",
+    )
+    with unscoped("assertion"):
+        assert Notification.objects.filter(organisation=moldova).count() == 1
+    assert worker.process.poll() is None
