@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ApiToken, AuditEvent, Invitation, Membership, Organisation, User
+from accounts.models import ApiToken, AuditEvent, Invitation, Membership, Organisation, OutboundEmail, User
 
 
 class CrossTenantAdminMixin:
@@ -103,3 +103,45 @@ class AuditEventAdmin(CrossTenantAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    """The e-mail outbox (accounts/mail.py), read-only: operators see what is owed, what failed and
+    why, and re-queue dead e-mails (the action, or ``manage.py replay_outbox``)."""
+
+    list_display = ["created_at", "to", "subject", "status", "attempts", "next_attempt_at", "sent_at", "last_error"]
+    list_filter = ["status"]
+    search_fields = ["to", "key", "subject", "request_id"]
+    date_hierarchy = "created_at"
+    exclude = ["body", "html"]  # a reset link or an invitation secret stays out of the admin
+    readonly_fields = [
+        "key",
+        "to",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "claimed_until",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "request_id",
+    ]
+    actions = ["replay"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Send the selected dead e-mails again"), permissions=["view"])
+    def replay(self, request: HttpRequest, queryset: QuerySet[OutboundEmail]) -> None:
+        from accounts.mail import emails_replay
+
+        count = emails_replay(emails=queryset)
+        self.message_user(request, _("%(count)d dead e-mail(s) queued again.") % {"count": count})

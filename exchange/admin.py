@@ -15,8 +15,9 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from exchange.models import Partnership, PartnershipDocument, PartnershipMember
+from exchange.models import OutboxTask, Partnership, PartnershipDocument, PartnershipMember
 
 # Tuples (the stubs' lists are invariant), shared by the inlines' fields and readonly_fields.
 _MEMBER_FIELDS = ("organisation", "state", "invited_by", "invited_at", "confirmed_at", "left_at")
@@ -81,3 +82,46 @@ class PartnershipAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a partnership is created by a government, which becomes its first member
+
+
+@admin.register(OutboxTask)
+class OutboxTaskAdmin(admin.ModelAdmin):
+    """The task outbox (exchange/outbox.py), read-only: work owed by committed changes (matching,
+    suggestions, imports), its attempts and last error; dead rows can be re-queued (the action,
+    or ``manage.py replay_outbox``)."""
+
+    list_display = ["created_at", "task", "key", "status", "attempts", "next_attempt_at", "done_at", "last_error"]
+    list_filter = ["status", "task"]
+    search_fields = ["key", "task", "request_id"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "task",
+        "kwargs",
+        "key",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "claimed_until",
+        "requested_at",
+        "last_error",
+        "created_at",
+        "done_at",
+        "request_id",
+    ]
+    actions = ["replay"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Run the selected dead tasks again"), permissions=["view"])
+    def replay(self, request: HttpRequest, queryset: QuerySet[OutboxTask]) -> None:
+        from exchange.outbox import outbox_replay
+
+        count = outbox_replay(rows=queryset)
+        self.message_user(request, _("%(count)d dead task(s) queued again.") % {"count": count})

@@ -40,13 +40,13 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# A row is published once after commit; the sweeper leaves it alone this long before it
-# publishes it again (the worker may simply not have got to it yet).
-_FIRST_GRACE_SECONDS = 15
-
 
 def _retry_delay(attempts: int) -> int:
-    """Seconds before the sweeper publishes a row again that has been started ``attempts`` times."""
+    """Seconds before the sweeper publishes a row again that has been started ``attempts`` times.
+
+    At least NOTIFICATION_SWEEP_AFTER_SECONDS, so a row just published after commit is left
+    to the worker that may simply not have got to it yet.
+    """
     schedule = settings.NOTIFICATION_RETRY_SCHEDULE
     return max(settings.NOTIFICATION_SWEEP_AFTER_SECONDS, schedule[min(attempts, len(schedule) - 1)])
 
@@ -75,7 +75,7 @@ def outbox_task_enqueue(*, task: str, kwargs: dict[str, Any], key: str = "") -> 
                 task=task,
                 kwargs=kwargs,
                 key=key,
-                next_attempt_at=now + timedelta(seconds=max(_FIRST_GRACE_SECONDS, _retry_delay(0))),
+                next_attempt_at=now + timedelta(seconds=_retry_delay(0)),
                 request_id=current_request_id(),
             )
     except IntegrityError:
@@ -108,6 +108,9 @@ def _publish(row: OutboxTask) -> bool:
     from celery import current_app
 
     try:
+        if row.task not in current_app.tasks:
+            # A web process has not necessarily imported every app's tasks module yet.
+            current_app.loader.import_default_modules()
         celery_task = current_app.tasks[row.task]
         celery_task.apply_async(kwargs={**row.kwargs, "outbox_id": str(row.pk)})
     except Exception:  # the broker is down or paused: the row stays pending for the sweeper
@@ -231,7 +234,7 @@ def outbox_replay(*, rows: QuerySet[OutboxTask]) -> int:
                 status=OutboxStatus.PENDING,
                 attempts=0,
                 claimed_until=None,
-                next_attempt_at=timezone.now() + timedelta(seconds=_FIRST_GRACE_SECONDS),
+                next_attempt_at=timezone.now() + timedelta(seconds=_retry_delay(0)),
                 requested_at=timezone.now(),
             )
             row_id = str(row.pk)

@@ -38,3 +38,33 @@ def test_a_real_worker_answers_through_the_redis_broker(celery_worker, redis_url
         time.sleep(0.05)
     assert client.llen("default") == 0
     assert result.id
+
+
+def test_the_visibility_timeout_is_set_in_all_three_places_celery_reads_it():
+    expected = settings.CELERY_VISIBILITY_TIMEOUT
+    assert app.conf.broker_transport_options["visibility_timeout"] == expected
+    assert app.conf.result_backend_transport_options["visibility_timeout"] == expected
+    assert app.conf.visibility_timeout == expected
+
+
+def test_a_dead_broker_cannot_hold_a_publish_and_a_lost_worker_gives_its_task_back():
+    options = app.conf.broker_transport_options
+    assert 0 < options["socket_timeout"] <= 2
+    assert 0 < options["socket_connect_timeout"] <= 2
+    assert 0 < app.conf.broker_connection_timeout <= 2
+    assert app.conf.task_publish_retry_policy["max_retries"] <= 2
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.worker_cancel_long_running_tasks_on_connection_loss is True
+    assert app.conf.worker_soft_shutdown_timeout > 0
+
+
+def test_every_task_goes_to_a_declared_queue():
+    app.loader.import_default_modules()
+    declared = set(settings.CELERY_TASK_QUEUE_NAMES)
+    ours = {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
+    assert {"exchange.match_listing", "accounts.send_email", "exchange.sweep_outbox"} <= set(ours)
+    for name, task in ours.items():
+        assert (task.queue or settings.CELERY_TASK_DEFAULT_QUEUE) in declared, name
+    assert app.tasks["exchange.match_listing"].queue == "matching"
+    assert app.tasks["accounts.send_email"].queue == "email"
+    assert app.tasks["exchange.import_profile"].queue == "imports"

@@ -145,7 +145,8 @@ def test_a_410_disables_the_endpoint_and_tells_the_admins(settings, italy, alice
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     receiver = Scripted(410)
     delivery = _webhook_delivery(italy, receiver.url)
-    assert delivery_attempt(str(delivery.pk)) == "dead"
+    # The alert is owed through the e-mail outbox, published after commit.
+    assert run_on_commit(delivery_attempt, str(delivery.pk)) == "dead"
     delivery.channel.refresh_from_db()
     assert delivery.channel.state == "disabled"
     assert [m.to for m in mail.outbox] == [[alice.email]] and "410" in mail.outbox[0].subject
