@@ -169,8 +169,12 @@ def test_a_receiver_answering_a_redirect_is_not_followed_and_counts_as_a_failure
     first = _after_attempts(1)
     assert first.last_status_code == 302
     assert "redirects are not followed" in first.last_error
-    with unscoped("assertion"):
-        assert Channel.objects.get(pk=first.channel_id).consecutive_failures == 1
+
+    def counted() -> bool:  # the failure is counted just after the attempt is recorded
+        with unscoped("assertion"):
+            return Channel.objects.get(pk=first.channel_id).consecutive_failures == 1
+
+    wait_until(counted, timeout=15, message="the redirect was not counted as a failure")
     delivery = _swept_until("sent")
     assert delivery.attempts == 2
     assert elsewhere.requests == []
@@ -197,8 +201,12 @@ def test_a_receiver_down_for_good_ends_dead_paused_and_told_and_a_replay_restore
     dead = _swept_until("dead")
     assert dead.attempts == 4 and dead.last_status_code == 500
     assert len(hook.requests) == 4 and hook.ids() == {str(dead.pk)}
-    with unscoped("assertion"):
-        assert Channel.objects.get(pk=dead.channel_id).state == "paused"
+
+    def paused() -> bool:  # counted just after the dead attempt is recorded, in its own transaction
+        with unscoped("assertion"):
+            return Channel.objects.get(pk=dead.channel_id).state == "paused"
+
+    wait_until(paused, timeout=15, message="the endpoint was not paused after the last attempt")
     wait_until(
         lambda: any(to == ana.email for to, _subject in emails_about("paused")),
         timeout=30,
