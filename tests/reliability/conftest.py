@@ -170,9 +170,13 @@ def start_worker(transactional_db: None) -> Iterator[Callable[..., WorkerProcess
     workers: list[WorkerProcess] = []
     logs = Path(tempfile.mkdtemp(prefix="corridor-fault-workers-"))
 
-    def start(broker_url: str, *, smtp_port: int | None = None, ready: bool = True, **env: str) -> WorkerProcess:
+    def start(
+        broker_url: str, *, smtp_port: int | None = None, ready: bool = True, concurrency: int = 2, **env: str
+    ) -> WorkerProcess:
         worker = WorkerProcess(
-            logs / f"worker-{len(workers)}.log", process_env(broker_url=broker_url, smtp_port=smtp_port, **env)
+            logs / f"worker-{len(workers)}.log",
+            process_env(broker_url=broker_url, smtp_port=smtp_port, **env),
+            concurrency=concurrency,
         )
         workers.append(worker)
         if ready:

@@ -232,8 +232,13 @@ def test_a_web_process_that_dies_between_commit_and_publish_still_gets_its_listi
             return inbox_items(moldova) >= 1 and Match.objects.filter(demand=listing, supply=supply).exists()
 
     wait_until(recovered, timeout=60, message=f"the crashed approval was never matched or delivered: {statuses()}")
+
+    def marked_done() -> bool:  # marked just after the matching commits, in its own statement
+        with unscoped("assertion"):
+            return OutboxTask.objects.get(key=f"match:{listing.pk}").status == "done"
+
+    wait_until(marked_done, timeout=15, message="the matching ran but its outbox row was never marked done")
     with unscoped("assertion"):
-        assert OutboxTask.objects.get(key=f"match:{listing.pk}").status == "done"
         assert Notification.objects.filter(organisation=moldova, event__type="listing.published").count() == 1
         assert Match.objects.filter(demand=listing, supply=supply).count() == 1
     wait_until(lambda: all_done(len(statuses())), timeout=30, message=f"deliveries in flight: {statuses()}")
