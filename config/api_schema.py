@@ -52,7 +52,12 @@ class AutoSchema(SpectacularAutoSchema):
         codes = ["429"]
         if not getattr(self.view, "public", False):
             codes += ["401", "403"]
-        if self.method in ("POST", "PUT", "PATCH") or self._has_filters() or self._is_paginated():
+        if (
+            self.method in ("POST", "PUT", "PATCH")
+            or self._has_filters()
+            or self._is_paginated()
+            or self._has_query_parameters()
+        ):
             codes.append("400")
         # Every operation can 404: a detail outside the actor's view, a page past
         # the end of a list, or an acting organisation that no longer has the object.
@@ -69,6 +74,11 @@ class AutoSchema(SpectacularAutoSchema):
         return (
             self.method == "GET" and self._is_list_view() and getattr(self.view, "pagination_class", None) is not None
         )
+
+    def _has_query_parameters(self) -> bool:
+        # A view that declares its own query parameters validates them (a query serializer): 400 naming the
+        # parameter. ``format`` is DRF's content negotiation, which answers an unknown value with 404.
+        return any(p["in"] == "query" and p["name"] != "format" for p in self._get_parameters())
 
     def _has_filters(self) -> bool:
         return bool(getattr(self.view, "filterset_class", None) or getattr(self.view, "filterset_fields", None))
