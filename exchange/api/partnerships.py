@@ -53,6 +53,7 @@ from exchange.models import (
 )
 from exchange.models.partnerships import ACTIVE_MEMBER_STATES
 from exchange.partnerships import selectors, services
+from exchange.partnerships.documents import DOCUMENT_TYPES
 from exchange.web.downloads import document_response
 
 if TYPE_CHECKING:
@@ -439,12 +440,14 @@ class PartnershipDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
 
     @extend_schema(
         summary="Download a document, as an attachment (members only)",
+        # The file is served with the content type checked at upload: one of the accepted document types.
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
+            (200, content_type): OpenApiResponse(
                 response=OpenApiTypes.BINARY,
                 description="The file, with its own content type, `Content-Disposition: attachment` and "
                 "`X-Content-Type-Options: nosniff`.",
             )
+            for content_type in sorted(set(DOCUMENT_TYPES.values()))
         },
     )
     @action(detail=True, methods=["get"])
