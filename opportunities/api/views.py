@@ -6,11 +6,12 @@ listing the actor may not read is a 404 for every method and action.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -25,8 +26,9 @@ from config.web import csv_rows
 from opportunities import access, inputs, services
 from opportunities.api import serializers as s
 from opportunities.api.filters import ListingFilter
+from opportunities.api.lean import ListingWriter, OrjsonRenderer
 from opportunities.models import Listing
-from opportunities.selectors import listing_list
+from opportunities.selectors import listing_list, listing_rows
 
 CONFLICT = OpenApiResponse(description="The listing's status does not allow this (e.g. approving a draft).")
 
@@ -79,9 +81,35 @@ class ListingViewSet(
     serializer_class = s.ListingSerializer
     filterset_class = ListingFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    renderer_classes = [OrjsonRenderer, *ActorViewSet.renderer_classes[1:]]
 
     def queryset_for(self, actor: Actor) -> QuerySet[Listing]:
         return listing_list(actor=actor)
+
+    # The two hot reads: the same visible, filtered queryset, read as rows (lean.py).
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        rows = listing_rows(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(rows)
+        writer = ListingWriter(self.actor)
+        if page is None:
+            return Response([writer.listing(row) for row in rows])
+        return self.get_paginated_response([writer.listing(row) for row in page])
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # As get_object: the lookup runs on the filtered queryset (the filters are no-ops
+        # without query parameters, so a plain detail request skips building them).
+        listings = self.filter_queryset(self.get_queryset()) if request.query_params else self.get_queryset()
+        row = listing_rows(listings).filter(pk=self._lookup()).first()
+        if row is None:
+            raise Http404
+        return Response(ListingWriter(self.actor).listing(row))
+
+    def _lookup(self) -> uuid.UUID:
+        try:
+            return uuid.UUID(str(self.kwargs[self.lookup_url_kwarg or self.lookup_field]))
+        except ValueError:
+            raise Http404 from None
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         access.can_post(self.actor).check()  # who asks comes before what they sent
