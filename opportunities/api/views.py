@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from accounts.tenancy import Actor
 from config.api import ActorViewSet
+from config.db_router import read_from_replica
 from config.web import csv_rows
 from opportunities import access, inputs, services
 from opportunities.api import serializers as s
@@ -89,12 +90,14 @@ class ListingViewSet(
     # The two hot reads: the same visible, filtered queryset, read as rows (lean.py).
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        rows = listing_rows(self.filter_queryset(self.get_queryset()))
-        page = self.paginate_queryset(rows)
         writer = ListingWriter(self.actor)
-        if page is None:
-            return Response([writer.listing(row) for row in rows])
-        return self.get_paginated_response([writer.listing(row) for row in page])
+        # A list (and a search) may be a moment old: read it from the replica if there is one.
+        with read_from_replica():
+            rows = listing_rows(self.filter_queryset(self.get_queryset()))
+            page = self.paginate_queryset(rows)
+            if page is None:
+                return Response([writer.listing(row) for row in rows])
+            return self.get_paginated_response([writer.listing(row) for row in page])
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # As get_object: the lookup runs on the filtered queryset (the filters are no-ops
