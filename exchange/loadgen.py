@@ -405,7 +405,7 @@ def _world_profiles(
 
 # --- The benchmarks' caller -------------------------------------------------------------
 
-BENCH_EMAIL = "bench@corridor.invalid"
+BENCH_EMAIL = "load-official@corridor.invalid"  # not bench_fanout's own "bench@"
 BENCH_ORGANISATION = "load-0"  # a destination government (DESTINATIONS[0]) of the synthetic world
 
 
