@@ -118,6 +118,9 @@ if not DATABASE_URL:
 DATABASES = {"default": database_from_url("DATABASE_URL", DATABASE_URL)}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction mode: the streamed CSV exports' .iterator() would open a
+# server-side cursor that outlives the pooled transaction (docs/scaling.md).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False)
 # psycopg's own pool (Django 5.1+), per worker process, instead of persistent connections:
 # DATABASE_POOL_MAX_SIZE > 0 turns it on (it needs psycopg[pool]; CONN_MAX_AGE must be 0).
 # Behind PgBouncer in transaction mode use neither (docs/scaling.md).
