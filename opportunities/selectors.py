@@ -276,7 +276,7 @@ LISTING_ROW_FIELDS = (
 )
 
 
-def listing_rows(listings: QuerySet[Listing]) -> QuerySet[Listing]:
+def listing_rows(listings: QuerySet[Listing]) -> QuerySet[Listing, dict[str, Any]]:
     """The same listings as plain rows, each with its occupation lines and pending revision,
     in one statement: what the list and the detail render, and nothing else.
 

@@ -126,10 +126,10 @@ DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE
 # Behind PgBouncer in transaction mode use neither (docs/scaling.md).
 DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 0, minimum=0)
 if DATABASE_POOL_MAX_SIZE:
-    try:
-        import psycopg_pool  # noqa: F401
-    except ImportError as exc:
-        raise ImproperlyConfigured("DATABASE_POOL_MAX_SIZE needs psycopg[pool] (psycopg_pool).") from exc
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg_pool") is None:
+        raise ImproperlyConfigured("DATABASE_POOL_MAX_SIZE needs psycopg[pool] (psycopg_pool).")
     if DATABASES["default"]["CONN_MAX_AGE"]:
         raise ImproperlyConfigured("Use DATABASE_POOL_MAX_SIZE or DATABASE_CONN_MAX_AGE, not both.")
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {  # type: ignore[index]

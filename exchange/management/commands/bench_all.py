@@ -67,7 +67,9 @@ class Command(BaseCommand):
         results["fanout"] = _fanout(out.getvalue())
         rows = table(results)
         results["table"] = rows
-        path = Path(settings.BASE_DIR) / "bench" / "results" / f"{timezone.now():%Y-%m-%d}.json"
+        # make bench writes <date>.json; a smaller world (bench-quick) says its size.
+        size = "" if options["listings"] >= 100_000 else f"-{options['listings']}"
+        path = Path(settings.BASE_DIR) / "bench" / "results" / f"{timezone.now():%Y-%m-%d}{size}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(results, indent=2, default=str))
         self.stdout.write(f"\nListings: {options['listings']:,}. Figures in {path.relative_to(settings.BASE_DIR)}.\n")

@@ -12,6 +12,7 @@ empty database (``--flush`` empties the tables it writes first).
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
@@ -62,7 +63,7 @@ class Command(BaseCommand):
                 subscriptions=options["subscriptions"],
                 profiles=options["profiles"],
                 seed=options["seed"],
-                stream=self.stderr._out if options["verbosity"] else None,
+                stream=sys.stderr if options["verbosity"] else None,
             )
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # fresh statistics, or the first plans are guesses
