@@ -105,7 +105,9 @@ def table(results: dict[str, Any]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
 
     def add(name: str, baseline: str, candidate: str, ratio: float | None, target: str, passed: bool | None) -> None:
-        verdict = "not run" if passed is None else ("pass" if passed else "short")
+        verdict = (
+            ("not run" if target.startswith("see ") else "—") if passed is None else ("pass" if passed else "short")
+        )
         shown = "—" if ratio is None else f"{ratio:.2f}×"
         rows.append(
             {
