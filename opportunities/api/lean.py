@@ -158,4 +158,5 @@ class OrjsonRenderer(JSONRenderer):
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         if data is None:
             return b""
-        return orjson.dumps(data, default=_default)
+        # Integer keys (the index of a list item in a validation error) are written as text, as json does.
+        return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)

@@ -84,3 +84,19 @@ def test_an_unknown_or_malformed_id_is_a_404_as_before(world):
     assert client.get(f"{URL}{draft.pk}/").status_code == 404
     assert client.get(f"{URL}not-a-uuid/").status_code == 404
     assert client.get(f"{URL}00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+def test_the_orjson_renderer_writes_what_drfs_renderer_writes():
+    from django.utils.translation import gettext_lazy
+    from rest_framework.exceptions import ErrorDetail
+    from rest_framework.renderers import JSONRenderer
+
+    from opportunities.api.lean import OrjsonRenderer
+
+    body = {
+        "occupation_lines": {0: {"isco_code": [ErrorDetail("'9999' is not an ISCO-08 unit group.", code="invalid")]}},
+        "detail": gettext_lazy("Not found."),
+        "count": 3,
+        "results": [{"title": "Récolte à Huelva — ½ journée", "wage": "1134.00", "ok": True, "none": None}],
+    }
+    assert OrjsonRenderer().render(body) == JSONRenderer().render(body)
