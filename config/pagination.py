@@ -3,16 +3,29 @@ imports it while importing itself, so it must not import views or the schema).
 
 Unlike DRF's default, a malformed ``page`` or ``page_size`` is a 400 naming the
 parameter rather than being silently ignored; a page past the end stays a 404.
+
+``count`` is counted only as far as it needs to be (issue 15): up to ``COUNT_CAP``
+results or one past the end of the page asked for, whichever is further. Counting
+every match of a broad filter over 100k listings read the whole table on every
+page; a capped count stops early. When the cap is reached, ``count`` is that
+limit, ``next`` is present and the response says ``X-Count-Capped: true``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
+
+# Results counted exactly; beyond this (and beyond the page asked for) the count stops.
+COUNT_CAP = 1000
 
 
 def _positive_int(request: Request, name: str) -> int | None:
@@ -30,17 +43,47 @@ def _positive_int(request: Request, name: str) -> int | None:
     return value
 
 
+class CappedPaginator(Paginator):
+    """A paginator whose count stops at ``limit`` (``SELECT count(*) FROM (… LIMIT n)``)."""
+
+    limit = COUNT_CAP + 1
+
+    @cached_property
+    def count(self) -> int:
+        if not isinstance(self.object_list, QuerySet):
+            return super().count
+        # The order and the columns do not change how many rows there are; without them
+        # the planner may stop at the limit along any index.
+        return self.object_list.order_by().values("pk")[: self.limit].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count >= self.limit
+
+
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def django_paginator_class(self, object_list: Any, per_page: int) -> CappedPaginator:  # type: ignore[override]
+        paginator = CappedPaginator(object_list, per_page)
+        page = self._requested_page
+        paginator.limit = max(COUNT_CAP, page * per_page) + 1
+        return paginator
 
     def get_page_size(self, request: Request) -> int:
         size = _positive_int(request, self.page_size_query_param)
         return min(size, self.max_page_size) if size else self.page_size
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
-        _positive_int(request, self.page_query_param)
+        self._requested_page = _positive_int(request, self.page_query_param) or 1
         return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        response = super().get_paginated_response(data)
+        if getattr(self.page.paginator, "capped", False):
+            response["X-Count-Capped"] = "true"
+        return response
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)

@@ -9,13 +9,26 @@ feed channel, as partner governments set them up.
 
 from __future__ import annotations
 
+import datetime
 import random
+import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TextIO
 
-from accounts.models import Organisation
+from django.db import connection
+from django.utils import timezone
+from django_countries import countries as django_countries
+
+from accounts.models import Organisation, OrganisationKind
 from accounts.tenancy import unscoped
 from exchange.models import Channel, ChannelType, Subscription
+from exchange.models.profiles import Indicator, MigrationProfile, Observation, ProfileStatus, ProfileVisibility
+from opportunities.models import EscoOccupation, Listing, Occupation, OccupationLine
+from opportunities.search import both_forms, normalise
+from opportunities.services import _INDEX_SQL  # the services' own vector, so search behaves as in production
 
 # Keywords the listing's text matches ("harvest", "apple"), and ones it does not.
 MATCHING_WORDS = ("harvest", "apple harvest", "apple")
@@ -24,7 +37,13 @@ OWNER_COUNTRY = "IT"
 
 
 def synthetic_subscriptions(
-    organisations: Sequence[Organisation], count: int, *, seed: int, share: float = 0.1, batch: int = 5000
+    organisations: Sequence[Organisation],
+    count: int,
+    *,
+    seed: int,
+    share: float = 0.1,
+    batch: int = 5000,
+    offset: int = 0,
 ) -> int:
     """Write ``count`` subscriptions (and their channels) spread over ``organisations``."""
     rng = random.Random(seed)  # noqa: S311 - reproducible load data, not security
@@ -33,7 +52,7 @@ def synthetic_subscriptions(
         for start in range(0, count, batch):
             rows = [
                 _subscription(rng, organisations[n % len(organisations)], n, share)
-                for n in range(start, min(count, start + batch))
+                for n in range(offset + start, offset + min(count, start + batch))
             ]
             Subscription.objects.bulk_create(rows)
             channels = [
@@ -69,3 +88,338 @@ def _subscription(rng: random.Random, organisation: Organisation, n: int, share:
     row.scheme_types = ["talent"] if reason == 4 else []
     row.active = reason != 5
     return row
+
+
+# --- A whole world: organisations, listings, subscriptions, profiles (generate_load_data) ---
+
+# Countries weighted roughly by how often they appear in real bilateral schemes
+# (reference/real-schemes.md): a few corridors are busy, most are quiet.
+ORIGINS = ("MA", "SN", "PH", "IN", "NP", "BD", "TN", "GH", "KE", "UA", "GT", "VN", "MD", "CV", "ID", "LK", "MX", "EG")
+DESTINATIONS = ("DE", "ES", "IT", "FR", "CA", "AU", "NZ", "GB", "KR", "JP", "PT", "NL", "SE", "AE", "QA", "SA")
+SCHEMES = ("seasonal", "circular", "talent_partnership", "bilateral_labour_agreement", "g2g_recruitment", "other")
+# Filler for summaries and descriptions; occupation words come from the lines' titles, so a
+# search for an occupation ("nurse") finds a few percent of the listings, as it would in life.
+WORDS = (
+    "season",
+    "contract",
+    "placement",
+    "cohort",
+    "intake",
+    "programme",
+    "quota",
+    "employer",
+    "region",
+    "province",
+    "district",
+    "municipality",
+    "accommodation",
+    "transport",
+    "visa",
+    "permit",
+    "orientation",
+    "insurance",
+    "medical",
+    "examination",
+    "interview",
+    "selection",
+    "language",
+    "course",
+    "certificate",
+    "skills",
+    "test",
+    "wage",
+    "overtime",
+    "leave",
+    "travel",
+    "arrival",
+    "departure",
+    "reintegration",
+    "savings",
+    "remittances",
+    "community",
+    "mentoring",
+    "induction",
+    "safety",
+    "equipment",
+    "uniform",
+    "meals",
+    "schedule",
+    "shifts",
+    "rota",
+    "review",
+    "monitoring",
+    "grievance",
+    "helpline",
+    "embassy",
+    "consulate",
+    "ministry",
+    "agency",
+    "partner",
+    "bilateral",
+    "framework",
+)
+BATCH = 2000
+
+
+class Progress:
+    """A plain progress bar on a stream (no dependency): ``label [#####     ] 5,000/10,000``."""
+
+    def __init__(self, stream: TextIO | None, label: str, total: int) -> None:
+        self.stream, self.label, self.total, self.done = stream, label, total, 0
+        self.started = time.perf_counter()
+        self._draw()
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        self._draw()
+        if self.done >= self.total and self.stream is not None:
+            self.stream.write("\n")
+
+    def _draw(self) -> None:
+        if self.stream is None:
+            return
+        width = 30
+        filled = width * self.done // self.total if self.total else width
+        elapsed = time.perf_counter() - self.started
+        bar = "#" * filled + " " * (width - filled)
+        self.stream.write(f"\r{self.label:<14} [{bar}] {self.done:>9,}/{self.total:,} {elapsed:6.1f} s")
+        self.stream.flush()
+
+
+@dataclass
+class World:
+    organisations: list[Organisation]
+    listings: int
+    subscriptions: int
+    profiles: int
+    outcomes: int
+
+
+def synthetic_world(
+    *, organisations: int, listings: int, subscriptions: int, profiles: int, seed: int, stream: TextIO | None = None
+) -> World:
+    """Write a synthetic world in bulk; the same seed writes the same rows (ids included).
+
+    Derived columns are filled as ``opportunities.services`` fills them: the owner's
+    country, the total quantity, every ISCO prefix of every line, and the stored
+    search vector through the services' own SQL (``services._INDEX_SQL``).
+    """
+    rng = random.Random(seed)  # noqa: S311 - reproducible load data, not security
+    with unscoped("synthetic load data for every organisation"):
+        orgs = _world_organisations(rng, organisations)
+        written = _world_listings(rng, orgs, listings, stream)
+        progress = Progress(stream, "subscriptions", subscriptions)
+        done = 0
+        while done < subscriptions:
+            step = min(BATCH * 5, subscriptions - done)
+            # About 1 % of the searches want the fan-out benchmark's typical listing.
+            synthetic_subscriptions(orgs, step, seed=seed + done, share=0.01, offset=done)
+            done += step
+            progress.advance(step)
+        made, outcomes = _world_profiles(rng, orgs, profiles, stream)
+    return World(orgs, written, subscriptions, made, outcomes)
+
+
+def _uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def _world_organisations(rng: random.Random, count: int) -> list[Organisation]:
+    countries = [*DESTINATIONS, *ORIGINS] + [code for code, _name in django_countries if code not in ORIGINS]
+    rows = []
+    for n in range(count):
+        country = countries[n % len(countries)]
+        destination = country in DESTINATIONS or rng.random() < 0.2
+        rows.append(
+            Organisation(
+                id=_uuid(rng),
+                name=f"Ministry of Labour {n} ({country})",
+                slug=f"load-{n}",
+                kind=OrganisationKind.GOVERNMENT,
+                country=country,
+                is_origin=not destination or rng.random() < 0.5,
+                is_destination=destination,
+            )
+        )
+    rows.append(Organisation(id=_uuid(rng), name="Load agency", slug="load-agency", kind=OrganisationKind.AGENCY))
+    return Organisation.objects.bulk_create(rows)
+
+
+class OccupationTexts:
+    """The occupation part of a listing's search vector, assembled as ``services._index`` does:
+    the own titles of its lines' groups in code order, then their ESCO titles in ESCO order."""
+
+    def __init__(self) -> None:
+        self.titles: dict[str, str] = {}
+        self.own: dict[str, list[str]] = {}
+        for occ in Occupation.objects.filter(level=Occupation.Level.UNIT).order_by("code"):
+            self.titles[occ.code] = occ.title_en
+            self.own[occ.code] = [both_forms(getattr(occ, f"title_{lang}")) for lang in ("en", "fr", "es")]
+        self.esco: dict[str, list[tuple[str, str]]] = {}
+        for esco_code, code, title in EscoOccupation.objects.values_list("esco_code", "occupation_id", "title_en"):
+            self.esco.setdefault(code, []).append((esco_code, normalise(title)))
+        self.codes = sorted(self.titles)
+
+    def text(self, codes: Sequence[str]) -> str:
+        wanted = set(codes)
+        parts = [title for code in sorted(wanted) for title in self.own[code]]
+        parts += [title for _esco, title in sorted(pair for code in wanted for pair in self.esco.get(code, []))]
+        return " | ".join(parts)
+
+
+def _world_listings(rng: random.Random, orgs: Sequence[Organisation], count: int, stream: TextIO | None) -> int:
+    texts = OccupationTexts()
+    governments = [o for o in orgs if o.kind == OrganisationKind.GOVERNMENT]
+    now = timezone.now()
+    progress = Progress(stream, "listings", count)
+    for start in range(0, count, BATCH):
+        listings, lines = [], []
+        for n in range(start, min(count, start + BATCH)):
+            listing, its_lines = _listing_row(rng, governments, texts.codes, texts.titles, now, n)
+            listings.append(listing)
+            lines.extend(its_lines)
+        codes_of: dict[uuid.UUID, list[str]] = {}
+        for line in lines:
+            codes_of.setdefault(line.listing_id, []).append(line.occupation_id)
+        Listing.objects.bulk_create(listings)
+        OccupationLine.objects.bulk_create(lines)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                _INDEX_SQL,
+                [
+                    {
+                        "id": listing.pk,
+                        "title": both_forms(listing.title),
+                        "summary": both_forms(listing.summary),
+                        "description": both_forms(listing.description),
+                        "occupations": texts.text(codes_of[listing.pk]),
+                    }
+                    for listing in listings
+                ],
+            )
+        progress.advance(len(listings))
+    return count
+
+
+def _listing_row(
+    rng: random.Random,
+    governments: Sequence[Organisation],
+    codes: Sequence[str],
+    titles: dict[str, str],
+    now: datetime.datetime,
+    n: int,
+) -> tuple[Listing, list[OccupationLine]]:
+    owner = rng.choice(governments)
+    direction = "demand" if owner.is_destination and (not owner.is_origin or rng.random() < 0.5) else "supply"
+    others = ORIGINS if direction == "demand" else DESTINATIONS
+    partners = [] if rng.random() < 0.35 else sorted(set(rng.sample(others, rng.randint(1, 6))))
+    visibility = rng.choices(["members", "partners", "public"], weights=[60, 25, 15])[0]
+    if visibility == "partners" and not partners:
+        visibility = "members"
+    status = rng.choices(
+        ["published", "closed", "expired", "withdrawn", "draft", "submitted"], weights=[80, 6, 5, 2, 5, 2]
+    )[0]
+    picked = sorted(set(rng.sample(codes, rng.randint(1, 5))))
+    published_at = now - datetime.timedelta(minutes=rng.randint(0, 3 * 365 * 24 * 60))
+    starts_on = published_at.date() + datetime.timedelta(days=rng.randint(30, 240))
+    ends_on = starts_on + datetime.timedelta(days=rng.randint(60, 720))
+    scheme = rng.choice(SCHEMES)
+    words = " ".join(rng.sample(WORDS, 12))
+    listing = Listing(
+        id=_uuid(rng),
+        owner=owner,
+        owner_country=str(owner.country),
+        direction=direction,
+        status=status,
+        title=f"{titles[picked[0]]}: {scheme.replace('_', ' ')} {n}",
+        summary=f"{titles[picked[-1]]}, {words[:80]}",
+        description=f"Places for {', '.join(titles[c] for c in picked)}. {words}.",
+        text_language="en",
+        scheme_type=scheme,
+        partner_countries=partners,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        application_deadline=starts_on - datetime.timedelta(days=rng.randint(0, 30)),
+        circular=scheme == "circular",
+        fair_recruitment=rng.random() < 0.7,
+        pension_portability=rng.random() < 0.3,
+        housing=rng.random() < 0.5,
+        visibility=visibility,
+        published_at=None if status in ("draft", "submitted") else published_at,
+        submitted_at=None if status == "draft" else published_at,
+    )
+    lines = [
+        OccupationLine(
+            listing=listing,
+            position=position,
+            occupation_id=code,
+            quantity=rng.choice([5, 10, 20, 50, 100, 250, 500]),
+            skill_level=int(rng.choice("1234")),
+            languages=[{"language": "en", "level": "B1"}] if rng.random() < 0.3 else [],
+        )
+        for position, code in enumerate(picked)
+    ]
+    listing.total_quantity = sum(line.quantity for line in lines)
+    listing.isco_prefixes = sorted({code[:k] for code in picked for k in range(1, len(code) + 1)})
+    return listing, lines
+
+
+def _world_profiles(
+    rng: random.Random, orgs: Sequence[Organisation], count: int, stream: TextIO | None
+) -> tuple[int, int]:
+    """``count`` published migration profiles (one per country and year) with observations."""
+    governments = [o for o in orgs if o.kind == OrganisationKind.GOVERNMENT]
+    indicators = list(Indicator.objects.order_by("code").values_list("code", flat=True))
+    by_country = {str(o.country): o for o in governments}
+    slots = [(country, year) for year in range(2025, 1950, -1) for country in sorted(by_country)][:count]
+    progress = Progress(stream, "profiles", len(slots))
+    for start in range(0, len(slots), BATCH // 10):
+        profiles = [
+            MigrationProfile(
+                id=_uuid(rng),
+                owner=by_country[country],
+                country=country,
+                year=year,
+                status=ProfileStatus.PUBLISHED,
+                visibility=ProfileVisibility.MEMBERS,
+                published_at=timezone.now(),
+            )
+            for country, year in slots[start : start + BATCH // 10]
+        ]
+        MigrationProfile.objects.bulk_create(profiles)
+        Observation.objects.bulk_create(
+            Observation(
+                id=_uuid(rng),
+                profile=profile,
+                indicator_id=code,
+                time_period=profile.year,
+                value=Decimal(rng.randint(0, 10_000_000)) / 100,
+                source="Synthetic load data",
+            )
+            for profile in profiles
+            for code in indicators
+        )
+        progress.advance(len(profiles))
+    return len(slots), 0
+
+
+# --- The benchmarks' caller -------------------------------------------------------------
+
+BENCH_EMAIL = "load-official@corridor.invalid"  # not bench_fanout's own "bench@"
+BENCH_ORGANISATION = "load-0"  # a destination government (DESTINATIONS[0]) of the synthetic world
+
+
+def bench_token() -> tuple[Organisation, str]:
+    """A fresh API token for the benchmark's official of ``BENCH_ORGANISATION`` (made on first use)."""
+    from accounts.models import Role, User
+    from accounts.services import membership_add, token_issue
+
+    with unscoped("the benchmark's caller, in the synthetic world"):
+        organisation = Organisation.objects.get(slug=BENCH_ORGANISATION)
+        user = User.objects.filter(email=BENCH_EMAIL).first()
+        if user is None:
+            user = User.objects.create_user(email=BENCH_EMAIL, password=None, full_name="Benchmark official")
+        if not user.memberships.filter(organisation=organisation).exists():
+            membership_add(organisation=organisation, user=user, role=Role.OFFICIAL)
+        _token, secret = token_issue(user=user, organisation=organisation, name="benchmark")
+    return organisation, secret

@@ -333,6 +333,9 @@ class Listing(models.Model):
         ordering = ["-published_at", "-created_at"]
         indexes = [
             models.Index(fields=["status", "direction", "-published_at"], name="listing_status_direction"),
+            # The lists' default order (Meta.ordering, then the id the pagination ties on): a page
+            # of 50 walks this index and stops, instead of sorting every visible listing.
+            models.Index(fields=["-published_at", "-created_at", "id"], name="listing_default_order"),
             models.Index(fields=["owner", "status"], name="listing_owner_status"),
             models.Index(fields=["owner_country"], name="listing_owner_country"),
             models.Index(fields=["application_deadline"], name="listing_deadline"),

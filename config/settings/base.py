@@ -162,6 +162,36 @@ _db_options["options"] = " ".join(
     )
 )
 _db_options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS)
+# Behind PgBouncer in transaction mode: the streamed CSV exports' .iterator() would open a
+# server-side cursor that outlives the pooled transaction (docs/scaling.md).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False)
+# psycopg's own pool (Django 5.1+), per worker process, instead of persistent connections:
+# DATABASE_POOL_MAX_SIZE > 0 turns it on (it needs psycopg[pool]; CONN_MAX_AGE must be 0).
+# Behind PgBouncer in transaction mode use neither (docs/scaling.md).
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 0, minimum=0)
+if DATABASE_POOL_MAX_SIZE:
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg_pool") is None:
+        raise ImproperlyConfigured("DATABASE_POOL_MAX_SIZE needs psycopg[pool] (psycopg_pool).")
+    if DATABASES["default"]["CONN_MAX_AGE"]:
+        raise ImproperlyConfigured("Use DATABASE_POOL_MAX_SIZE or DATABASE_CONN_MAX_AGE, not both.")
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {  # type: ignore[index]
+        "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1, minimum=0),
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+    }
+# An optional read replica for the read-only list, search and statistics paths (config.db_router).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = database_from_url("DATABASE_REPLICA_URL", DATABASE_REPLICA_URL)
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    # The same per-connection timeouts as the primary.
+    DATABASES["replica"].setdefault("OPTIONS", {})["options"] = _db_options["options"]  # type: ignore[index]
+    # Tests use the primary's test database for both aliases.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache ----------------------------------------

@@ -6,11 +6,13 @@ listing the actor may not read is a 404 for every method and action.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -21,12 +23,14 @@ from rest_framework.response import Response
 
 from accounts.tenancy import Actor
 from config.api import ActorViewSet
+from config.db_router import read_from_replica
 from config.web import csv_rows
 from opportunities import access, inputs, services
 from opportunities.api import serializers as s
 from opportunities.api.filters import ListingFilter
+from opportunities.api.lean import ListingWriter, OrjsonRenderer
 from opportunities.models import Listing
-from opportunities.selectors import listing_list
+from opportunities.selectors import listing_list, listing_rows
 
 CONFLICT = OpenApiResponse(description="The listing's status does not allow this (e.g. approving a draft).")
 
@@ -40,7 +44,9 @@ def _transition_action(name: str, summary: str, *, with_reason: bool = False) ->
             body = inputs.ReasonSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             reason = body.validated_data["reason"]
-        listing = services.listing_transition(actor=self.actor, listing=self.get_object(), action=name, reason=reason)
+        listing = services.listing_transition(
+            actor=self.actor, listing=self._listing_to_change(), action=name, reason=reason
+        )
         return Response(self._read(listing))
 
     # The router maps the URL to the method by its name, so name it before decorating.
@@ -79,9 +85,37 @@ class ListingViewSet(
     serializer_class = s.ListingSerializer
     filterset_class = ListingFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    renderer_classes = [OrjsonRenderer, *ActorViewSet.renderer_classes[1:]]
 
     def queryset_for(self, actor: Actor) -> QuerySet[Listing]:
         return listing_list(actor=actor)
+
+    # The two hot reads: the same visible, filtered queryset, read as rows (lean.py).
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        writer = ListingWriter(self.actor)
+        # A list (and a search) may be a moment old: read it from the replica if there is one.
+        with read_from_replica():
+            rows = listing_rows(self.filter_queryset(self.get_queryset()))
+            page = self.paginate_queryset(rows)
+            if page is None:
+                return Response([writer.listing(row) for row in rows])
+            return self.get_paginated_response([writer.listing(row) for row in page])
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # As get_object: the lookup runs on the filtered queryset (the filters are no-ops
+        # without query parameters, so a plain detail request skips building them).
+        listings = self.filter_queryset(self.get_queryset()) if request.query_params else self.get_queryset()
+        row = listing_rows(listings).filter(pk=self._lookup()).first()
+        if row is None:
+            raise Http404
+        return Response(ListingWriter(self.actor).listing(row))
+
+    def _lookup(self) -> uuid.UUID:
+        try:
+            return uuid.UUID(str(self.kwargs[self.lookup_url_kwarg or self.lookup_field]))
+        except ValueError:
+            raise Http404 from None
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         access.can_post(self.actor).check()  # who asks comes before what they sent
@@ -104,11 +138,18 @@ class ListingViewSet(
         return self.partial_update(request, *args, **kwargs)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.listing_delete(actor=self.actor, listing=self.get_object())
+        services.listing_delete(actor=self.actor, listing=self._listing_to_change())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    def _listing_to_change(self) -> Listing:
+        """As ``get_object``, without the lines and revisions a write does not read."""
+        listing = get_object_or_404(self.get_queryset().prefetch_related(None), pk=self._lookup())
+        self.check_object_permissions(self.request, listing)
+        return listing
+
     def _read(self, listing: Listing) -> dict[str, Any]:
-        return s.ListingSerializer(self.get_queryset().get(pk=listing.pk), context=self.get_serializer_context()).data
+        # What the detail answers, after a write: in one statement (lean.py), as ListingSerializer.
+        return ListingWriter(self.actor).listing(listing_rows(self.get_queryset()).get(pk=listing.pk))
 
     submit = _transition_action("submit", "Submit a draft (or a listing with changes requested) for moderation")
     approve = _transition_action("approve", "Approve a submitted listing, or a published listing's pending revision")
