@@ -221,6 +221,21 @@ TARGETS: dict[str, Target] = {
             shared=("shared_partnership", "shared_document"),
         ),
     ),
+    **{
+        f"committee_{what}": Target(
+            KINDS,
+            GOV,
+            _nested(
+                "partnership_pk",
+                "pk",
+                lambda w, r: w.objects["own_partnership"],
+                lambda w, r, what=what: w.objects[f"own_committee_{what}"],
+                private=("private_partnership", f"private_committee_{what}"),
+                shared=("shared_partnership", f"shared_committee_{what}"),
+            ),
+        )
+        for what in ("member", "meeting", "decision")
+    },
     "partnership_documents": Target(
         KINDS,
         GOV,
