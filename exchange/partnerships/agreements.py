@@ -105,7 +105,7 @@ def agreement_save(
     created = agreement is None
     if agreement is None:
         agreement = PartnershipAgreement(partnership=partnership)
-    new = {"summary": (summary or "").strip(), "text": (text or "").strip(), "review_on": review_on}
+    new: dict[str, Any] = {"summary": (summary or "").strip(), "text": (text or "").strip(), "review_on": review_on}
     changes: dict[str, Any] = {}
     for key, value in new.items():
         old = getattr(agreement, key)

@@ -10,7 +10,7 @@ API's serializers, and a download is ``exchange.web.downloads.document_response`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -38,7 +38,7 @@ from exchange.api.partnerships import (
 )
 from exchange.matching.selectors import match_list
 from exchange.models import MatchState, MemberState, Partnership, PartnershipMember, PartnershipStatus
-from exchange.models.partnerships import STATUS_TRANSITIONS
+from exchange.models.partnerships import STATUS_TRANSITIONS, CommitteeDecision, CommitteeMeeting, CommitteeMember
 from exchange.partnerships import selectors, services
 from exchange.partnerships.agreements import (
     agreement_of,
@@ -580,7 +580,10 @@ def partnership_committee_delete_view(request: HttpRequest, pk: Any, kind: str, 
     }.get(kind)
     if visible is None:
         raise Http404
-    row = get_object_or_404(visible(actor=actor).filter(partnership_id=pk).select_related("partnership"), pk=row_pk)
+    row = cast(
+        CommitteeMember | CommitteeMeeting | CommitteeDecision,
+        get_object_or_404(visible(actor=actor).filter(partnership_id=pk).select_related("partnership"), pk=row_pk),
+    )
     committee_row_delete(actor=actor, row=row)
     messages.success(request, _("Removed from the committee's record."))
     return redirect(reverse("exchange:partnership", kwargs={"pk": pk}) + "#committee")

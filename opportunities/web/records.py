@@ -26,7 +26,7 @@ import decimal
 import hashlib
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -39,6 +39,9 @@ from config.web import actor_required
 from opportunities.access import can_see_moderation_feedback, listing_history
 from opportunities.models import Listing, ListingStatus
 from opportunities.selectors import listing_list
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 RECORD_VERSION = 1
 
@@ -78,7 +81,7 @@ def render_record(
     kind: str,
     title: str,
     fields: dict[str, Any],
-    rows: Sequence[tuple[str, Any]],
+    rows: Sequence[tuple[StrOrPromise, Any]],
     decision: dict[str, Any],
     back_url: str,
 ) -> HttpResponse:
