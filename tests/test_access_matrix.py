@@ -677,6 +677,7 @@ PAGE_TARGETS = {
     "exchange:statistics-csv": "statistics_table",
     **{f"exchange:profile-{name}": "profile" for name in ("detail", "edit-part", "publish", "versions", "diff")},
     "exchange:public-profile-detail": "public_profile",
+    "exchange:public_partnership": "public_partnership",
     "exchange:corridor": "corridor",
 }
 CREDENTIALS = {
@@ -904,6 +905,9 @@ PAGES: list[Row] = [
     row("POST exchange:inbox_read", "notification", own=302, writes=True),
     row("GET exchange:unsubscribe", "credential", missing=404, **PUBLIC),
     # Public pages
+    # Agreements made public (ILO 13.1): partnerships public and in force, to anyone.
+    row("GET exchange:public_partnerships", collection=200, **PUBLIC),
+    row("GET exchange:public_partnership", "public_partnership", shared=200, **PUBLIC),
     row("GET public:listings", collection=200, **PUBLIC),
     row("GET public:listings_export", collection=200, **PUBLIC),
     row("GET public:listing", "public_listing", shared=200, **PUBLIC),

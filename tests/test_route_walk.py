@@ -520,6 +520,7 @@ WEB_TARGETS: dict[str, Target] = {
         "document_pk": str(o["partnership_document"].id),
     },
     "exchange:partnership_agreement": lambda o: {"pk": str(o["partnership"].id)},
+    "exchange:public_partnership": lambda o: {"pk": str(o["partnership"].id)},
     "exchange:partnership_print": lambda o: {"pk": str(o["partnership"].id)},
     "exchange:partnership_committee_add": lambda o: {"pk": str(o["partnership"].id), "kind": "members"},
     "exchange:partnership_committee_delete": lambda o: {

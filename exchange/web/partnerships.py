@@ -26,7 +26,7 @@ from accounts.models import OrganisationKind
 from accounts.selectors import organisation_list
 from accounts.tenancy import Actor
 from config.errors import StateConflict
-from config.web import actor_required, confirm_page, csv_response, paginate
+from config.web import actor_required, confirm_page, csv_response, paginate, public_page
 from exchange import access
 from exchange.api.partnerships import (
     AgreementInputSerializer,
@@ -587,3 +587,34 @@ def partnership_committee_delete_view(request: HttpRequest, pk: Any, kind: str, 
     committee_row_delete(actor=actor, row=row)
     messages.success(request, _("Removed from the committee's record."))
     return redirect(reverse("exchange:partnership", kwargs={"pk": pk}) + "#committee")
+
+
+# --- The public pages (ILO fair-recruitment guideline 13.1: agreements made public) -----------
+#
+# Anyone, signed in or not, reads here the partnerships marked public and in force:
+# what the anonymous actor may read (``access.partnership_visible_to``), whoever asks,
+# so a member sees exactly what the public sees. The agreement's public part only
+# (``access.agreement_audience``: the summary, the dates, the parties); never the signed
+# text, the documents or the committee. Anything else is a 404.
+
+
+def _public_partnerships() -> QuerySet[Partnership]:
+    confirmed = PartnershipMember.objects.filter(state=MemberState.CONFIRMED).select_related("organisation")
+    return (
+        access.partnership_visible_to(actor=Actor.anonymous())
+        .prefetch_related(Prefetch("memberships", queryset=confirmed.order_by("organisation__name", "id")))
+        .order_by("-in_force_from", "name", "id")
+    )
+
+
+@public_page
+def public_partnership_list_view(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, _public_partnerships())
+    return render(request, "exchange/partnerships/public_list.html", {"page": page, "partnerships": page.object_list})
+
+
+@public_page
+def public_partnership_view(request: HttpRequest, pk: Any) -> HttpResponse:
+    partnership = get_object_or_404(_public_partnerships(), pk=pk)
+    context = {"partnership": partnership, "agreement": agreement_data(Actor.anonymous(), partnership)}
+    return render(request, "exchange/partnerships/public.html", context)

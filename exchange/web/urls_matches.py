@@ -18,6 +18,8 @@ urlpatterns = [
     ),
     path("partnerships/", partnerships.partnership_list_view, name="partnerships"),
     path("partnerships/export.csv", partnerships.partnership_export_view, name="partnerships_export"),
+    path("partnerships/public/", partnerships.public_partnership_list_view, name="public_partnerships"),
+    path("partnerships/public/<uuid:pk>/", partnerships.public_partnership_view, name="public_partnership"),
     path("partnerships/new/", partnerships.partnership_create_view, name="partnership_create"),
     path("partnerships/<uuid:pk>/", partnerships.partnership_detail_view, name="partnership"),
     path("partnerships/<uuid:pk>/edit/", partnerships.partnership_edit_view, name="partnership_edit"),

@@ -129,6 +129,12 @@ TARGETS: dict[str, Target] = {
         (),
         _by_kind(None, private="italy_draft", shared="italy_public"),  # type: ignore[arg-type]
     ),
+    # The public partnership pages: Italy's public partnership in force with Moldova, and its private one.
+    "public_partnership": Target(
+        ("private", "shared", "missing"),
+        (),
+        _by_kind(None, private="private_partnership", shared="shared_partnership"),  # type: ignore[arg-type]
+    ),
     "profile": Target(
         KINDS,
         GOV,

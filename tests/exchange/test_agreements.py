@@ -347,3 +347,22 @@ def test_a_decision_names_the_grouped_scheme_it_changes(
     )
     assert decision.status_code == 201, decision.json()
     assert decision.json()["listings"] == [str(scheme.pk)]
+
+
+# --- The public pages -------------------------------------------------------------------------
+
+
+def test_anyone_reads_the_agreement_of_a_public_partnership_in_force_but_not_its_text_or_committee(
+    recorded: dict[str, Any], alice_api: APIClient, charlie_api: APIClient, morocco: Any, client: Any
+) -> None:
+    charlie_api.post(
+        committee_url(recorded, "members"), {"name": "Karim Benali", "organisation": str(morocco.pk)}, format="json"
+    )
+    url = f"/partnerships/public/{recorded['id']}/"
+    assert client.get(url).status_code == 404  # members only until public and in force
+    assert recorded["name"] not in client.get("/partnerships/public/").content.decode()
+    in_force_public(alice_api, recorded)
+    page = client.get(url).content.decode()
+    assert AGREEMENT["summary"] in page and "Region of Sicily" in page and "1 Jun 2027" in page
+    assert "SIGNED-TEXT" not in page and "Karim Benali" not in page and "minutes" not in page.lower()
+    assert recorded["name"] in client.get("/partnerships/public/").content.decode()
