@@ -60,8 +60,8 @@ class AgreementForm(forms.Form):
 
 
 class CommitteeMemberForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
-    organisation = forms.ChoiceField(label=_("Government"))
+    name = forms.CharField(label=_("Name of the committee member"), max_length=200)
+    organisation = forms.ChoiceField(label=_("Government they represent"))
     role = forms.CharField(label=_("Role on the committee"), max_length=200, required=False)
 
     def __init__(self, *args: Any, organisations: list[tuple[Any, str]], **kwargs: Any) -> None:
@@ -70,8 +70,8 @@ class CommitteeMemberForm(forms.Form):
 
 
 class CommitteeMeetingForm(forms.Form):
-    held_on = forms.DateField(label=_("Date"), widget=_DateInput)
-    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    held_on = forms.DateField(label=_("Date of the meeting"), widget=_DateInput)
+    title = forms.CharField(label=_("Subject of the meeting"), max_length=200, required=False)
     minutes_file = forms.FileField(
         label=_("Minutes"),
         required=False,
@@ -81,7 +81,7 @@ class CommitteeMeetingForm(forms.Form):
 
 
 class CommitteeDecisionForm(forms.Form):
-    decided_on = forms.DateField(label=_("Date"), widget=_DateInput)
+    decided_on = forms.DateField(label=_("Date of the decision"), widget=_DateInput)
     text = forms.CharField(label=_("Decision"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}))
     listings = forms.MultipleChoiceField(
         label=_("Schemes it changes"),

@@ -471,11 +471,12 @@ def _committee_forms(partnership: Partnership, listings: list[Listing], data: An
             "review_on": stored.review_on,
             "named_parties": "\n".join(stored.named_parties),
         }
+    # Prefixed: several forms share the page (and the documents' upload form its "title").
     return {
-        "agreement_form": AgreementForm(data, initial=initial),
-        "member_form": CommitteeMemberForm(data, organisations=_member_choices(partnership)),
-        "meeting_form": CommitteeMeetingForm(data, files),
-        "decision_form": CommitteeDecisionForm(data, listings=_grouped_choices(listings)),
+        "agreement_form": AgreementForm(data, initial=initial, prefix="agreement"),
+        "member_form": CommitteeMemberForm(data, organisations=_member_choices(partnership), prefix="member"),
+        "meeting_form": CommitteeMeetingForm(data, files, prefix="meeting"),
+        "decision_form": CommitteeDecisionForm(data, listings=_grouped_choices(listings), prefix="decision"),
     }
 
 
@@ -513,7 +514,7 @@ def partnership_agreement_view(request: HttpRequest, pk: Any) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     partnership = _partnership(request, pk)
     access.can_change_agreement(actor, _own_row(partnership, actor)).check()  # who asks, before what they sent
-    form = AgreementForm(request.POST)
+    form = AgreementForm(request.POST, prefix="agreement")
     if form.is_valid():
         body = AgreementInputSerializer(data=form.api_data())
         if not body.is_valid():

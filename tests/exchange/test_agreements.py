@@ -236,7 +236,11 @@ def test_a_meeting_recorded_on_the_page_with_an_unacceptable_file_keeps_nothing(
     client = signed_in(alice)
     response = client.post(
         f"/partnerships/{recorded['id']}/committee/meetings/",
-        {"held_on": "2025-02-10", "title": "Bad", "minutes_file": SimpleUploadedFile("m.exe", b"MZ...")},
+        {
+            "meeting-held_on": "2025-02-10",
+            "meeting-title": "Bad",
+            "meeting-minutes_file": SimpleUploadedFile("m.exe", b"MZ..."),
+        },
     )
     assert response.status_code == 400
     with as_assertion():
@@ -270,17 +274,24 @@ def test_members_record_the_agreement_and_a_committee_seat_on_the_pages(
     client = signed_in(alice)
     saved = client.post(
         f"/partnerships/{confirmed['id']}/agreement/",
-        {"summary": "A summary", "text": "", "review_on": "2030-01-01", "named_parties": "Region of Sicily\n"},
+        {
+            "agreement-summary": "A summary",
+            "agreement-text": "",
+            "agreement-review_on": "2030-01-01",
+            "agreement-named_parties": "Region of Sicily\n",
+        },
     )
     assert saved.status_code == 302
     seat = client.post(
         f"/partnerships/{confirmed['id']}/committee/members/",
-        {"name": "Karim Benali", "organisation": str(morocco.pk), "role": "co-chair"},
+        {"member-name": "Karim Benali", "member-organisation": str(morocco.pk), "member-role": "co-chair"},
     )
     assert seat.status_code == 302
     page = client.get(f"/partnerships/{confirmed['id']}/").content.decode()
     assert "A summary" in page and "Karim Benali" in page and "Region of Sicily" in page
-    bad = client.post(f"/partnerships/{confirmed['id']}/committee/members/", {"name": "", "organisation": ""})
+    bad = client.post(
+        f"/partnerships/{confirmed['id']}/committee/members/", {"member-name": "", "member-organisation": ""}
+    )
     assert bad.status_code == 400
 
 
