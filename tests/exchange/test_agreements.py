@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -377,3 +379,24 @@ def test_anyone_reads_the_agreement_of_a_public_partnership_in_force_but_not_its
     assert AGREEMENT["summary"] in page and "Region of Sicily" in page and "1 Jun 2027" in page
     assert "SIGNED-TEXT" not in page and "Karim Benali" not in page and "minutes" not in page.lower()
     assert recorded["name"] in client.get("/partnerships/public/").content.decode()
+
+
+def test_the_committee_lists_cost_the_same_queries_for_one_row_as_for_many(
+    recorded: dict[str, Any], alice_api: APIClient, morocco: Any, italy: Any
+) -> None:
+    def count(what: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert alice_api.get(committee_url(recorded, what)).status_code == 200
+        return len(queries)
+
+    bodies = {
+        "members": {"name": "Karim Benali", "organisation": str(morocco.pk), "role": "co-chair"},
+        "meetings": {"held_on": "2025-02-10", "title": "Meeting"},
+        "decisions": {"decided_on": "2025-02-10", "text": "A decision.", "listings": []},
+    }
+    for what, body in bodies.items():
+        assert alice_api.post(committee_url(recorded, what), body, format="json").status_code == 201
+        one = count(what)
+        for _ in range(4):
+            alice_api.post(committee_url(recorded, what), body, format="json")
+        assert count(what) == one, what
