@@ -7,6 +7,7 @@ PDF is read back: it carries the scheme's title and the content hash shown on sc
 
 from __future__ import annotations
 
+import datetime
 import re
 import zlib
 from typing import Any
@@ -68,3 +69,51 @@ def test_a_listing_record_prints_to_a_pdf_with_its_title_and_content_hash(
     assert "Seasonal harvest scheme" in text
     assert digest.group(1) in re.sub(r"\s+", "", text)
     assert "Back to the page" not in text  # the screen-only line is not printed
+
+
+def test_a_member_seats_a_committee_member_and_the_public_reads_only_the_summary(
+    visitor_factory: Any, italy: Any, morocco: Any, alice: Any, charlie: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from accounts.tenancy import tenant_scope
+    from exchange.partnerships.agreements import agreement_save
+    from exchange.partnerships.services import partnership_confirm, partnership_create
+
+    it = Actor(user=alice, organisation=italy, role="admin")
+    ma = Actor(user=charlie, organisation=morocco, role="admin")
+    with tenant_scope(it):
+        partnership = partnership_create(
+            actor=it,
+            name="Italy–Morocco seasonal work agreement",
+            kind="bilateral_labour_agreement",
+            members=[morocco.pk],
+            status="in_force",
+            signed_on=datetime.date(2024, 3, 1),
+            in_force_from=datetime.date(2024, 6, 1),
+            public=True,
+        )
+    with tenant_scope(ma):
+        partnership_confirm(actor=ma, partnership=partnership)
+    with tenant_scope(it):
+        agreement_save(
+            actor=it, partnership=partnership, summary="5,000 seasonal places a year, no fees.", text="Article 1 …"
+        )
+
+    member = visitor_factory()
+    member.sign_in_as(charlie)
+    member.go(f"/partnerships/{partnership.pk}/")
+    member.page.get_by_text("Add a committee member").click()
+    member.page.get_by_label("Name of the committee member").fill("Karim Benali")
+    member.page.get_by_label("Government they represent").select_option(label=morocco.name)
+    member.page.get_by_label("Role on the committee").fill("Co-chair")
+    member.reset()
+    member.page.get_by_role("button", name="Add the member").click()
+    member.page.wait_for_url(f"**/partnerships/{partnership.pk}/#committee")
+    member.check()
+    expect(member.page.get_by_role("cell", name="Karim Benali")).to_be_visible()
+
+    public = visitor_factory()
+    public.go(f"/partnerships/public/{partnership.pk}/")
+    expect(public.page.get_by_text("5,000 seasonal places a year, no fees.")).to_be_visible()
+    assert "Karim Benali" not in public.page.content() and "Article 1" not in public.page.content()
