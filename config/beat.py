@@ -39,4 +39,15 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "opportunities.expire_listings",
         "schedule": crontab(minute=7),
     },
+    # 04:15 UTC daily: remind member governments of agreement review dates falling due within
+    # AGREEMENT_REVIEW_REMINDER_DAYS; once per review date (idempotent), so a missed or
+    # repeated day does no harm (issue 16; UN Network on Migration BLMA guidance).
+    "exchange.agreement-review-reminders": {
+        "task": "exchange.agreement_review_reminders",
+        "schedule": crontab(hour=4, minute=15),
+    },
+    # 03:30 UTC daily, the quietest hour: purge deliveries, logs and event payloads past
+    # DELIVERY_RETENTION_DAYS and inbox items past INBOX_RETENTION_DAYS
+    # (exchange/notifications/retention.py says exactly what; never a pending delivery).
+    "exchange.purge-notifications": {"task": "exchange.purge_notifications", "schedule": crontab(hour=3, minute=30)},
 }

@@ -46,7 +46,13 @@ from exchange.models import (
     SuggestionState,
 )
 from exchange.models.matching import Match, Message
-from exchange.models.partnerships import ACTIVE_MEMBER_STATES
+from exchange.models.partnerships import (
+    ACTIVE_MEMBER_STATES,
+    CommitteeDecision,
+    CommitteeMeeting,
+    CommitteeMember,
+    PartnershipAgreement,
+)
 from opportunities.access import PUBLISHED_ONCE, Audience, listing_readers, listing_visible_to
 from opportunities.models import PUBLISHED_OR_HISTORY, Direction, Listing
 
@@ -65,6 +71,10 @@ SHARED_MODELS = {
     ProfileSkill: "part of its profile, read through the profile",
     Suggestion: "the two governments it names, and the agencies: suggestion_visible_to",
     OutcomeEntry: "the listing's owner, its admitted origin governments and the agencies: outcome_entries_visible_to",
+    PartnershipAgreement: "its partnership's readers, per field: agreement_visible_to, agreement_audience",
+    CommitteeMember: "its partnership's active members: committee_members_visible_to",
+    CommitteeMeeting: "its partnership's active members: committee_meetings_visible_to",
+    CommitteeDecision: "its partnership's active members: committee_decisions_visible_to",
 }
 
 # --- Matches: reading ------------------------------------------------------------------------
@@ -242,6 +252,82 @@ def can_delete_document(actor: Actor, document: PartnershipDocument) -> Decision
         if actor.organisation is not None and document.uploaded_by_organisation_id == actor.organisation.pk
         else deny(_("Only the organisation that uploaded a document can delete it.")),
     )
+
+
+# --- Agreements and their joint committees ------------------------------------------------
+#
+# A partnership's agreement is read by the partnership's readers, per field and
+# audience (``agreement_audience``): its active members read everything; a reader of
+# a public partnership in force (ILO guideline 13.1: agreements made public) reads
+# the summary, the signature, entry-into-force and review dates and the parties, but
+# not the signed text. The joint committee (its members, who are officials named by
+# name, its meetings and their minutes, its decisions) is for the active members
+# only: to anyone else its routes answer 404. The same confirmed members' officials
+# and administrators who change the partnership change its agreement and committee.
+
+AGREEMENT_PUBLIC_FIELDS = ("summary", "signed_on", "in_force_from", "review_on", "parties")
+
+
+@through_access("an agreement, read through its partnership's read rule")
+def agreement_visible_to(*, actor: Actor) -> QuerySet[PartnershipAgreement]:
+    """Agreements of the partnerships the actor may read (the fields per ``agreement_audience``)."""
+    return PartnershipAgreement.objects.filter(partnership__in=partnership_visible_to(actor=actor))
+
+
+def agreement_audience(actor: Actor, partnership: Partnership) -> Audience:
+    """``INSIDER``: an active member of the partnership (every field); ``OUTSIDER``: any other
+    reader of a public partnership in force (``AGREEMENT_PUBLIC_FIELDS`` only)."""
+    org = actor.organisation
+    if not actor.is_authenticated or org is None:
+        return Audience.OUTSIDER
+    with through_access("one membership row of a partnership the caller already reads"):
+        member = PartnershipMember.objects.filter(
+            partnership=partnership, organisation=org, state__in=ACTIVE_MEMBER_STATES
+        ).exists()
+    return Audience.INSIDER if member else Audience.OUTSIDER
+
+
+@through_access("a joint committee's members, members only")
+def committee_members_visible_to(*, actor: Actor) -> QuerySet[CommitteeMember]:
+    return CommitteeMember.objects.filter(partnership__in=partnership_member_of(actor=actor))
+
+
+@through_access("a joint committee's meetings, members only")
+def committee_meetings_visible_to(*, actor: Actor) -> QuerySet[CommitteeMeeting]:
+    return CommitteeMeeting.objects.filter(partnership__in=partnership_member_of(actor=actor))
+
+
+@through_access("a joint committee's decisions, members only")
+def committee_decisions_visible_to(*, actor: Actor) -> QuerySet[CommitteeDecision]:
+    return CommitteeDecision.objects.filter(partnership__in=partnership_member_of(actor=actor))
+
+
+def agreement_reminder_recipients(partnership: Partnership) -> QuerySet[Organisation]:
+    """Who is reminded of a review date: the partnership's confirmed member governments (active)."""
+    with through_access("the confirmed members of a partnership, for its review reminder"):
+        confirmed = PartnershipMember.objects.filter(partnership=partnership, state=MemberState.CONFIRMED).values(
+            "organisation_id"
+        )
+        return Organisation.objects.active().filter(pk__in=confirmed)
+
+
+def can_change_agreement(actor: Actor, membership: PartnershipMember | None) -> Decision:
+    """Write the agreement or its committee: whoever may change the partnership (a confirmed
+    member's officials and administrators)."""
+    return can_change_partnership(actor, membership)
+
+
+# --- Official records ------------------------------------------------------------------------
+#
+# A printable record has exactly the readers of the object's detail page: the
+# listing's (``opportunities.access.listing_visible_to``), the partnership's
+# (``partnership_visible_to``) and the match's (``match_visible_to``, agreed ones only:
+# a record is of an agreement, not of a suggestion under discussion).
+
+
+@through_access("the agreed matches whose record the actor may print")
+def match_records_visible_to(*, actor: Actor) -> QuerySet[Match]:
+    return match_visible_to(actor=actor).filter(state=MatchState.AGREED)
 
 
 # --- Migration profiles --------------------------------------------------------------------

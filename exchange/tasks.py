@@ -135,3 +135,15 @@ def import_outcomes(import_id: str, *, organisation_id: str, outbox_id: str | No
     from exchange.outcomes.imports import outcome_import_run
 
     return outbox_run(outbox_id, lambda: outcome_import_run(import_id).status)
+
+
+@shared_task(name="exchange.agreement_review_reminders", queue="maintenance")
+def agreement_review_reminders() -> int:
+    """Daily (config/beat.py): remind member governments of agreement review dates, once per date."""
+    from exchange.partnerships.agreements import agreement_review_reminders_send
+
+    return agreement_review_reminders_send()
+
+
+# Registered here so that a worker loading this module knows it; the body is in the module.
+from exchange.notifications.retention import purge_notifications  # noqa: E402, F401

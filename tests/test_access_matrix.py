@@ -147,6 +147,22 @@ def partnership_body(w: World, role: str, kind: str) -> dict[str, Any]:
     return {"name": "matrix-partnership", "kind": "mobility_partnership", "members": [str(w.orgs["italy"].pk)]}
 
 
+def agreement_body(w: World, role: str, kind: str) -> dict[str, Any]:
+    return {"summary": "matrix-summary", "text": "matrix-text", "named_parties": ["matrix-party"]}
+
+
+def committee_member_body(w: World, role: str, kind: str) -> dict[str, Any]:
+    return {"name": "matrix-member", "organisation": str(w.orgs["morocco"].pk), "role": "matrix-role"}
+
+
+def committee_meeting_body(w: World, role: str, kind: str) -> dict[str, Any]:
+    return {"held_on": _days(-10), "title": "matrix-meeting"}
+
+
+def committee_decision_body(w: World, role: str, kind: str) -> dict[str, Any]:
+    return {"decided_on": _days(-10), "text": "matrix-decision", "listings": []}
+
+
 def subscription_body(w: World, role: str, kind: str) -> dict[str, Any]:
     return {"name": "matrix-alert", "channels": [{"type": "inbox"}]}
 
@@ -452,6 +468,67 @@ API: list[Row] = [
         writes=True,
     ),
     row("GET /api/v1/partnerships/{partnership_pk}/documents/{id}/download/", "document", own=200, shared=404),
+    # The agreement: the partnership's readers (a public reader of one in force gets the
+    # summary, never the signed text: the SENTINEL text is checked absent); written by
+    # confirmed members' officials and admins.
+    row("GET /api/v1/partnerships/{partnership_pk}/agreement/", "partnership_documents", own=200, shared=200),
+    row(
+        "PUT /api/v1/partnerships/{partnership_pk}/agreement/",
+        "partnership_documents",
+        own={WRITERS: 200, "*": 403},
+        shared=403,
+        body=agreement_body,
+        writes=True,
+    ),
+    # The joint committee: members only, also on a public partnership (404 to anyone else).
+    *(
+        r
+        for what, target, body in (
+            ("members", "committee_member", committee_member_body),
+            ("meetings", "committee_meeting", committee_meeting_body),
+            ("decisions", "committee_decision", committee_decision_body),
+        )
+        for r in (
+            row(
+                f"GET /api/v1/partnerships/{{partnership_pk}}/committee/{what}/",
+                "partnership_documents",
+                own=200,
+                shared=404,
+            ),
+            row(
+                f"POST /api/v1/partnerships/{{partnership_pk}}/committee/{what}/",
+                "partnership_documents",
+                own={WRITERS: 201, "*": 403},
+                shared=404,
+                body=body,
+                writes=True,
+            ),
+            row(f"GET /api/v1/partnerships/{{partnership_pk}}/committee/{what}/{{id}}/", target, own=200, shared=404),
+            row(
+                f"PUT /api/v1/partnerships/{{partnership_pk}}/committee/{what}/{{id}}/",
+                target,
+                own={WRITERS: 200, "*": 403},
+                shared=404,
+                body=body,
+                writes=True,
+            ),
+            row(
+                f"PATCH /api/v1/partnerships/{{partnership_pk}}/committee/{what}/{{id}}/",
+                target,
+                own={WRITERS: 200, "*": 403},
+                shared=404,
+                body=body,
+                writes=True,
+            ),
+            row(
+                f"DELETE /api/v1/partnerships/{{partnership_pk}}/committee/{what}/{{id}}/",
+                target,
+                own={WRITERS: 204, "*": 403},
+                shared=404,
+                writes=True,
+            ),
+        )
+    ),
     # Subscriptions, deliveries, notifications: strictly the organisation's own.
     row("GET /api/v1/subscriptions/", collection=200),
     row("POST /api/v1/subscriptions/", collection={MANAGERS: 201, "*": 403}, body=subscription_body, writes=True),
@@ -551,6 +628,8 @@ WEB_VARIANTS = {
     "opportunities:listing_transition": ("submit", "withdraw", "close"),
     "opportunities:moderation_decide": ("approve", "request-changes", "reject"),
     "exchange:match_decide": ("accept", "decline"),
+    "exchange:partnership_committee_add": ("members", "meetings", "decisions"),
+    "exchange:partnership_committee_delete": ("members",),
 }
 PAGE_TARGETS = {
     "accounts:invitation": "credential",
@@ -577,6 +656,12 @@ PAGE_TARGETS = {
     "exchange:partnership_decline": "partnership",
     "exchange:partnership_document_upload": "partnership",
     "exchange:partnership_document": "document",
+    "exchange:partnership_agreement": "partnership",
+    "exchange:partnership_committee_add": "partnership",
+    "exchange:partnership_committee_delete": "committee_member",
+    "exchange:partnership_print": "partnership",
+    "exchange:match_print": "match",
+    "opportunities:listing_print": "listing",
     "exchange:delivery_replay": "delivery",
     "exchange:subscription": "subscription",
     "exchange:subscription_edit": "subscription",
@@ -593,6 +678,7 @@ PAGE_TARGETS = {
     "exchange:statistics-csv": "statistics_table",
     **{f"exchange:profile-{name}": "profile" for name in ("detail", "edit-part", "publish", "versions", "diff")},
     "exchange:public-profile-detail": "public_profile",
+    "exchange:public_partnership": "public_partnership",
     "exchange:corridor": "corridor",
 }
 CREDENTIALS = {
@@ -743,6 +829,32 @@ PAGES: list[Row] = [
     row("POST exchange:partnership_decline", "partnership", own={WRITERS: REFUSED, "*": 403}, shared=403),
     row("POST exchange:partnership_document_upload", "partnership", own={WRITERS: INVALID, "*": 403}, shared=404),
     row("GET exchange:partnership_document", "document", own=200, shared=404),
+    # The agreement's form: confirmed members' officials and admins (an empty form is a valid one).
+    row(
+        "POST exchange:partnership_agreement", "partnership", own={WRITERS: REFUSED, "*": 403}, shared=403, writes=True
+    ),
+    # The committee's forms: members only (404 to a public reader); an empty form is refused (400).
+    *(
+        row(
+            f"POST exchange:partnership_committee_add[{what}]",
+            "partnership",
+            own={WRITERS: INVALID, "*": 403},
+            shared=404,
+        )
+        for what in ("members", "meetings", "decisions")
+    ),
+    row(
+        "POST exchange:partnership_committee_delete[members]",
+        "committee_member",
+        own={WRITERS: REFUSED, "*": 403},
+        shared=404,
+        writes=True,
+    ),
+    # Official records: the readers of the object's page. Only an agreed match has a record
+    # (Morocco's own match is a suggestion: 404; tests/exchange/test_records.py prints an agreed one).
+    row("GET exchange:partnership_print", "partnership", own=200, shared=200),
+    row("GET exchange:match_print", "match", own=404, shared=404),
+    row("GET opportunities:listing_print", "listing", own=200, shared=200),
     # A profile's SDMX-CSV import: the owner's writers, drafts only (the own profile is
     # published: the page explains, a post is refused); the import is its organisation's own.
     row("GET exchange:profile-import", "profile", own={WRITERS: 200, "*": 403}, shared=403),
@@ -796,6 +908,9 @@ PAGES: list[Row] = [
     row("POST exchange:inbox_read", "notification", own=302, writes=True),
     row("GET exchange:unsubscribe", "credential", missing=404, **PUBLIC),
     # Public pages
+    # Agreements made public (ILO 13.1): partnerships public and in force, to anyone.
+    row("GET exchange:public_partnerships", collection=200, **PUBLIC),
+    row("GET exchange:public_partnership", "public_partnership", shared=200, **PUBLIC),
     row("GET public:listings", collection=200, **PUBLIC),
     row("GET public:listings_export", collection=200, **PUBLIC),
     row("GET public:listing", "public_listing", shared=200, **PUBLIC),
@@ -858,10 +973,13 @@ def _request(w: World, case: Case, r: Row) -> tuple[Any, str]:
         kwargs = {**CREDENTIALS}
     elif "document_pk" in route:
         kwargs = {"pk": kwargs["partnership_pk"], "document_pk": kwargs["pk"]}
+    elif "row_pk" in route:
+        kwargs = {"pk": kwargs["partnership_pk"], "row_pk": kwargs["pk"]}
     if "<int:part>" in route:  # a profile's part: the first
         kwargs["part"] = "1"
     if variant:
-        kwargs[("decision" if "decision" in route else "action")] = variant.rstrip("]")
+        key = "kind" if "<kind>" in route else "decision" if "decision" in route else "action"
+        kwargs[key] = variant.rstrip("]")
     url = fill(route, kwargs)
     client = web_client(w, case.role)
     data = (r.body or form)(w, case.role, case.kind) if method == "POST" else None

@@ -64,6 +64,18 @@ TARGETS: dict[str, Target] = {
         for name in ("detail", "confirm", "decline", "leave")
     },
     "partnership-document-list": lambda o: {"partnership_pk": str(o["partnership"].id)},
+    "partnership-agreement": lambda o: {"partnership_pk": str(o["partnership"].id)},
+    **{
+        f"partnership-committee-{what}-list": lambda o: {"partnership_pk": str(o["partnership"].id)}
+        for what in ("member", "meeting", "decision")
+    },
+    **{
+        f"partnership-committee-{what}-detail": lambda o, what=what: {
+            "partnership_pk": str(o["partnership"].id),
+            "pk": str(o[f"committee_{what}"].id),
+        }
+        for what in ("member", "meeting", "decision")
+    },
     **{
         f"partnership-document-{name}": lambda o: {
             "partnership_pk": str(o["partnership"].id),
@@ -144,6 +156,33 @@ def _private_partnership(actor: Actor, settings: Any, tmp_path: Any) -> tuple[An
     return partnership, document
 
 
+def _private_committee(actor: Actor, partnership: Any) -> dict[str, Any]:
+    """The agreement and one row of each kind of the committee of Italy's private partnership."""
+    import datetime
+
+    from exchange.partnerships.agreements import (
+        agreement_save,
+        committee_decision_add,
+        committee_meeting_add,
+        committee_member_add,
+    )
+
+    day = datetime.date(2025, 3, 1)
+    with tenant_scope(actor):
+        agreement_save(actor=actor, partnership=partnership, summary="confidential-summary", text="confidential-text")
+        return {
+            "committee_member": committee_member_add(
+                actor=actor, partnership=partnership, name="confidential-official", organisation=actor.org.pk
+            ),
+            "committee_meeting": committee_meeting_add(
+                actor=actor, partnership=partnership, held_on=day, title="confidential-meeting"
+            ),
+            "committee_decision": committee_decision_add(
+                actor=actor, partnership=partnership, decided_on=day, text="confidential-decision"
+            ),
+        }
+
+
 @pytest.fixture
 def italian_secrets(italy, alice, bob, settings, tmp_path) -> dict[str, Any]:
     actor = Actor(user=alice, organisation=italy, role="admin")
@@ -213,6 +252,7 @@ def italian_secrets(italy, alice, bob, settings, tmp_path) -> dict[str, Any]:
         "listing": listing,
         "partnership": partnership,
         "partnership_document": document,
+        **_private_committee(actor, partnership),
     }
 
 
@@ -315,6 +355,12 @@ def private_values(italian_secrets: dict[str, Any], alice: Any, bob: Any) -> lis
         "confidential-import",
         str(italian_secrets["match"].id),
         "confidential-annex",
+        "confidential-summary",
+        "confidential-text",
+        "confidential-official",
+        "confidential-meeting",
+        "confidential-decision",
+        *(str(italian_secrets[f"committee_{what}"].id) for what in ("member", "meeting", "decision")),
         str(italian_secrets["partnership"].id),
         str(italian_secrets["partnership_document"].id),
         "confidential-subscription",
@@ -370,6 +416,9 @@ def assert_untouched(italian_secrets: dict[str, Any]) -> None:
         partnership.refresh_from_db()
         assert partnership.name == "confidential-partnership"
         assert partnership.memberships.count() == 2 and partnership.documents.count() == 1
+        assert partnership.agreement.text == "confidential-text"
+        assert partnership.committee_members.count() == 1 and partnership.committee_decisions.count() == 1
+        assert partnership.committee_meetings.count() == 1
         from exchange.models import Event
 
         subscription = italian_secrets["subscription"]
@@ -409,6 +458,11 @@ def test_private_routes_answer_404_to_an_outsider(method, charlie_api, italian_s
         "partnership-document-list",
         "partnership-document-detail",
         "partnership-document-download",
+        "partnership-agreement",
+        "partnership-committee-member-list",
+        "partnership-committee-member-detail",
+        "partnership-committee-meeting-detail",
+        "partnership-committee-decision-detail",
         "subscription-detail",
         "subscription-rotate-secret",
         "subscription-test",
@@ -466,6 +520,17 @@ WEB_TARGETS: dict[str, Target] = {
         "pk": str(o["partnership"].id),
         "document_pk": str(o["partnership_document"].id),
     },
+    "exchange:partnership_agreement": lambda o: {"pk": str(o["partnership"].id)},
+    "exchange:public_partnership": lambda o: {"pk": str(o["partnership"].id)},
+    "exchange:partnership_print": lambda o: {"pk": str(o["partnership"].id)},
+    "exchange:partnership_committee_add": lambda o: {"pk": str(o["partnership"].id), "kind": "members"},
+    "exchange:partnership_committee_delete": lambda o: {
+        "pk": str(o["partnership"].id),
+        "kind": "members",
+        "row_pk": str(o["committee_member"].id),
+    },
+    "exchange:match_print": lambda o: {"pk": str(o["match"].id)},
+    "opportunities:listing_print": lambda o: {"pk": str(o["listing"].id)},
     **{
         f"exchange:{name}": lambda o: {"pk": str(o["profile"].id)}
         for name in ("profile-detail", "profile-publish", "profile-versions", "profile-diff")

@@ -377,6 +377,12 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+# Days before an agreement's review date that its member governments are reminded (issue 16).
+AGREEMENT_REVIEW_REMINDER_DAYS = env_int("AGREEMENT_REVIEW_REMINDER_DAYS", 60, minimum=1)
+# Sent or dead deliveries and the event payloads no one else holds are purged after this
+# many days; inbox items after INBOX_RETENTION_DAYS (exchange/notifications/retention.py).
+DELIVERY_RETENTION_DAYS = env_int("DELIVERY_RETENTION_DAYS", 180, minimum=1)
+INBOX_RETENTION_DAYS = env_int("INBOX_RETENTION_DAYS", 365, minimum=1)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,3 +1,4 @@
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from exchange.api import partnerships
@@ -9,5 +10,22 @@ router.register(
     partnerships.PartnershipDocumentViewSet,
     basename="partnership-document",
 )
+for name, viewset in (
+    ("members", partnerships.CommitteeMemberViewSet),
+    ("meetings", partnerships.CommitteeMeetingViewSet),
+    ("decisions", partnerships.CommitteeDecisionViewSet),
+):
+    router.register(
+        rf"partnerships/(?P<partnership_pk>{partnerships.UUID_PATTERN})/committee/{name}",
+        viewset,
+        basename=f"partnership-committee-{name.removesuffix('s')}",
+    )
 
-urlpatterns = router.urls
+urlpatterns = [
+    re_path(
+        rf"^partnerships/(?P<partnership_pk>{partnerships.UUID_PATTERN})/agreement/$",
+        partnerships.PartnershipAgreementView.as_view(),
+        name="partnership-agreement",
+    ),
+    *router.urls,
+]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import django_filters
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -32,13 +32,14 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Organisation
 from accounts.tenancy import Actor
-from config.api import ActorViewSet
+from config.api import ActorAPIView, ActorViewSet
 from config.api_schema import ErrorDetail
 from config.filters import StrictBooleanFilter
 from exchange import access
@@ -51,10 +52,16 @@ from exchange.models import (
     PartnershipMember,
     PartnershipStatus,
 )
-from exchange.models.partnerships import ACTIVE_MEMBER_STATES
+from exchange.models.partnerships import (
+    ACTIVE_MEMBER_STATES,
+    CommitteeDecision,
+    CommitteeMeeting,
+    CommitteeMember,
+)
 from exchange.partnerships import selectors, services
 from exchange.partnerships.documents import DOCUMENT_TYPES
 from exchange.web.downloads import document_response
+from opportunities.access import listing_visible_to
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -454,3 +461,298 @@ class PartnershipDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
     def download(self, request: Request, partnership_pk: str | None = None, pk: str | None = None) -> FileResponse:
         document = self.get_object()
         return document_response(document)
+
+
+# --- The agreement and its joint committee ------------------------------------------------------
+#
+# ``/partnerships/{id}/agreement/`` is read by the partnership's readers, per field
+# (``access.agreement_audience``): a reader of a public partnership in force who is not a
+# member gets the summary, the dates and the parties, and never ``text`` or
+# ``named_parties`` as such. The committee routes are for the active members only: to
+# anyone else they answer 404, a public reader included.
+
+AGREEMENT_MEMBERS_ONLY = ("text",)
+
+
+class AgreementSerializer(serializers.Serializer):
+    """The agreement as its reader may see it (``text`` only for the members)."""
+
+    summary = serializers.CharField(help_text=_("Public once the partnership is public and in force."))
+    text = serializers.CharField(required=False, help_text=_("The signed text; present for members only."))
+    signed_on = serializers.DateField(allow_null=True, help_text=_("The partnership's signature date."))
+    in_force_from = serializers.DateField(allow_null=True, help_text=_("The partnership's entry-into-force date."))
+    review_on = serializers.DateField(allow_null=True)
+    parties = serializers.ListField(
+        child=serializers.CharField(), help_text=_("The confirmed member governments, then the other named parties.")
+    )
+    named_parties = serializers.ListField(child=serializers.CharField())
+    updated_at = serializers.DateTimeField()
+
+
+class AgreementInputSerializer(serializers.Serializer):
+    """The body of PUT /partnerships/{id}/agreement/: the whole agreement (what is left out is cleared)."""
+
+    summary = serializers.CharField(required=False, allow_blank=True, default="", max_length=20_000)
+    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=500_000)
+    review_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text=_("Not before the signature date.")
+    )
+    named_parties = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        default=list,
+        max_length=20,
+        help_text=_("Parties that are not member governments here."),
+    )
+
+
+def agreement_data(actor: Actor, partnership: Partnership) -> dict[str, Any] | None:
+    """The agreement's fields the actor may read, or None if none is recorded."""
+    from exchange.partnerships.agreements import agreement_of, agreement_parties
+    from opportunities.access import Audience
+
+    agreement = agreement_of(partnership)
+    if agreement is None:
+        return None
+    data: dict[str, Any] = {
+        "summary": agreement.summary,
+        "text": agreement.text,
+        "signed_on": partnership.signed_on,
+        "in_force_from": partnership.in_force_from,
+        "review_on": agreement.review_on,
+        "parties": agreement_parties(partnership, agreement),
+        "named_parties": list(agreement.named_parties),
+        "updated_at": agreement.updated_at,
+    }
+    if access.agreement_audience(actor, partnership) is not Audience.INSIDER:
+        for key in AGREEMENT_MEMBERS_ONLY:
+            data.pop(key)
+    return data
+
+
+@extend_schema(parameters=[PARTNERSHIP_PK])
+class PartnershipAgreementView(ActorAPIView):
+    """GET: the partnership's readers (per field); PUT: a confirmed member's officials and admins."""
+
+    def _partnership(self, partnership_pk: str) -> Partnership:
+        return get_object_or_404(access.partnership_visible_to(actor=self.actor), pk=partnership_pk)
+
+    @extend_schema(
+        summary="The partnership's agreement (the text for members only)",
+        responses={200: AgreementSerializer, 404: OpenApiResponse(ErrorDetail, description="No agreement recorded.")},
+    )
+    def get(self, request: Request, partnership_pk: str) -> Response:
+        data = agreement_data(self.actor, self._partnership(partnership_pk))
+        if data is None:
+            raise NotFound(_("No agreement is recorded for this partnership."))
+        return Response(AgreementSerializer(data).data)
+
+    @extend_schema(
+        summary="Record or replace the agreement (confirmed members' officials and admins)",
+        request=AgreementInputSerializer,
+        responses={200: AgreementSerializer},
+    )
+    def put(self, request: Request, partnership_pk: str) -> Response:
+        from exchange.partnerships.agreements import agreement_save
+
+        partnership = self._partnership(partnership_pk)
+        body = AgreementInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        agreement_save(actor=self.actor, partnership=partnership, **body.validated_data)
+        return Response(AgreementSerializer(agreement_data(self.actor, partnership)).data)
+
+
+class CommitteeMemberSerializer(serializers.ModelSerializer):
+    organisation = serializers.UUIDField(
+        source="organisation_id", help_text=_("One of the partnership's confirmed member governments.")
+    )
+
+    class Meta:
+        model = CommitteeMember
+        fields = ["id", "name", "organisation", "role", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"role": {"required": False}}
+
+
+class CommitteeMeetingSerializer(serializers.ModelSerializer):
+    minutes = serializers.UUIDField(
+        source="minutes_id",
+        required=False,
+        allow_null=True,
+        help_text=_("The id of a document of this partnership (upload it first under documents/)."),
+    )
+    minutes_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CommitteeMeeting
+        fields = ["id", "held_on", "title", "minutes", "minutes_url", "created_at"]
+        read_only_fields = ["id", "created_at", "minutes_url"]
+        extra_kwargs = {"title": {"required": False}}
+
+    def get_minutes_url(self, meeting: CommitteeMeeting) -> str | None:
+        if meeting.minutes_id is None:
+            return None
+        return reverse(
+            "partnership-document-download",
+            kwargs={"partnership_pk": str(meeting.partnership_id), "pk": str(meeting.minutes_id)},
+        )
+
+
+class _ListingIds(serializers.ListField):
+    """Ids of the schemes a decision changes, those the reader may read (``visible_listings``)."""
+
+    def get_attribute(self, instance: Any) -> list[Any]:
+        return sorted(str(listing.pk) for listing in getattr(instance, "visible_listings", []))
+
+
+class CommitteeDecisionSerializer(serializers.ModelSerializer):
+    listings = _ListingIds(
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=MAX_GROUPED,
+        help_text=_("Ids of the grouped schemes (listings) the decision changes."),
+    )
+
+    class Meta:
+        model = CommitteeDecision
+        fields = ["id", "decided_on", "text", "listings", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+def decision_listings(actor: Actor) -> Prefetch:
+    return Prefetch(
+        "listings", queryset=listing_visible_to(actor=actor).order_by("title", "id"), to_attr="visible_listings"
+    )
+
+
+class _CommitteeViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ActorViewSet,
+):
+    """A committee's rows: members only (anyone else, a public reader included, gets a 404).
+
+    Reads start from ``exchange.access.committee_*_visible_to``; writes go through
+    ``exchange.partnerships.agreements``, whose services decide who may write.
+    """
+
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    visible: Any  # access.committee_*_visible_to
+
+    def queryset_for(self, actor: Actor) -> QuerySet[Any]:
+        partnership_pk = getattr(self, "kwargs", {}).get("partnership_pk")
+        rows = type(self).visible(actor=actor)
+        return rows.filter(partnership_id=partnership_pk) if partnership_pk else rows.none()
+
+    def _partnership(self) -> Partnership:
+        return get_object_or_404(access.partnership_member_of(actor=self.actor), pk=self.kwargs["partnership_pk"])
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self._partnership()  # 404 for anyone but a member, rather than an empty list
+        return super().list(request, *args, **kwargs)
+
+    def _payload(self, partial: bool) -> dict[str, Any]:
+        body = self.get_serializer(data=self.request.data, partial=partial)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        for key in ("organisation_id", "minutes_id"):
+            if key in data:
+                data[key.removesuffix("_id")] = data.pop(key)
+        return data
+
+    def _read(self, row: Any, code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=row.pk)).data, status=code)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        from exchange.partnerships.agreements import committee_row_delete
+
+        committee_row_delete(actor=self.actor, row=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The joint committee's members (partnership members only)"),
+    retrieve=extend_schema(summary="One committee member"),
+    create=extend_schema(summary="Seat an official on the committee (confirmed members' officials and admins)"),
+    update=extend_schema(summary="Change a committee member"),
+    partial_update=extend_schema(summary="Change a committee member"),
+    destroy=extend_schema(summary="Remove a committee member"),
+)
+@extend_schema(parameters=[PARTNERSHIP_PK])
+class CommitteeMemberViewSet(_CommitteeViewSet):
+    serializer_class = CommitteeMemberSerializer
+    visible = staticmethod(access.committee_members_visible_to)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        from exchange.partnerships.agreements import committee_member_add
+
+        row = committee_member_add(actor=self.actor, partnership=self._partnership(), **self._payload(False))
+        return self._read(row, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        from exchange.partnerships.agreements import committee_member_update
+
+        row = self.get_object()
+        data = self._payload(kwargs.get("partial", False))
+        return self._read(committee_member_update(actor=self.actor, member=row, data=data))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The joint committee's meetings (partnership members only)"),
+    retrieve=extend_schema(summary="One committee meeting"),
+    create=extend_schema(summary="Record a meeting (confirmed members' officials and admins)"),
+    update=extend_schema(summary="Change a meeting"),
+    partial_update=extend_schema(summary="Change a meeting"),
+    destroy=extend_schema(summary="Remove a meeting (its minutes stay among the documents)"),
+)
+@extend_schema(parameters=[PARTNERSHIP_PK])
+class CommitteeMeetingViewSet(_CommitteeViewSet):
+    serializer_class = CommitteeMeetingSerializer
+    visible = staticmethod(access.committee_meetings_visible_to)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        from exchange.partnerships.agreements import committee_meeting_add
+
+        row = committee_meeting_add(actor=self.actor, partnership=self._partnership(), **self._payload(False))
+        return self._read(row, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        from exchange.partnerships.agreements import committee_meeting_update
+
+        row = self.get_object()
+        data = self._payload(kwargs.get("partial", False))
+        return self._read(committee_meeting_update(actor=self.actor, meeting=row, data=data))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The joint committee's decisions (partnership members only)"),
+    retrieve=extend_schema(summary="One committee decision"),
+    create=extend_schema(summary="Record a decision (confirmed members' officials and admins)"),
+    update=extend_schema(summary="Change a decision"),
+    partial_update=extend_schema(summary="Change a decision"),
+    destroy=extend_schema(summary="Remove a decision"),
+)
+@extend_schema(parameters=[PARTNERSHIP_PK])
+class CommitteeDecisionViewSet(_CommitteeViewSet):
+    serializer_class = CommitteeDecisionSerializer
+    visible = staticmethod(access.committee_decisions_visible_to)
+
+    def queryset_for(self, actor: Actor) -> QuerySet[Any]:
+        # The schemes a decision changes, as far as the reader may read them.
+        return super().queryset_for(actor).prefetch_related(decision_listings(actor))
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        from exchange.partnerships.agreements import committee_decision_add
+
+        row = committee_decision_add(actor=self.actor, partnership=self._partnership(), **self._payload(False))
+        return self._read(row, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        from exchange.partnerships.agreements import committee_decision_update
+
+        row = self.get_object()
+        data = self._payload(kwargs.get("partial", False))
+        return self._read(committee_decision_update(actor=self.actor, decision=row, data=data))

@@ -14,6 +14,7 @@ import secrets
 import uuid
 from pathlib import PurePath
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -222,3 +223,121 @@ class PartnershipDocument(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.original_filename
+
+
+# --- The agreement and its joint committee (issue 16) ------------------------------------------
+#
+# The agreement's signature and entry-into-force dates are the partnership's own
+# (``signed_on``, ``in_force_from``, held by the constraints above): one date, one
+# place. The agreement adds what the partnership row does not hold. Who reads which
+# part is decided in ``exchange.access`` (``agreement_audience``): the summary, the
+# dates and the parties are public once the partnership is public and in force (ILO
+# fair-recruitment guideline 13.1); the text and the whole committee stay with the
+# members (officials' names are personal data).
+
+
+class PartnershipAgreement(models.Model):
+    """The agreement a partnership holds: its text or summary, its parties and its review date."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partnership = models.OneToOneField(Partnership, on_delete=models.CASCADE, related_name="agreement")
+    summary = models.TextField(
+        _("summary"), blank=True, help_text=_("Shown to every reader once the partnership is public and in force.")
+    )
+    text = models.TextField(_("signed text"), blank=True, help_text=_("Members only."))
+    review_on = models.DateField(_("review date"), null=True, blank=True)
+    named_parties = ArrayField(
+        models.CharField(max_length=200),
+        verbose_name=_("other parties"),
+        default=list,
+        blank=True,
+        help_text=_("Parties that are not member governments here (e.g. a regional authority, an agency)."),
+    )
+    # The review date a reminder was last sent for: at most one reminder per review date.
+    review_reminded_for = models.DateField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Its partnership's readers, per field (exchange.access.agreement_audience).
+    objects = SharedManager["PartnershipAgreement"](access="exchange.access")
+
+    class Meta:
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
+        indexes = [models.Index(fields=["review_on"], name="agreement_review_on")]
+
+    def __str__(self) -> str:
+        return f"agreement of {self.partnership_id}"
+
+
+class CommitteeMember(models.Model):
+    """An official sitting on the partnership's joint committee (members-only: a person's name)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="committee_members")
+    name = models.CharField(_("name"), max_length=200)
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
+    role = models.CharField(_("role"), max_length=200, blank=True, help_text=_("E.g. co-chair, secretary."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SharedManager["CommitteeMember"](access="exchange.access")
+
+    class Meta:
+        verbose_name = _("committee member")
+        verbose_name_plural = _("committee members")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CommitteeMeeting(models.Model):
+    """A meeting of the joint committee; its minutes are a partnership document (members only)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="committee_meetings")
+    held_on = models.DateField(_("date"))
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    minutes = models.ForeignKey(
+        PartnershipDocument,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("minutes"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SharedManager["CommitteeMeeting"](access="exchange.access")
+
+    class Meta:
+        verbose_name = _("committee meeting")
+        verbose_name_plural = _("committee meetings")
+        ordering = ["-held_on", "id"]
+
+    def __str__(self) -> str:
+        return self.title or str(self.held_on)
+
+
+class CommitteeDecision(models.Model):
+    """A decision of the joint committee, linked to the grouped listings (schemes) it changes."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="committee_decisions")
+    decided_on = models.DateField(_("date"))
+    text = models.TextField(_("decision"))
+    listings = models.ManyToManyField(
+        "opportunities.Listing", related_name="+", blank=True, verbose_name=_("schemes it changes")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SharedManager["CommitteeDecision"](access="exchange.access")
+
+    class Meta:
+        verbose_name = _("committee decision")
+        verbose_name_plural = _("committee decisions")
+        ordering = ["-decided_on", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]

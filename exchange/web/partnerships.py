@@ -10,7 +10,7 @@ API's serializers, and a download is ``exchange.web.downloads.document_response`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -26,17 +26,29 @@ from accounts.models import OrganisationKind
 from accounts.selectors import organisation_list
 from accounts.tenancy import Actor
 from config.errors import StateConflict
-from config.web import actor_required, confirm_page, csv_response, paginate
+from config.web import actor_required, confirm_page, csv_response, paginate, public_page
 from exchange import access
 from exchange.api.partnerships import (
+    AgreementInputSerializer,
     PartnershipCreateSerializer,
     PartnershipDocumentUploadSerializer,
     PartnershipUpdateSerializer,
+    agreement_data,
+    decision_listings,
 )
 from exchange.matching.selectors import match_list
 from exchange.models import MatchState, MemberState, Partnership, PartnershipMember, PartnershipStatus
-from exchange.models.partnerships import STATUS_TRANSITIONS
+from exchange.models.partnerships import STATUS_TRANSITIONS, CommitteeDecision, CommitteeMeeting, CommitteeMember
 from exchange.partnerships import selectors, services
+from exchange.partnerships.agreements import (
+    agreement_of,
+    agreement_save,
+    committee_decision_add,
+    committee_meeting_add,
+    committee_member_add,
+    committee_row_delete,
+)
+from exchange.web.agreement_forms import AgreementForm, CommitteeDecisionForm, CommitteeMeetingForm, CommitteeMemberForm
 from exchange.web.downloads import document_response
 from exchange.web.forms import DocumentUploadForm, PartnershipForm, add_errors
 from opportunities.access import listing_visible_to
@@ -177,7 +189,12 @@ def partnership_export_view(request: HttpRequest) -> HttpResponseBase:
 
 
 def _detail(
-    request: HttpRequest, partnership: Partnership, *, upload_form: DocumentUploadForm | None = None, status: int = 200
+    request: HttpRequest,
+    partnership: Partnership,
+    *,
+    upload_form: DocumentUploadForm | None = None,
+    status: int = 200,
+    **bound_forms: Any,
 ) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     _decorate(partnership, actor)
@@ -215,6 +232,7 @@ def _detail(
         "can_change": can_change,
         "can_answer": bool(access.can_answer_invitation(actor, own, confirm=True)),
         "upload_form": (upload_form or DocumentUploadForm()) if can_change else None,
+        **_agreement_context(actor, partnership, listings, can_change=can_change, bound=bound_forms),
     }
     return render(request, "exchange/partnerships/detail.html", context, status=status)
 
@@ -419,3 +437,185 @@ def partnership_document_view(request: HttpRequest, pk: Any, document_pk: Any) -
     documents = selectors.partnership_document_list(actor=request.actor).filter(partnership_id=pk)  # type: ignore[attr-defined]
     document = get_object_or_404(documents, pk=document_pk)
     return document_response(document)
+
+
+# --- The agreement and the joint committee --------------------------------------------------
+#
+# Sections of the partnership's page. The agreement's fields are shown per
+# ``access.agreement_audience`` (the same dict the API returns); the committee only to
+# active members (``access.committee_*_visible_to``). The forms post to the views
+# below, which go through the API's serializers and ``exchange.partnerships.agreements``.
+
+COMMITTEE_KINDS = ("members", "meetings", "decisions")
+
+
+def _member_choices(partnership: Partnership) -> list[tuple[Any, str]]:
+    return [
+        (row.organisation_id, row.organisation.name)
+        for row in partnership.memberships.all()
+        if row.state == MemberState.CONFIRMED
+    ]
+
+
+def _grouped_choices(listings: list[Listing]) -> list[tuple[Any, str]]:
+    return [(str(listing.pk), listing.title) for listing in listings]
+
+
+def _committee_forms(partnership: Partnership, listings: list[Listing], data: Any = None, files: Any = None) -> Any:
+    initial = {}
+    stored = agreement_of(partnership) if data is None else None
+    if stored is not None:
+        initial = {
+            "summary": stored.summary,
+            "text": stored.text,
+            "review_on": stored.review_on,
+            "named_parties": "\n".join(stored.named_parties),
+        }
+    # Prefixed: several forms share the page (and the documents' upload form its "title").
+    return {
+        "agreement_form": AgreementForm(data, initial=initial, prefix="agreement"),
+        "member_form": CommitteeMemberForm(data, organisations=_member_choices(partnership), prefix="member"),
+        "meeting_form": CommitteeMeetingForm(data, files, prefix="meeting"),
+        "decision_form": CommitteeDecisionForm(data, listings=_grouped_choices(listings), prefix="decision"),
+    }
+
+
+def _agreement_context(
+    actor: Actor, partnership: Partnership, listings: list[Listing], *, can_change: bool, bound: dict[str, Any]
+) -> dict[str, Any]:
+    context: dict[str, Any] = {"agreement": agreement_data(actor, partnership)}
+    if partnership.is_member:  # type: ignore[attr-defined]  # set by _decorate
+        context["committee_members"] = list(
+            access.committee_members_visible_to(actor=actor)
+            .filter(partnership=partnership)
+            .select_related("organisation")
+        )
+        context["committee_meetings"] = list(
+            access.committee_meetings_visible_to(actor=actor).filter(partnership=partnership).select_related("minutes")
+        )
+        context["committee_decisions"] = list(
+            access.committee_decisions_visible_to(actor=actor)
+            .filter(partnership=partnership)
+            .prefetch_related(decision_listings(actor))
+        )
+        context["show_committee"] = True
+    if can_change:
+        context.update({**_committee_forms(partnership, listings), **bound})
+    return context
+
+
+def _grouped_listings(actor: Actor, partnership: Partnership) -> list[Listing]:
+    return list(listing_visible_to(actor=actor).filter(partnerships=partnership).order_by("title", "id"))
+
+
+@require_POST
+@actor_required
+def partnership_agreement_view(request: HttpRequest, pk: Any) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    partnership = _partnership(request, pk)
+    access.can_change_agreement(actor, _own_row(partnership, actor)).check()  # who asks, before what they sent
+    form = AgreementForm(request.POST, prefix="agreement")
+    if form.is_valid():
+        body = AgreementInputSerializer(data=form.api_data())
+        if not body.is_valid():
+            add_errors(form, body.errors)
+        else:
+            try:
+                agreement_save(actor=actor, partnership=partnership, **body.validated_data)
+            except DjangoValidationError as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(request, _("Agreement saved."))
+                return redirect(reverse("exchange:partnership", kwargs={"pk": partnership.pk}) + "#agreement")
+    return _detail(request, partnership, status=400, agreement_form=form)
+
+
+@require_POST
+@actor_required
+def partnership_committee_add_view(request: HttpRequest, pk: Any, kind: str) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    # Members only, as in the API: anyone else (a public reader included) gets a 404.
+    if kind not in COMMITTEE_KINDS or not access.partnership_member_of(actor=actor).filter(pk=pk).exists():
+        raise Http404
+    partnership = _decorate(_partnership(request, pk), actor)
+    access.can_change_agreement(actor, partnership.own).check()  # type: ignore[attr-defined]
+    listings = _grouped_listings(actor, partnership)
+    name = {"members": "member_form", "meetings": "meeting_form", "decisions": "decision_form"}[kind]
+    form = _committee_forms(partnership, listings, request.POST, request.FILES)[name]
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            if kind == "members":
+                committee_member_add(actor=actor, partnership=partnership, **data)
+                done = _("Committee member added.")
+            elif kind == "meetings":
+                committee_meeting_add(
+                    actor=actor,
+                    partnership=partnership,
+                    held_on=data["held_on"],
+                    title=data["title"],
+                    minutes_file=data.get("minutes_file"),
+                )
+                done = _("Meeting recorded.")
+            else:
+                committee_decision_add(actor=actor, partnership=partnership, **data)
+                done = _("Decision recorded.")
+        except DjangoValidationError as exc:
+            if hasattr(exc, "error_dict") and "file" in exc.error_dict:
+                exc = DjangoValidationError({"minutes_file": exc.error_dict["file"]})
+            add_errors(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect(reverse("exchange:partnership", kwargs={"pk": partnership.pk}) + "#committee")
+    return _detail(request, partnership, status=400, **{name: form})
+
+
+@require_POST
+@actor_required
+def partnership_committee_delete_view(request: HttpRequest, pk: Any, kind: str, row_pk: Any) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    visible = {
+        "members": access.committee_members_visible_to,
+        "meetings": access.committee_meetings_visible_to,
+        "decisions": access.committee_decisions_visible_to,
+    }.get(kind)
+    if visible is None:
+        raise Http404
+    row = cast(
+        CommitteeMember | CommitteeMeeting | CommitteeDecision,
+        get_object_or_404(visible(actor=actor).filter(partnership_id=pk).select_related("partnership"), pk=row_pk),
+    )
+    committee_row_delete(actor=actor, row=row)
+    messages.success(request, _("Removed from the committee's record."))
+    return redirect(reverse("exchange:partnership", kwargs={"pk": pk}) + "#committee")
+
+
+# --- The public pages (ILO fair-recruitment guideline 13.1: agreements made public) -----------
+#
+# Anyone, signed in or not, reads here the partnerships marked public and in force:
+# what the anonymous actor may read (``access.partnership_visible_to``), whoever asks,
+# so a member sees exactly what the public sees. The agreement's public part only
+# (``access.agreement_audience``: the summary, the dates, the parties); never the signed
+# text, the documents or the committee. Anything else is a 404.
+
+
+def _public_partnerships() -> QuerySet[Partnership]:
+    confirmed = PartnershipMember.objects.filter(state=MemberState.CONFIRMED).select_related("organisation")
+    return (
+        access.partnership_visible_to(actor=Actor.anonymous())
+        .prefetch_related(Prefetch("memberships", queryset=confirmed.order_by("organisation__name", "id")))
+        .order_by("-in_force_from", "name", "id")
+    )
+
+
+@public_page
+def public_partnership_list_view(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, _public_partnerships())
+    return render(request, "exchange/partnerships/public_list.html", {"page": page, "partnerships": page.object_list})
+
+
+@public_page
+def public_partnership_view(request: HttpRequest, pk: Any) -> HttpResponse:
+    partnership = get_object_or_404(_public_partnerships(), pk=pk)
+    context = {"partnership": partnership, "agreement": agreement_data(Actor.anonymous(), partnership)}
+    return render(request, "exchange/partnerships/public.html", context)

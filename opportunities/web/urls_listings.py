@@ -2,13 +2,14 @@
 
 from django.urls import URLPattern, path
 
-from opportunities.web import listings
+from opportunities.web import listings, records
 
 urlpatterns: list[URLPattern] = [
     path("listings/", listings.listing_list_view, name="listings"),
     path("listings/export.csv", listings.listing_export_view, name="listings_export"),
     path("listings/new/", listings.listing_create_view, name="listing_create"),
     path("listings/<uuid:pk>/", listings.listing_detail_view, name="listing"),
+    path("listings/<uuid:pk>/print/", records.listing_print_view, name="listing_print"),
     path("listings/<uuid:pk>/edit/", listings.listing_edit_view, name="listing_edit"),
     path("listings/<uuid:pk>/<slug:action>/", listings.listing_transition_view, name="listing_transition"),
 ]

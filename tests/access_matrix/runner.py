@@ -129,6 +129,12 @@ TARGETS: dict[str, Target] = {
         (),
         _by_kind(None, private="italy_draft", shared="italy_public"),  # type: ignore[arg-type]
     ),
+    # The public partnership pages: Italy's public partnership in force with Moldova, and its private one.
+    "public_partnership": Target(
+        ("private", "shared", "missing"),
+        (),
+        _by_kind(None, private="private_partnership", shared="shared_partnership"),  # type: ignore[arg-type]
+    ),
     "profile": Target(
         KINDS,
         GOV,
@@ -221,6 +227,21 @@ TARGETS: dict[str, Target] = {
             shared=("shared_partnership", "shared_document"),
         ),
     ),
+    **{
+        f"committee_{what}": Target(
+            KINDS,
+            GOV,
+            _nested(
+                "partnership_pk",
+                "pk",
+                lambda w, r: w.objects["own_partnership"],
+                lambda w, r, what=what: w.objects[f"own_committee_{what}"],
+                private=("private_partnership", f"private_committee_{what}"),
+                shared=("shared_partnership", f"shared_committee_{what}"),
+            ),
+        )
+        for what in ("member", "meeting", "decision")
+    },
     "partnership_documents": Target(
         KINDS,
         GOV,

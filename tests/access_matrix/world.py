@@ -173,6 +173,37 @@ def _partnership(actor: Actor, *, name: str, members: list[Organisation], docume
     return partnership, doc
 
 
+def _agreement_and_committee(actor: Actor, partnership: Any, *, prefix: str) -> dict[str, Any]:
+    """An agreement (its text members-only) and one row of each kind of the joint committee."""
+    from exchange.partnerships.agreements import (
+        agreement_save,
+        committee_decision_add,
+        committee_meeting_add,
+        committee_member_add,
+    )
+
+    agreement_save(
+        actor=actor,
+        partnership=partnership,
+        summary=f"{prefix}-public-summary",
+        text=f"{prefix}-agreement-text",
+        review_on=None,
+        named_parties=["Regional authority"],
+    )
+    day = timezone.localdate()
+    return {
+        "committee_member": committee_member_add(
+            actor=actor, partnership=partnership, name=f"{prefix}-committee-member", organisation=actor.org.pk
+        ),
+        "committee_meeting": committee_meeting_add(
+            actor=actor, partnership=partnership, held_on=day, title=f"{prefix}-meeting"
+        ),
+        "committee_decision": committee_decision_add(
+            actor=actor, partnership=partnership, decided_on=day, text=f"{prefix}-decision"
+        ),
+    }
+
+
 def build_world() -> World:
     w = World()
     o = w.orgs
@@ -362,6 +393,14 @@ def build_world() -> World:
         public=True,
     )
 
+    for key, actor, prefix in (
+        ("own", moroccan, "own"),
+        ("private", italian_admin, "SENTINEL-private"),
+        ("shared", italian_admin, "SENTINEL-shared"),
+    ):
+        for name, value in _agreement_and_committee(actor, ob[f"{key}_partnership"], prefix=prefix).items():
+            ob[f"{key}_{name}"] = value
+
     # --- private rows: subscriptions, deliveries, notifications, tokens, members, invitations
     for key, org, prefix in (("morocco", o["morocco"], "own-ma"), ("agency", o["agency"], "own-ag")):
         for name, value in _subscription(org, prefix).items():
@@ -420,6 +459,21 @@ def build_world() -> World:
         "SENTINEL-private-partnership",
         str(ob["private_partnership"].pk),
         "SENTINEL-private-annex",
+        # The committee and the signed text are members-only, also on a public partnership.
+        "SENTINEL-private-public-summary",
+        "SENTINEL-private-agreement-text",
+        "SENTINEL-shared-agreement-text",
+        "SENTINEL-private-committee-member",
+        "SENTINEL-shared-committee-member",
+        "SENTINEL-private-meeting",
+        "SENTINEL-shared-meeting",
+        "SENTINEL-private-decision",
+        "SENTINEL-shared-decision",
+        *(
+            str(ob[f"{key}_committee_{what}"].pk)
+            for key in ("private", "shared")
+            for what in ("member", "meeting", "decision")
+        ),
         "SENTINEL-shared-annex",
         str(ob["private_document"].pk),
         str(ob["shared_document"].pk),
