@@ -145,6 +145,8 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
         count = emails_replay(emails=queryset)
         self.message_user(request, _("%(count)d dead e-mail(s) queued again.") % {"count": count})
+
+
 def otp_admin_has_permission(request: HttpRequest) -> bool:
     """The admin site's permission check, plus django-otp's: staff *and* a verified session.
 
