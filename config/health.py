@@ -141,8 +141,13 @@ def _redis() -> Check:
     client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout)
     try:
         client.ping()
+        # A broker that evicts keys loses queued messages and Kombu's bindings (plan row R12):
+        # readiness fails until Redis runs with maxmemory-policy noeviction.
+        policy = str(client.info("memory").get("maxmemory_policy", "noeviction"))
     finally:
         client.close()
+    if policy != "noeviction":
+        return {"ok": False, "error": f"EvictionPolicy:{policy}"}
     return {}
 
 

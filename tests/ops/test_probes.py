@@ -52,6 +52,29 @@ def test_readyz_answers_503_when_redis_refuses_connections(client, db, settings)
     assert body["checks"]["database"]["ok"] is True
 
 
+def test_readyz_answers_503_when_the_broker_may_evict_keys(client, db, settings):
+    """Plan row R12: a Redis that evicts keys under memory pressure loses queued tasks."""
+    from tests.reliability.harness import RedisServer
+
+    server = RedisServer()
+    server.start()
+    try:
+        server.client().config_set("maxmemory-policy", "allkeys-lru")
+        settings.REDIS_URL = server.url
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["checks"]["redis"] == {
+            "ok": False,
+            "error": "EvictionPolicy:allkeys-lru",
+            "ms": response.json()["checks"]["redis"]["ms"],
+        }
+        server.client().config_set("maxmemory-policy", "noeviction")
+        assert client.get("/readyz").status_code == 200
+    finally:
+        server.stop()
+        server.remove()
+
+
 def test_readyz_leaves_redis_out_when_none_is_configured(client, db, settings):
     settings.REDIS_URL = ""
     response = client.get("/readyz")
@@ -114,8 +137,8 @@ def test_probes_are_not_sent_to_two_factor_enrolment(db, settings, agency, path)
 
     agency.require_two_factor = True
     agency.save(update_fields=["require_two_factor"])
-    browser = signed_in(member(agency, "moderator", email="unenrolled@ilma.example"))
-    assert browser.get("/help/").status_code == 302
+    browser = signed_in(member(agency, "moderator", email="unenrolled@ilma.example"), verified=False)
+    assert browser.get("/listings/").status_code == 302
     assert browser.get(path).status_code == 200
 
 
