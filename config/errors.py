@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
@@ -155,6 +156,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, StateConflict):
         exc = Conflict(str(exc))
+    elif isinstance(exc, TooManyFieldsSent):
+        # A body with more fields than DATA_UPLOAD_MAX_NUMBER_FIELDS: the client's fault, said plainly.
+        exc = exceptions.ParseError(
+            "The request has more fields than the site accepts (DATA_UPLOAD_MAX_NUMBER_FIELDS)."
+        )
     response = exception_handler(exc, context)
     if response is not None and isinstance(response.data, list):
         response.data = {"non_field_errors": response.data}

@@ -19,12 +19,14 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 # Results counted exactly; beyond this (and beyond the page asked for) the count stops.
+# No list has a page beyond this (a million pages of 100).
+MAX_PAGE = 1_000_000
 COUNT_CAP = 1000
 
 
@@ -77,6 +79,9 @@ class Pagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
         self._requested_page = _positive_int(request, self.page_query_param) or 1
+        if self._requested_page > MAX_PAGE:
+            # Far beyond any result set; also keeps LIMIT/OFFSET inside PostgreSQL's bigint.
+            raise NotFound(self.invalid_page_message.format(page_number=self._requested_page, message="too far"))
         return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data: Any) -> Response:

@@ -153,6 +153,9 @@ class Visitor:
         self.reset()
         response = self.page.goto(path)
         assert response is not None and response.status < 400, f"GET {path}: {response and response.status}"
+        # The document's own headers, from goto's answer: the "response" event may not have
+        # been dispatched yet when goto returns.
+        self.document_headers = {k.lower(): v for k, v in response.all_headers().items()}
         self.check(screenshot=screenshot)
         return response
 

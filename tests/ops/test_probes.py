@@ -117,6 +117,7 @@ def test_readyz_answers_503_when_an_outbox_task_is_overdue(client, db, settings)
 
 
 def test_a_threshold_of_zero_leaves_the_backlog_out_of_readiness(client, db, settings):
+    settings.REDIS_URL = ""
     settings.READY_MAX_BACKLOG_SECONDS = 0
     OutboxTaskFactory(task="corridor.ping", next_attempt_at=timezone.now() - timedelta(days=2))
     response = client.get("/readyz")

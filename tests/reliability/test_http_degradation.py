@@ -203,7 +203,7 @@ def row_locked(listing: Listing) -> Iterator[None]:
             holder.rollback()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_an_approval_behind_a_held_row_lock_answers_409_within_seconds(
     mona: User, agency: Organisation, submitted: Listing
 ) -> None:
@@ -222,7 +222,7 @@ def test_an_approval_behind_a_held_row_lock_answers_409_within_seconds(
     assert mona_api.post(f"/api/v1/listings/{submitted.pk}/approve/").status_code == 200
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_page_behind_a_held_row_lock_answers_the_409_page(bob: User, owner: Actor) -> None:
     draft = create_listing(owner, seasonal_scheme())
     browser = signed_in(bob)
@@ -357,7 +357,7 @@ def api_token(user: User, organisation: Organisation) -> dict[str, str]:
     return {"Authorization": f"Token {secret}"}
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_with_postgresql_down_the_api_and_pages_answer_503_and_recover_without_a_restart(
     live_server: Any, database_proxy: CuttableProxy, alice: User, italy: Organisation
 ) -> None:
@@ -389,7 +389,7 @@ def test_with_postgresql_down_the_api_and_pages_answer_503_and_recover_without_a
         assert browser.get("/listings/").status_code == 200
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_connection_cut_in_the_middle_of_an_approval_leaves_nothing_half_written(
     live_server: Any, database_proxy: CuttableProxy, mona: User, agency: Organisation, submitted: Listing
 ) -> None:
