@@ -113,3 +113,16 @@ def test_the_schema_generates_without_warnings_and_validates(tmp_path):
     target = tmp_path / "schema.yml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
     assert "/api/v1/listings/{id}/approve/" in target.read_text()
+
+
+def test_a_page_beyond_any_result_set_is_a_404_not_a_server_error(bob_api, italy):
+    response = bob_api.get("/api/v1/deliveries/?page=118228270243975520")
+    assert response.status_code == 404
+    assert "detail" in response.json()
+
+
+def test_a_body_with_too_many_fields_is_a_400_that_names_the_limit(bob_api, italy, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    response = bob_api.post("/api/v1/subscriptions/", data={f"f{i}": "x" for i in range(20)}, format="multipart")
+    assert response.status_code == 400
+    assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" in response.json()["detail"]
