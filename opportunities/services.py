@@ -292,9 +292,10 @@ def listings_expire(*, today: Any = None) -> int:
                 listing = Listing.objects.select_for_update(skip_locked=True).filter(access.LIVE, pk=pk).first()
                 if listing is None:
                     continue
+                previous = listing.status
                 listing.status = ListingStatus.EXPIRED
                 listing.save(update_fields=["status", "updated_at"])
-                _record(listing, actor=None, action="expired", from_status=ListingStatus.PUBLISHED)
+                _record(listing, actor=None, action="expired", from_status=previous)
                 _after_commit(listing, ListingStatus.EXPIRED)
                 expired += 1
     return expired

@@ -447,17 +447,20 @@ def report(
 
     from accounts.tenancy import unscoped
     from exchange.models import Delivery, DeliveryStatus
-    from opportunities.models import Listing, ListingStatus
+    from opportunities.access import live_listings
 
     with unscoped("the soak counts its own rows"):
         deliveries = Delivery.objects.filter(subscription_id__in=subscriptions)
         delivery_ids = {str(pk) for pk in deliveries.values_list("id", flat=True)}
         sent = deliveries.filter(status=DeliveryStatus.SENT).count()
-        approved = Listing.objects.filter(
-            title__startswith="Soak seasonal harvest scheme",
-            status=ListingStatus.PUBLISHED,
-            published_at__gte=datetime.fromtimestamp(started, tz=UTC),
-        ).count()
+        approved = (
+            live_listings()
+            .filter(
+                title__startswith="Soak seasonal harvest scheme",
+                published_at__gte=datetime.fromtimestamp(started, tz=UTC),
+            )
+            .count()
+        )
     expected = approved * len(subscriptions)
     received = set(receiver.ids) - {""}
     client_requests, client_failures = locust_totals(workdir)
