@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -100,6 +101,16 @@ ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
 }
 
 
+class VerificationStatus(models.TextChoices):
+    """Where an organisation stands with the agencies that verify who is on the platform
+    ([12]; EU Talent Pool Regulation (EU) 2026/1047: organisations are verified, and can
+    be suspended or removed)."""
+
+    PENDING = "pending", _("Pending verification")
+    VERIFIED = "verified", _("Verified")
+    SUSPENDED = "suspended", _("Suspended")
+
+
 class OrganisationQuerySet(models.QuerySet["Organisation"]):
     def active(self) -> OrganisationQuerySet:
         return self.filter(is_active=True)
@@ -133,6 +144,13 @@ class Organisation(models.Model):
     require_two_factor = models.BooleanField(_("require two-factor authentication"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A new organisation waits for an agency moderator to check its documents.
+    verification_status = models.CharField(
+        _("verification"), max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.PENDING
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    # Private to the organisation's members and the agencies (accounts.access).
+    suspension_reason = models.TextField(_("reason for the suspension"), blank=True)
 
     objects = OrganisationQuerySet.as_manager()
 
@@ -163,6 +181,61 @@ class Organisation(models.Model):
     @property
     def valid_roles(self) -> tuple[str, ...]:
         return ROLES_BY_KIND[self.kind]
+
+
+class VerificationAction(models.TextChoices):
+    VERIFY = "verify", _("Verified")
+    SUSPEND = "suspend", _("Suspended")
+    REINSTATE = "reinstate", _("Reinstated")
+
+
+class OrganisationReview(models.Model):
+    """One verification decision on an organisation: who, when, from, to, why."""
+
+    id = models.BigAutoField(primary_key=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="reviews")
+    action = models.CharField(max_length=16, choices=VerificationAction.choices)
+    from_status = models.CharField(max_length=16, choices=VerificationStatus.choices)
+    to_status = models.CharField(max_length=16, choices=VerificationStatus.choices)
+    reason = models.TextField(blank=True)
+    actor = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("verification decision")
+        verbose_name_plural = _("verification decisions")
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {self.from_status} → {self.to_status}"
+
+
+class SingleSignOn(models.Model):
+    """A government's own OpenID Connect provider for its officials ([12])."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="single_sign_on")
+    enabled = models.BooleanField(_("enabled"), default=True)
+    issuer = models.URLField(_("issuer"), max_length=300)
+    client_id = models.CharField(_("client id"), max_length=200)
+    client_secret = models.CharField(_("client secret"), max_length=500, blank=True)
+    allowed_domains = ArrayField(
+        models.CharField(max_length=253), verbose_name=_("allowed e-mail domains"), default=list, blank=True
+    )
+    # The claim that carries the role, and the claim value → Corridor role map; default_role
+    # when the claim is absent or unmapped (blank: refuse the sign-in).
+    role_claim = models.CharField(_("role claim"), max_length=100, blank=True)
+    role_mapping = models.JSONField(_("role mapping"), default=dict, blank=True)
+    default_role = models.CharField(_("default role"), max_length=16, choices=Role.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("single sign-on")
+        verbose_name_plural = _("single sign-on")
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {self.issuer}"
 
 
 class Membership(models.Model):

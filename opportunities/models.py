@@ -312,6 +312,15 @@ class Listing(models.Model):
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("contact")
     )
 
+    # [12] safeguards. Origin-government consent (as in Germany's Triple Win): each origin
+    # country of the allocations is admitted only once its government accepts
+    # (OriginConsent). The government-to-government agreement a health-worker listing
+    # recruiting from a WHO safeguard-list country must name.
+    requires_origin_consent = models.BooleanField(
+        _("recruitment only with the origin government's agreement"), default=False
+    )
+    government_agreement = models.CharField(_("government-to-government agreement"), max_length=300, blank=True)
+
     total_quantity = models.PositiveIntegerField(default=0, editable=False)
     # Every prefix of every line's ISCO code ("6111" → 6, 61, 611, 6111): an
     # indexed array containment answers "occupation 61" at any level.
@@ -396,6 +405,63 @@ class OccupationLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occupation_id} × {self.quantity}"
+
+
+class ConsentStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting the origin government")
+    ACCEPTED = "accepted", _("Accepted by the origin government")
+    REFUSED = "refused", _("Refused by the origin government")
+
+
+class OriginConsent(models.Model):
+    """An origin government's answer to a listing that recruits from it only with its agreement."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="origin_consents")
+    country = models.CharField(_("origin country"), max_length=2)
+    status = models.CharField(max_length=16, choices=ConsentStatus.choices, default=ConsentStatus.PENDING)
+    decided_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Shared between the listing's owner and the origin government (opportunities.access).
+    objects = SharedManager["OriginConsent"](access="opportunities.access")
+
+    class Meta:
+        ordering = ["listing", "country"]
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "country"], name="origin_consent_one_per_country"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} × {self.country}: {self.status}"
+
+
+class ListingTranslation(models.Model):
+    """The listing's text in another language. The listing's own title, summary and
+    description, in ``text_language``, are the authoritative text."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(_("language"), max_length=2)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.CharField(_("summary"), max_length=500, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Read with its listing (opportunities.access).
+    objects = SharedManager["ListingTranslation"](access="opportunities.access")
+
+    class Meta:
+        ordering = ["listing", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "language"], name="listing_translation_one_per_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} ({self.language})"
 
 
 class ListingTransition(models.Model):
