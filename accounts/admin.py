@@ -13,7 +13,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
 
 from accounts.models import ApiToken, AuditEvent, Invitation, Membership, Organisation, OutboundEmail, User
 
@@ -55,9 +57,22 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "kind", "country", "is_origin", "is_destination", "require_two_factor", "is_active"]
     list_filter = ["kind", "is_active", "is_origin", "is_destination"]
     search_fields = ["name", "slug"]
-    readonly_fields = ["id", "created_at"]
+    # Verification changes go through accounts.verification (audited, the admins told).
+    readonly_fields = ["id", "created_at", "verification_status", "verified_at"]
     autocomplete_fields = ["focal_point"]
     inlines = [MembershipInline]
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        # The membership inline's forms (an invalid form re-rendered included) build
+        # querysets on the scoped Membership manager: operators look across tenants.
+        # The page renders lazily: render it inside the block.
+        with scopes_disabled():
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if isinstance(response, TemplateResponse):
+                response.render()
+            return response
 
 
 @admin.register(Membership)

@@ -201,6 +201,8 @@ class OrganisationReview(models.Model):
     actor = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects: ClassVar[ScopedManagerType[OrganisationReview]] = ScopedManager(organisation="organisation")
+
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("verification decision")
@@ -229,6 +231,8 @@ class SingleSignOn(models.Model):
     default_role = models.CharField(_("default role"), max_length=16, choices=Role.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[ScopedManagerType[SingleSignOn]] = ScopedManager(organisation="organisation")
 
     class Meta:
         verbose_name = _("single sign-on")

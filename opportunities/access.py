@@ -60,7 +60,9 @@ from opportunities.models import (
     ListingRevision,
     ListingStatus,
     ListingTransition,
+    ListingTranslation,
     OccupationLine,
+    OriginConsent,
     RevisionStatus,
     Visibility,
 )
@@ -76,6 +78,8 @@ SHARED_MODELS = {
     OccupationLine: "part of its listing, read through the listing",
     ListingTransition: "a listing's history, per audience: listing_history (SharedManager)",
     ListingRevision: "a listing's revisions, insiders only: listing_revisions (SharedManager)",
+    OriginConsent: "a listing's consents: its owner, the agencies and the origin government (SharedManager)",
+    ListingTranslation: "part of its listing, read with the listing (SharedManager)",
 }
 
 # --- Reading ------------------------------------------------------------------------------------

@@ -54,3 +54,21 @@ def test_an_admin_change_is_written_to_the_audit_log(client, operator, italy, al
     assert event.actor_email == operator.email
     assert event.organisation_id == italy.pk
     assert event.object_id == str(italy.pk)
+
+
+@pytest.mark.django_db
+def test_an_invalid_organisation_form_is_shown_again_with_its_error(client, operator, italy):
+    client.force_login(operator)
+    response = client.post(
+        f"/admin/accounts/organisation/{italy.pk}/change/",
+        {
+            "name": "",
+            "slug": italy.slug,
+            "kind": "government",
+            "country": "IT",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "This field is required" in response.content.decode()
