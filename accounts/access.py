@@ -22,9 +22,16 @@ from django.core.exceptions import PermissionDenied
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import OrganisationKind, Role
-from accounts.tenancy import Actor
-from config.errors import StateConflict
+from accounts.models import (
+    Organisation,
+    OrganisationKind,
+    OrganisationReview,
+    Role,
+    VerificationAction,
+    VerificationStatus,
+)
+from accounts.tenancy import Actor, unscoped
+from config.errors import Refusal, StateConflict
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,7 @@ class Decision:
     allowed: bool
     reason: str | Promise = ""
     conflict: bool = False  # refused because of the object's state, not the actor's role
+    code: str = ""  # a machine-readable refusal the API's JSON error carries (e.g. organisation_pending)
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -44,6 +52,8 @@ class Decision:
             return
         if self.conflict:
             raise StateConflict(str(self.reason))
+        if self.code:
+            raise Refusal(str(self.reason), code=self.code)
         raise PermissionDenied(str(self.reason))
 
 
@@ -89,3 +99,104 @@ def can_act_for_government(actor: Actor, *, reason: str | Promise = GOVERNMENT_W
     if not is_government(actor) or actor.role not in (Role.ADMIN, Role.OFFICIAL):
         return deny(reason)
     return ALLOWED
+
+
+# --- An organisation's standing: verification by the agencies -----------------------------------
+#
+# A new organisation is ``pending`` until an agency moderator verifies it; a moderator can
+# suspend it (with a reason) and reinstate it (EU Talent Pool Regulation (EU) 2026/1047:
+# organisations are verified, and can be suspended or removed). Members of a pending or
+# suspended government read as before but cannot act on the exchange: submit listings,
+# express interest or take part in a match's dialogue, create alert subscriptions, create
+# or join partnerships. Agencies are not gated: they are the ones who verify.
+
+STANDING_LIMITS = _(
+    "Its members can read everything as before, but cannot submit listings, express interest, "
+    "send messages, create alert subscriptions or join partnerships."
+)
+
+
+def organisation_standing(organisation: Organisation | None) -> Decision:
+    """Whether an organisation's standing lets its members act on the exchange (403 with a ``code`` if not)."""
+    if organisation is None or organisation.kind == OrganisationKind.AGENCY:
+        return ALLOWED
+    if organisation.verification_status == VerificationStatus.PENDING:
+        return Decision(
+            False,
+            _(
+                "Your organisation is pending verification by an agency: a moderator of an international "
+                "agency has not yet checked it. %(limits)s"
+            )
+            % {"limits": STANDING_LIMITS},
+            code="organisation_pending",
+        )
+    if organisation.verification_status == VerificationStatus.SUSPENDED:
+        why = organisation.suspension_reason.strip().rstrip(".") or _("no reason recorded")
+        return Decision(
+            False,
+            _("Your organisation is suspended: %(reason)s. Until an agency reinstates it: %(limits)s")
+            % {"reason": why, "limits": STANDING_LIMITS},
+            code="organisation_suspended",
+        )
+    return ALLOWED
+
+
+def can_act_in_standing(actor: Actor) -> Decision:
+    """The actor's organisation is in good standing (verified, or an agency): asked by every rule
+    that submits, expresses interest, messages, subscribes or joins a partnership."""
+    return organisation_standing(actor.organisation)
+
+
+# The moves a moderator makes on an organisation's standing: from which states, to which.
+STANDING_STEPS: dict[str, tuple[tuple[str, ...], str]] = {
+    VerificationAction.VERIFY: ((VerificationStatus.PENDING,), VerificationStatus.VERIFIED),
+    VerificationAction.SUSPEND: (
+        (VerificationStatus.PENDING, VerificationStatus.VERIFIED),
+        VerificationStatus.SUSPENDED,
+    ),
+    VerificationAction.REINSTATE: ((VerificationStatus.SUSPENDED,), VerificationStatus.VERIFIED),
+}
+# A suspension must say why: the members are shown it.
+STANDING_NEEDS_REASON = frozenset({VerificationAction.SUSPEND})
+
+
+def can_change_standing(actor: Actor, organisation: Organisation) -> Decision:
+    """Verify, suspend, reinstate: a moderator of an international agency, never on its own agency."""
+    if not is_moderator(actor):
+        return deny(_("Only a moderator of an international agency may verify, suspend or reinstate organisations."))
+    if actor.organisation is not None and actor.organisation.pk == organisation.pk:
+        return deny(_("An agency does not decide on its own standing."))
+    return ALLOWED
+
+
+def can_review_organisation(actor: Actor, organisation: Organisation, action: str) -> Decision:
+    """May the actor take ``action`` (a ``STANDING_STEPS`` key) on the organisation as it stands?"""
+    who = can_change_standing(actor, organisation)
+    if not who:
+        return who
+    sources, _target = STANDING_STEPS[action]
+    if organisation.verification_status not in sources:
+        return conflict(
+            _("Cannot %(action)s an organisation that is %(status)s.")
+            % {"action": action, "status": organisation.get_verification_status_display().lower()}
+        )
+    return ALLOWED
+
+
+def can_see_suspension_reason(actor: Actor, organisation: Organisation) -> bool:
+    """Why an organisation is suspended: its own members and the agencies' staff only."""
+    own = actor.organisation is not None and actor.organisation.pk == organisation.pk
+    return actor.is_authenticated and (own or is_agency_staff(actor))
+
+
+def organisation_reviews(actor: Actor, organisation: Organisation) -> list[OrganisationReview]:
+    """The verification decisions on an organisation, oldest first: for the agencies' staff and
+    the organisation's own members; nobody else (an empty list)."""
+    if not can_see_suspension_reason(actor, organisation):
+        return []
+    with unscoped("an organisation's verification decisions, read by the agencies or its own members"):
+        return list(
+            OrganisationReview.objects.filter(organisation=organisation)
+            .select_related("actor")
+            .order_by("created_at", "id")
+        )

@@ -31,6 +31,7 @@ from accounts.models import (
     OrganisationKind,
     Role,
     User,
+    VerificationStatus,
 )
 from accounts.tenancy import WRITING_ROLES, Actor, tenant_scope, unscoped
 from accounts.tokens import API_TOKEN_PREFIX, hash_secret, new_secret
@@ -95,8 +96,13 @@ def organisation_create(
     is_destination: bool = False,
     slug: str = "",
     actor: Actor | None = None,
+    verified: bool = False,
 ) -> Organisation:
-    """Create a tenant. Operators only (commands, admin); raises ValidationError."""
+    """Create a tenant. Operators only (commands, admin); raises ValidationError.
+
+    A new organisation waits for an agency to verify it (``pending``); ``verified``
+    is for organisations an operator has already vetted (``createorganisation
+    --verified``, the demo data)."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("A name is required.")})
@@ -114,9 +120,22 @@ def organisation_create(
     if Organisation.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": _("The slug '%(slug)s' is taken.") % {"slug": slug}})
     org = Organisation.objects.create(
-        name=name, slug=slug, kind=kind, country=country, is_origin=is_origin, is_destination=is_destination
+        name=name,
+        slug=slug,
+        kind=kind,
+        country=country,
+        is_origin=is_origin,
+        is_destination=is_destination,
+        verification_status=VerificationStatus.VERIFIED if verified else VerificationStatus.PENDING,
+        verified_at=timezone.now() if verified else None,
     )
-    audit_record(actor=actor, action="organisation.created", obj=org, organisation=org)
+    audit_record(
+        actor=actor,
+        action="organisation.created",
+        obj=org,
+        organisation=org,
+        changes={"verification_status": org.verification_status},
+    )
     return org
 
 

@@ -56,6 +56,15 @@ class StateConflict(Exception):
     """Raised by services when an object's state does not allow an action (HTTP 409)."""
 
 
+class Refusal(DjangoPermissionDenied):
+    """A 403 with a machine-readable ``code`` the API's JSON error carries beside ``detail``
+    (e.g. ``organisation_pending``: a client can tell "wait for verification" from "wrong role")."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class Conflict(exceptions.APIException):
     status_code = 409
     default_detail = "The object's state does not allow this."
@@ -138,6 +147,7 @@ def too_large_response(request: HttpRequest, limit: int) -> HttpResponse:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    refusal_code = exc.code if isinstance(exc, Refusal) else ""
     if isinstance(exc, UploadTooLarge):
         return Response(_too_large(exc.limit)[1], status=413)
     if isinstance(exc, DATABASE_ERRORS):
@@ -164,6 +174,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     response = exception_handler(exc, context)
     if response is not None and isinstance(response.data, list):
         response.data = {"non_field_errors": response.data}
+    if response is not None and refusal_code and isinstance(response.data, dict):
+        response.data["code"] = refusal_code
     return response
 
 

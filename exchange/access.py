@@ -25,7 +25,16 @@ from uuid import UUID
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import ALLOWED, Decision, can_act_for_government, conflict, deny, first_refusal, is_government
+from accounts.access import (
+    ALLOWED,
+    Decision,
+    can_act_for_government,
+    can_act_in_standing,
+    conflict,
+    deny,
+    first_refusal,
+    is_government,
+)
 from accounts.models import Organisation, OrganisationKind
 from accounts.tenancy import Actor, through_access
 from exchange.models import (
@@ -115,12 +124,13 @@ DECIDE_STATES = (MatchState.INTEREST_EXPRESSED, MatchState.IN_DIALOGUE)
 
 
 def can_take_part(actor: Actor, match: Match) -> Decision:
-    """An administrator or official of one of the two governments (viewers read)."""
+    """An administrator or official of one of the two governments (viewers read), while their
+    organisation is in good standing (express interest, message, accept or decline)."""
     if not is_party(actor, match):
         return deny(_("Only the two governments of a match may act on it."))
     if not actor.can_write:
         return deny(_("Viewers may read the dialogue but not take part in it."))
-    return ALLOWED
+    return can_act_in_standing(actor)
 
 
 def can_express_interest(actor: Actor, match: Match) -> Decision:
@@ -161,6 +171,27 @@ def can_decide(actor: Actor, match: Match) -> Decision:
         )
     )
     return first_refusal(who, state)
+
+
+# --- Alert subscriptions ----------------------------------------------------------------------
+#
+# A subscription is its organisation's own (scoped); officials and administrators (moderators
+# and administrators of an agency) manage them, viewers read. A new one is created only while
+# the organisation is in good standing.
+
+SUBSCRIPTION_MANAGER = _("Only an official or an administrator can manage subscriptions and deliveries.")
+
+
+def can_manage_subscriptions(actor: Actor) -> Decision:
+    """Change, test, rotate, delete subscriptions and replay deliveries: officials and admins."""
+    if not actor.is_authenticated or not actor.can_write:
+        return deny(SUBSCRIPTION_MANAGER)
+    return ALLOWED
+
+
+def can_create_subscription(actor: Actor) -> Decision:
+    """A new alert subscription: a manager whose organisation is in good standing."""
+    return first_refusal(can_manage_subscriptions(actor), can_act_in_standing(actor))
 
 
 # --- Partnerships: reading -------------------------------------------------------------------
@@ -211,7 +242,8 @@ MEMBER_WRITER = _("Only an official or an administrator of a member government c
 
 
 def can_create_partnership(actor: Actor) -> Decision:
-    return can_act_for_government(actor, reason=MEMBER_WRITER)
+    """Creating a partnership joins it: a government in good standing."""
+    return first_refusal(can_act_for_government(actor, reason=MEMBER_WRITER), can_act_in_standing(actor))
 
 
 def can_answer_invitation(actor: Actor, membership: PartnershipMember | None, *, confirm: bool) -> Decision:
@@ -224,7 +256,9 @@ def can_answer_invitation(actor: Actor, membership: PartnershipMember | None, *,
         state = conflict(_("Your organisation has already confirmed its membership."))
     else:
         state = conflict(_("Your organisation has confirmed its membership: leave the partnership instead."))
-    return first_refusal(can_act_for_government(actor, reason=MEMBER_WRITER), state)
+    # Confirming joins the partnership: a government in good standing (declining is always open).
+    standing = can_act_in_standing(actor) if confirm else ALLOWED
+    return first_refusal(can_act_for_government(actor, reason=MEMBER_WRITER), standing, state)
 
 
 def can_leave(actor: Actor, membership: PartnershipMember | None) -> Decision:

@@ -22,7 +22,7 @@ from django.db import connection
 from django.utils import timezone
 from django_countries import countries as django_countries
 
-from accounts.models import Organisation, OrganisationKind
+from accounts.models import Organisation, OrganisationKind, VerificationStatus
 from accounts.tenancy import unscoped
 from exchange.models import Channel, ChannelType, Subscription
 from exchange.models.profiles import Indicator, MigrationProfile, Observation, ProfileStatus, ProfileVisibility
@@ -239,6 +239,7 @@ def _world_organisations(rng: random.Random, count: int) -> list[Organisation]:
                 country=country,
                 is_origin=not destination or rng.random() < 0.5,
                 is_destination=destination,
+                verification_status=VerificationStatus.VERIFIED,  # load data: vetted, as the demo's
             )
         )
     rows.append(Organisation(id=_uuid(rng), name="Load agency", slug="load-agency", kind=OrganisationKind.AGENCY))

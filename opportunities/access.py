@@ -45,6 +45,7 @@ from accounts.access import (
     ALLOWED,
     Decision,
     can_act_for_government,
+    can_act_in_standing,
     conflict,
     deny,
     first_refusal,
@@ -313,9 +314,10 @@ def _owner_editor(actor: Actor, listing: Listing, reason: StrOrPromise) -> Decis
 
 def can_edit(actor: Actor, listing: Listing) -> Decision:
     """The owner's administrators and officials edit a draft, a listing sent back, or a published one
-    (as a revision)."""
+    (as a revision, which goes to moderation: only while their organisation is in good standing)."""
     return first_refusal(
         _owner_editor(actor, listing, _("Only the owner's administrators and officials may edit a listing.")),
+        can_act_in_standing(actor) if listing.status == ListingStatus.PUBLISHED else ALLOWED,
         ALLOWED
         if listing.status in EDITABLE
         else conflict(_("A %(status)s listing cannot be edited.") % {"status": listing.get_status_display().lower()}),
@@ -354,6 +356,10 @@ def can_transition(actor: Actor, listing: Listing, action: str) -> Decision:
             return ALLOWED
     if not who:
         return who
+    if action == "submit":  # submitting for publication: a verified organisation only
+        standing = can_act_in_standing(actor)
+        if not standing:
+            return standing
     if listing.status not in step.sources:
         return conflict(
             _("Cannot %(action)s a listing that is %(status)s.")

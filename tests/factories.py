@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import Organisation, User
@@ -37,6 +38,17 @@ class OrganisationFactory(DjangoModelFactory):
     country = "IT"
     is_origin = False
     is_destination = True
+    # Verified by default, as every organisation that was on the platform before verification
+    # existed; ``OrganisationFactory(pending=True)`` / ``(suspended=True)`` for the other states.
+    verification_status = "verified"
+    verified_at = factory.LazyFunction(timezone.now)
+    suspension_reason = ""
+
+    class Params:
+        pending = factory.Trait(verification_status="pending", verified_at=None)
+        suspended = factory.Trait(
+            verification_status="suspended", suspension_reason="Documents under review after a complaint"
+        )
 
 
 class AgencyFactory(OrganisationFactory):

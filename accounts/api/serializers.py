@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import ApiToken, AuditEvent, Invitation, Membership, Organisation, Role, User
+from accounts.access import can_see_suspension_reason
+from accounts.models import ApiToken, AuditEvent, Invitation, Membership, Organisation, Role, User, VerificationStatus
 
 
 @extend_schema_field(
@@ -41,15 +42,42 @@ class OrganisationSummarySerializer(serializers.ModelSerializer):
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
-    """Public fields, visible to every signed-in caller."""
+    """Public fields, visible to every signed-in caller; the reason of a suspension only to the
+    organisation's own members and the agencies' staff (``accounts.access.can_see_suspension_reason``;
+    the context's ``actor``)."""
 
     country = CountryCodeField()
     focal_point = serializers.SerializerMethodField()
+    suspension_reason = serializers.SerializerMethodField(
+        help_text=_(
+            "Why an agency suspended the organisation: shown to its own members and the agencies' staff, "
+            "null for everyone else and when it is not suspended."
+        )
+    )
 
     class Meta:
         model = Organisation
-        fields = ["id", "name", "slug", "kind", "country", "is_origin", "is_destination", "focal_point"]
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "kind",
+            "country",
+            "is_origin",
+            "is_destination",
+            "focal_point",
+            "verification_status",
+            "verified_at",
+            "suspension_reason",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_suspension_reason(self, obj: Organisation) -> str | None:
+        actor = self.context.get("actor")
+        if obj.verification_status != VerificationStatus.SUSPENDED or actor is None:
+            return None
+        return obj.suspension_reason if can_see_suspension_reason(actor, obj) else None
 
     @extend_schema_field(
         {
@@ -78,6 +106,26 @@ class MembershipSerializer(serializers.ModelSerializer):
         model = Membership
         fields = ["id", "user", "role", "created_at"]
         read_only_fields = ["id", "user", "created_at"]
+
+
+class OrganisationReviewSerializer(serializers.Serializer):
+    """The body of verify and reinstate: an optional note for the record."""
+
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=5000,
+        help_text=_("Optional: a note for the record, e-mailed to the organisation's administrators."),
+    )
+
+
+class OrganisationSuspendSerializer(serializers.Serializer):
+    """The body of suspend: why (required; the organisation's members are shown it)."""
+
+    reason = serializers.CharField(
+        max_length=5000,
+        help_text=_("Why the organisation is suspended: its members see it and its administrators are e-mailed it."),
+    )
 
 
 class MembershipUpdateSerializer(serializers.Serializer):

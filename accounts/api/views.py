@@ -14,14 +14,14 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, status
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import selectors, services
+from accounts import access, selectors, services, verification
 from accounts.api import serializers as s
-from accounts.models import AuditEvent, Organisation
+from accounts.models import AuditEvent, Organisation, VerificationAction, VerificationStatus
 from accounts.tenancy import Actor
 from config.api import ActorAPIView, ActorViewSet
 from config.filters import StrictBooleanFilter
@@ -62,16 +62,20 @@ class MeView(ActorAPIView):
         return Response(s.MeSerializer(self._payload()).data)
 
 
+ID_PARAMETER = OpenApiParameter("id", str, OpenApiParameter.PATH, description="Public id (UUID) or slug.")
+
+
 class OrganisationFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=[("government", "government"), ("agency", "agency")])
     country = django_filters.CharFilter(method="filter_country")
     is_origin = StrictBooleanFilter()
     is_destination = StrictBooleanFilter()
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
+    verification_status = django_filters.ChoiceFilter(choices=VerificationStatus.choices)
 
     class Meta:
         model = Organisation
-        fields = ["kind", "country", "is_origin", "is_destination", "q"]
+        fields = ["kind", "country", "is_origin", "is_destination", "q", "verification_status"]
 
     def filter_country(self, queryset: QuerySet[Organisation], name: str, value: str) -> QuerySet[Organisation]:
         return queryset.filter(country=value.upper())
@@ -111,11 +115,56 @@ class OrganisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Acto
         context = {**self.get_serializer_context(), "members": members, "pending_invitations": pending}
         return s.OrganisationPrivateSerializer(org, context=context).data
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "actor": self.actor}
+
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         org = self.get_object()
         if org.pk == getattr(self.actor.organisation, "pk", None):
             return Response(self._private(org))
-        return Response(s.OrganisationSerializer(org).data)
+        return Response(s.OrganisationSerializer(org, context=self.get_serializer_context()).data)
+
+    def _review(self, request: Request, action: str, body: type[serializers.Serializer]) -> Response:
+        """One verification decision: 404 for an organisation the caller cannot see, 403 unless an
+        agency moderator, 400 naming the field, 409 naming the state (accounts.verification)."""
+        org = self.get_object()
+        access.can_change_standing(self.actor, org).check()  # who asks comes before what they sent
+        data = body(data=request.data)
+        data.is_valid(raise_exception=True)
+        org = verification.organisation_review(
+            actor=self.actor, organisation=org, action=action, reason=data.validated_data.get("reason", "")
+        )
+        return Response(s.OrganisationSerializer(org, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Verify a pending organisation (agency moderators)",
+        request=s.OrganisationReviewSerializer,
+        responses=s.OrganisationSerializer,
+        parameters=[ID_PARAMETER],
+    )
+    @action(detail=True, methods=["post"], url_path="verify")
+    def verify(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._review(request, VerificationAction.VERIFY, s.OrganisationReviewSerializer)
+
+    @extend_schema(
+        summary="Suspend an organisation, with a reason its members see (agency moderators)",
+        request=s.OrganisationSuspendSerializer,
+        responses=s.OrganisationSerializer,
+        parameters=[ID_PARAMETER],
+    )
+    @action(detail=True, methods=["post"], url_path="suspend")
+    def suspend(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._review(request, VerificationAction.SUSPEND, s.OrganisationSuspendSerializer)
+
+    @extend_schema(
+        summary="Reinstate a suspended organisation (agency moderators)",
+        request=s.OrganisationReviewSerializer,
+        responses=s.OrganisationSerializer,
+        parameters=[ID_PARAMETER],
+    )
+    @action(detail=True, methods=["post"], url_path="reinstate")
+    def reinstate(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._review(request, VerificationAction.REINSTATE, s.OrganisationReviewSerializer)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         org = self.get_object()

@@ -35,6 +35,7 @@ from accounts.tenancy import Actor
 from config.api import ActorViewSet
 from config.api_schema import ErrorDetail
 from config.filters import StrictBooleanFilter
+from exchange import access
 from exchange.models import (
     Channel,
     ChannelState,
@@ -331,7 +332,7 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Acto
         responses={201: SubscriptionWithSecretsSerializer},
     )
     def create(self, request: Request) -> Response:
-        services.require_manager(self.actor)
+        access.can_create_subscription(self.actor).check()  # who asks comes before what they sent
         data = _input(request, partial=False)
         subscription = services.subscription_create(actor=self.actor, **data)
         return Response(self._read(subscription, known_channels=set()), status=status.HTTP_201_CREATED)

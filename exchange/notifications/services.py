@@ -43,6 +43,7 @@ from accounts.models import Membership
 from accounts.services import audit_record
 from accounts.tenancy import Actor
 from config.errors import StateConflict
+from exchange import access
 from exchange.models import (
     Channel,
     ChannelType,
@@ -289,9 +290,9 @@ def _clean_fields(*, actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def require_manager(actor: Actor) -> None:
-    """Officials and admins (moderators and admins of an agency) manage subscriptions; viewers read."""
-    if not actor.is_authenticated or not actor.can_write:
-        raise PermissionDenied(_("Only an official or an administrator can manage subscriptions and deliveries."))
+    """Officials and admins (moderators and admins of an agency) manage subscriptions; viewers read
+    (the rule: ``exchange.access.can_manage_subscriptions``)."""
+    access.can_manage_subscriptions(actor).check()
 
 
 def _require_own(actor: Actor, obj: Subscription | Delivery | Notification) -> None:
@@ -333,7 +334,7 @@ def subscription_create(*, actor: Actor, channels: Sequence[Mapping[str, Any]], 
     ValidationError naming the field (``channels`` for any channel problem).
     Sends nothing: a test is asked for with ``subscription_send_test``.
     """
-    require_manager(actor)
+    access.can_create_subscription(actor).check()
     cleaned = _clean_fields(actor=actor, data=fields)
     if "name" not in cleaned:
         raise ValidationError({"name": _("A name is required.")})

@@ -37,6 +37,7 @@ from accounts.tenancy import Actor
 from config.errors import StateConflict
 from config.forms import sector_options
 from config.web import actor_required, confirm_page, csv_response, flatten_errors, paginate
+from exchange import access
 from exchange.api.subscriptions import SubscriptionInputSerializer
 from exchange.models import (
     Channel,
@@ -372,7 +373,7 @@ def _secrets_page(
 @require_http_methods(["GET", "POST"])
 def subscription_create_view(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    services.require_manager(actor)
+    access.can_create_subscription(actor).check()
     if request.method == "GET":
         form = SubscriptionForm(
             members=_members(actor),

@@ -30,6 +30,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--slug", default="", help="Short stable name used in URLs; derived from the name if omitted."
         )
+        parser.add_argument(
+            "--verified",
+            action="store_true",
+            help=(
+                "The organisation is already vetted: start it verified. Without it, a new organisation is "
+                "pending until an agency moderator verifies it, and cannot act on the exchange until then."
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -41,11 +49,13 @@ class Command(BaseCommand):
                     is_origin=options["origin"],
                     is_destination=options["destination"],
                     slug=options["slug"],
+                    verified=options["verified"],
                 )
         except ValidationError as exc:
             raise command_error(exc) from None
         where = f", country {organisation.country.code}" if organisation.country else ""  # type: ignore[attr-defined]  # a Country, not a str
         self.stdout.write(
-            f"Created {organisation.kind} organisation '{organisation.name}' (slug {organisation.slug}{where})."
+            f"Created {organisation.kind} organisation '{organisation.name}' (slug {organisation.slug}{where}), "
+            f"{organisation.get_verification_status_display().lower()}."
         )
         self.stdout.write(str(organisation.id))

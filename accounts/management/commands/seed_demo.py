@@ -40,6 +40,8 @@ class DemoOrganisation:
     mail_label: str = ""
     # The first role listed becomes the focal point (membership_add sets it).
     roles: tuple[str, ...] = (Role.ADMIN, Role.OFFICIAL)
+    # Demo organisations are vetted already; one waits for an agency, so the queue is not empty.
+    verified: bool = True
 
     def email(self, role: str) -> str:
         return f"{role}@{self.mail_label or self.slug}.{DEMO_MAIL_DOMAIN}"
@@ -120,6 +122,16 @@ DEMO_ORGANISATIONS: tuple[DemoOrganisation, ...] = (
         is_origin=True,
         mail_label="ma-anapec",
     ),
+    # A government that has just joined: pending until the agency's moderator verifies it.
+    DemoOrganisation(
+        slug="gh-employment",
+        name="Ministry of Labour, Jobs and Employment",
+        kind=OrganisationKind.GOVERNMENT,
+        country="GH",
+        is_origin=True,
+        mail_label="gh",
+        verified=False,
+    ),
     # The moderator (a fictional IOM- or ILO-like body)
     DemoOrganisation(
         slug="ilma",
@@ -172,6 +184,7 @@ def seed_organisations(ctx: DemoContext) -> None:
                 is_origin=spec.is_origin,
                 is_destination=spec.is_destination,
                 slug=spec.slug,
+                verified=spec.verified,
             )
             ctx.log(f"Created organisation {spec.slug}: {organisation.name}")
         ctx.organisations[spec.slug] = organisation

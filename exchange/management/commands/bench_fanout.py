@@ -28,7 +28,7 @@ from django.contrib.postgres.search import SearchQuery
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
 
-from accounts.models import Organisation, OrganisationKind, Role, User
+from accounts.models import Organisation, OrganisationKind, Role, User, VerificationStatus
 from accounts.services import membership_add
 from accounts.tenancy import Actor, unscoped
 from exchange.loadgen import OWNER_COUNTRY, synthetic_subscriptions
@@ -137,6 +137,7 @@ def _listing() -> Listing:
         kind=OrganisationKind.GOVERNMENT,
         country=OWNER_COUNTRY,
         is_destination=True,
+        verification_status=VerificationStatus.VERIFIED,  # it submits a listing: a vetted government
     )
     user = User.objects.create_user(email="bench@corridor.invalid", password=None, full_name="Benchmark")
     membership_add(organisation=owner, user=user, role=Role.OFFICIAL)
@@ -175,6 +176,7 @@ def _organisations(count: int) -> list[Organisation]:
             kind=OrganisationKind.GOVERNMENT,
             country=COUNTRIES[n % len(COUNTRIES)],
             is_origin=True,
+            verification_status=VerificationStatus.VERIFIED,
         )
         for n in range(count)
     ]

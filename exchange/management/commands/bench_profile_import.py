@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import Organisation, OrganisationKind, Role, User
+from accounts.models import Organisation, OrganisationKind, Role, User, VerificationStatus
 from accounts.services import membership_add
 from accounts.tenancy import Actor, tenant_boundary, unscoped
 from exchange.models import ImportStatus, MigrationProfile, Observation, ProfileImport
@@ -124,7 +124,11 @@ class Command(BaseCommand):
         try:
             with unscoped("a benchmark over its own throwaway organisation"), transaction.atomic():
                 org = Organisation.objects.create(
-                    name="Benchmark Moldova", slug="bench-import-md", kind=OrganisationKind.GOVERNMENT, country="MD"
+                    name="Benchmark Moldova",
+                    slug="bench-import-md",
+                    kind=OrganisationKind.GOVERNMENT,
+                    country="MD",
+                    verification_status=VerificationStatus.VERIFIED,
                 )
                 user = User.objects.create_user(email="bench-import@md.example", password=None)
                 membership_add(organisation=org, user=user, role=Role.OFFICIAL)
