@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import is_moderator
+from accounts.access import can_act_in_standing, is_moderator
 from accounts.tenancy import tenant_scope
 from config.web import web_actor, web_memberships
 
@@ -17,6 +17,7 @@ NAVIGATION = [
     ("dashboard", _("Dashboard"), "member"),
     ("opportunities:listings", _("Listings"), "member"),
     ("opportunities:moderation", _("Moderation"), "moderator"),
+    ("organisation-moderation", _("Verification"), "moderator"),
     ("exchange:matches", _("Matches"), "member"),
     ("exchange:partnerships", _("Partnerships"), "member"),
     ("exchange:suggestion-list", _("Suggestions"), "member"),
@@ -50,7 +51,13 @@ def current_organisation(request: HttpRequest) -> dict[str, Any]:
             continue
         current = request.path == url or (url != "/" and request.path.startswith(url))
         nav.append({"name": name, "url": url, "label": label, "current": current})
-    context: dict[str, Any] = {"nav": nav, "actor": actor}
+    # One current item: the longest matching address (/moderation/organisations/ is not /moderation/).
+    current_items = sorted((item for item in nav if item["current"]), key=lambda item: len(item["url"]))
+    for item in current_items[:-1]:
+        item["current"] = False
+    # The banner of a pending or suspended organisation: what its members cannot do, and why.
+    standing = can_act_in_standing(actor)
+    context: dict[str, Any] = {"nav": nav, "actor": actor, "standing_refusal": "" if standing else standing.reason}
     if actor.organisation is not None:
         from exchange.notifications.selectors import notification_unread_count
 

@@ -44,6 +44,7 @@ urlpatterns = [
     path("dashboard/", dashboard_view, name="dashboard"),
     path("help/", TemplateView.as_view(template_name="help.html"), name="help"),
     path("accounts/", include("accounts.urls")),
+    path("", include("accounts.web.urls_verification")),
     path("", include("exchange.urls")),
     path("", include("opportunities.web.urls")),
     path("public/", include("opportunities.web.public_urls")),
