@@ -109,7 +109,7 @@ def organisation_review(*, actor: Actor, organisation: Organisation, action: str
         raise ValidationError({"action": _("Unknown decision '%(action)s'.") % {"action": action}})
     access.can_change_standing(actor, organisation).check()  # who asks comes before what they sent
     reason = _clean_reason(action, reason)
-    locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    locked = Organisation.objects.select_for_update(of=("self",)).select_related("focal_point").get(pk=organisation.pk)
     access.can_review_organisation(actor, locked, action).check()  # under the lock: the state it acts on
     from_status = locked.verification_status
     to_status = access.STANDING_STEPS[action][1]

@@ -228,6 +228,7 @@ def no_revisions(w: World, role: str, kind: str, data: Any, text: str) -> list[s
 # genuinely either (none today).
 
 WRITERS = "gov_official gov_admin"
+MOD = "agency_moderator"
 MANAGERS = "gov_official gov_admin agency_moderator"  # Actor.can_write: not viewers
 ADMIN = "gov_admin"  # no agency admin among the callers
 
@@ -562,6 +563,19 @@ API: list[Row] = [
         body=name,
         writes=True,
     ),
+    # Verification: agency moderators decide, never on their own agency. Italy (shared) is
+    # verified: verifying or reinstating it is a 409, suspending it (with a reason) works.
+    *[
+        row(
+            f"POST /api/v1/organisations/{{id}}/{action}/",
+            "organisation",
+            own=403,
+            shared={MOD: ok, "*": 403},
+            body=reason,
+            writes=True,
+        )
+        for action, ok in (("verify", 409), ("suspend", 200), ("reinstate", 409))
+    ],
     row("GET /api/v1/organisations/{organisation_id}/members/", "org_members", own=200),
     row("GET /api/v1/organisations/{organisation_id}/members/{id}/", "member", own=200),
     row(
@@ -630,6 +644,7 @@ WEB_VARIANTS = {
     "exchange:match_decide": ("accept", "decline"),
     "exchange:partnership_committee_add": ("members", "meetings", "decisions"),
     "exchange:partnership_committee_delete": ("members",),
+    "organisation-moderation-decide": ("verify", "suspend", "reinstate"),
 }
 PAGE_TARGETS = {
     "accounts:invitation": "credential",
@@ -680,13 +695,14 @@ PAGE_TARGETS = {
     "exchange:public-profile-detail": "public_profile",
     "exchange:public_partnership": "public_partnership",
     "exchange:corridor": "corridor",
+    "organisation-moderation-review": "organisation",
+    "organisation-moderation-decide": "organisation",
 }
 CREDENTIALS = {
     "secret": "not-a-real-invitation-secret",
     "uidb64": "MQ",
     "token": "not-a-real-token-0123456789abcdef0123456789",
 }
-MOD = "agency_moderator"
 
 PAGES: list[Row] = [
     row("GET home", collection={"anonymous": 200, "*": 302}, **PUBLIC),  # signed in: to the dashboard
@@ -773,6 +789,27 @@ PAGES: list[Row] = [
             writes=True,
         )
         for action in ("approve", "request-changes", "reject")
+    ],
+    # Verification of organisations: agency moderators only, refused before the lookup (403 for
+    # any id). Italy (shared) is verified: verify and reinstate re-render with the conflict (409).
+    row("GET organisation-moderation", collection={MOD: 200, "*": 403}),
+    row(
+        "GET organisation-moderation-review",
+        "organisation",
+        own={MOD: 200, "*": 403},
+        shared={MOD: 200, "*": 403},
+        missing={MOD: 404, "*": 403},
+    ),
+    *[
+        row(
+            f"POST organisation-moderation-decide[{decision}]",
+            "organisation",
+            own=403,
+            shared={MOD: ok, "*": 403},
+            missing={MOD: 404, "*": 403},
+            writes=True,
+        )
+        for decision, ok in (("verify", 409), ("suspend", 302), ("reinstate", 409))
     ],
     # Matches
     row("GET exchange:matches", collection=200),

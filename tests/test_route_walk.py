@@ -48,7 +48,10 @@ Target = Callable[[dict[str, Any]], dict[str, str]]
 TARGETS: dict[str, Target] = {
     # The corridor of Italy's private match with Moldova: Charlie (Morocco) counts none of it.
     "corridor": lambda o: {"origin": "MD", "destination": "IT"},
-    "organisation-detail": lambda o: {"pk": str(o["italy"].id)},
+    **{
+        f"organisation-{name}": lambda o: {"pk": str(o["italy"].id)}
+        for name in ("detail", "verify", "suspend", "reinstate")
+    },
     "member-list": lambda o: {"organisation_id": str(o["italy"].id)},
     "member-detail": lambda o: {"organisation_id": str(o["italy"].id), "pk": str(o["membership"].id)},
     "invitation-list": lambda o: {"organisation_id": str(o["italy"].id)},

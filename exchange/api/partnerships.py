@@ -341,6 +341,7 @@ class PartnershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Actor
         responses={201: PartnershipSerializer},
     )
     def create(self, request: Request) -> Response:
+        access.can_create_partnership(self.actor).check()  # who asks comes before what they sent
         body = PartnershipCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         partnership = services.partnership_create(actor=self.actor, **body.validated_data)

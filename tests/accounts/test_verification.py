@@ -271,3 +271,42 @@ def test_the_pages_are_for_agency_moderators_only(ghana: Organisation, alice: Us
         assert client.get("/moderation/organisations/").status_code == 403
         assert client.post(f"/moderation/organisations/{ghana.pk}/verify/", {}).status_code == 403
     assert Organisation.objects.get(pk=ghana.pk).verification_status == "pending"
+
+
+# --- Query counts ---------------------------------------------------------------------------
+
+QUEUE_QUERIES = 8  # session, user, membership, the switcher, unread count, the count and the page of rows, +1 slack
+REVIEW_QUERIES = 9  # the same frame, the organisation with its focal point, its decisions with their actors
+# The token and its membership (2), the organisation; the savepoint, the lock, the update, the
+# decision, the audit row, the administrators, the release (7); then 4 per administrator e-mailed
+# (the outbox's get_or_create: a read, a savepoint, the insert, its release): 2 here.
+DECISION_QUERIES = 10 + 2 * 4
+
+
+def test_the_queue_costs_the_same_for_few_or_many_organisations(mona: User, django_assert_max_num_queries: Any) -> None:
+    client = signed_in(mona)
+    counts = []
+    for _n in range(2):
+        for _i in range(6):
+            OrganisationFactory(pending=True)
+        client.get("/moderation/organisations/")
+        with django_assert_max_num_queries(QUEUE_QUERIES) as captured:
+            assert client.get("/moderation/organisations/").status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+
+
+def test_the_review_page_and_a_decision_stay_within_their_budgets(
+    ghana: Organisation, kofi: User, ama: User, moderator: Actor, mona: User, django_assert_max_num_queries: Any
+) -> None:
+    decide(organisation_verify, moderator, ghana)
+    decide(organisation_suspend, moderator, ghana, reason="One")
+    decide(organisation_reinstate, moderator, ghana)
+    client = signed_in(mona)
+    client.get(f"/moderation/organisations/{ghana.pk}/")
+    with django_assert_max_num_queries(REVIEW_QUERIES):
+        assert client.get(f"/moderation/organisations/{ghana.pk}/").status_code == 200
+    api = token_client(mona, moderator.org)
+    api.get("/api/v1/me/")
+    with django_assert_max_num_queries(DECISION_QUERIES):
+        assert api.post(url(ghana, "suspend"), {"reason": "Two"}, format="json").status_code == 200

@@ -181,6 +181,8 @@ PAGE_BUDGETS: dict[str, int] = {
     "GET opportunities:moderation": 8,
     "GET opportunities:moderation_export": 5,
     "GET opportunities:moderation_review": 12,
+    "GET organisation-moderation": 7,
+    "GET organisation-moderation-review": 8,
     "GET public:listing": 9,
     "GET public:listings": 11,
     "GET public:listings_export": 6,
