@@ -88,6 +88,19 @@ def test_createorganisation_prints_the_new_governments_public_id_on_the_last_lin
         assert AuditEvent.objects.filter(action="organisation.created", organisation=organisation).exists()
 
 
+def test_createorganisation_makes_a_pending_organisation_unless_told_it_is_verified() -> None:
+    pending = Organisation.objects.get(
+        id=run("createorganisation", "--name", "Ministry of Labour", "--kind", "government", "--country", "GH")[-1]
+    )
+    assert pending.verification_status == "pending" and pending.verified_at is None
+    lines = run(
+        "createorganisation", "--name", "Vetted ministry", "--kind", "government", "--country", "KE", "--verified"
+    )
+    vetted = Organisation.objects.get(id=lines[-1])
+    assert vetted.verification_status == "verified" and vetted.verified_at is not None
+    assert "verified" in lines[-2]
+
+
 def test_createorganisation_derives_a_slug_for_an_agency_without_a_country() -> None:
     lines = run("createorganisation", "--name", "International Labour Mobility Agency", "--kind", "agency")
     organisation = Organisation.objects.get(id=lines[-1])

@@ -131,6 +131,15 @@ def test_seed_demo_leaves_an_existing_organisation_alone_and_adds_the_rest(italy
         assert Membership.objects.filter(organisation=italy, role="admin").exists()
 
 
+def test_seed_demo_organisations_are_verified_but_one_waits_for_the_agency() -> None:
+    seed()
+    pending = list(Organisation.objects.filter(verification_status="pending").values_list("slug", flat=True))
+    assert pending == ["gh-employment"]
+    verified = Organisation.objects.exclude(slug="gh-employment")
+    assert verified.count() == len(DEMO_ORGANISATIONS) - 1
+    assert all(o.verification_status == "verified" and o.verified_at for o in verified)
+
+
 def test_seed_demo_works_without_a_tenant_scope_as_in_a_real_manage_py_run() -> None:
     token = state.set({})  # the fail-closed default of a real manage.py run
     try:
