@@ -52,7 +52,7 @@ def current_organisation(request: HttpRequest) -> dict[str, Any]:
         current = request.path == url or (url != "/" and request.path.startswith(url))
         nav.append({"name": name, "url": url, "label": label, "current": current})
     # One current item: the longest matching address (/moderation/organisations/ is not /moderation/).
-    current_items = sorted((item for item in nav if item["current"]), key=lambda item: len(item["url"]))
+    current_items = sorted((item for item in nav if item["current"]), key=lambda item: len(str(item["url"])))
     for item in current_items[:-1]:
         item["current"] = False
     # The banner of a pending or suspended organisation: what its members cannot do, and why.

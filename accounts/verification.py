@@ -36,7 +36,7 @@ from accounts.tenancy import Actor, unscoped
 
 REASON_MAX_LENGTH = 5000
 
-AUDIT_ACTIONS = {
+AUDIT_ACTIONS: dict[str, str] = {
     VerificationAction.VERIFY: "organisation.verified",
     VerificationAction.SUSPEND: "organisation.suspended",
     VerificationAction.REINSTATE: "organisation.reinstated",

@@ -136,8 +136,9 @@ def decide_view(request: HttpRequest, pk: Any, decision: str) -> HttpResponse:
 
 
 def _decision_message(action: str, name: str) -> str:
-    return {
+    messages_by_action: dict[str, str] = {
         VerificationAction.VERIFY: _("%(name)s is verified; its administrators are told by e-mail."),
         VerificationAction.SUSPEND: _("%(name)s is suspended; its members see your reason."),
         VerificationAction.REINSTATE: _("%(name)s is reinstated; its administrators are told by e-mail."),
-    }[action] % {"name": name}
+    }
+    return messages_by_action[action] % {"name": name}

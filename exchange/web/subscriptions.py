@@ -169,7 +169,12 @@ def subscription_list_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "exchange/subscriptions/list.html",
-        {"page": page, "subscriptions": subscriptions, "can_manage": actor.can_write},
+        {
+            "page": page,
+            "subscriptions": subscriptions,
+            "can_manage": bool(access.can_manage_subscriptions(actor)),
+            "can_create": bool(access.can_create_subscription(actor)),
+        },
     )
 
 
@@ -256,7 +261,7 @@ def subscription_detail_view(request: HttpRequest, pk: uuid.UUID) -> HttpRespons
             "has_webhook": any(c.type == ChannelType.WEBHOOK for c in channels),
             "last_state": _delivery_state(latest["last_status"]),
             "last_delivery_at": latest["last_delivery_at"],
-            "can_manage": actor.can_write,
+            "can_manage": bool(access.can_manage_subscriptions(actor)),
         },
     )
 
@@ -557,7 +562,7 @@ def delivery_list_view(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "filtered": bool(query),
-            "can_manage": actor.can_write,
+            "can_manage": bool(access.can_manage_subscriptions(actor)),
             "here": request.get_full_path(),
         },
     )
