@@ -127,9 +127,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
     # Single sign-on: an address at a domain whose organisation signs its people in through
     # its own identity provider is offered that (accounts/sso/); "sso" is the form's second button.
     sso_offers = _sso_offers(email, next_url) if request.method == "POST" else []
+    # The offer is a link, not a redirect: the page's CSP (form-action 'self') rightly stops a
+    # form's answer from redirecting to another site, and the person sees where they are going.
     wants_sso = request.method == "POST" and bool(request.POST.get("sso"))
-    if wants_sso and len(sso_offers) == 1:
-        return redirect(sso_offers[0][1])
     if request.method == "POST" and (wants_sso or (sso_offers and not request.POST.get("password"))):
         context = {"form": SignInForm(request, initial={"email": email}), "next": next_url, "sso_offers": sso_offers}
         if not sso_offers:

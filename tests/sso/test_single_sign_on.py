@@ -244,11 +244,13 @@ def test_the_sign_in_page_offers_the_organisations_provider_for_its_domain(italy
     assert "/accounts/sso/it-labour/?email=someone%40lavoro.gov.example" in text
 
 
-def test_the_single_sign_on_button_goes_straight_to_the_provider(italy_sso: SingleSignOn) -> None:
-    answer = Client().post("/accounts/login/", {"email": "someone@lavoro.gov.example", "sso": "1"})
+def test_the_single_sign_on_button_offers_the_provider_even_with_a_password_typed(italy_sso: SingleSignOn) -> None:
+    answer = Client().post(
+        "/accounts/login/", {"email": "someone@lavoro.gov.example", "password": "typed anyway", "sso": "1"}
+    )
 
-    assert answer.status_code == 302
-    assert answer["Location"].startswith("/accounts/sso/it-labour/?email=")
+    assert answer.status_code == 200
+    assert 'href="/accounts/sso/it-labour/?email=someone%40lavoro.gov.example"' in answer.content.decode()
 
 
 def test_passwords_still_work_for_organisations_without_single_sign_on(italy_sso: SingleSignOn, charlie: User) -> None:
