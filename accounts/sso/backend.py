@@ -57,7 +57,7 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
 
     # --- The flow ------------------------------------------------------------------------
 
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         single_sign_on: SingleSignOn | None = None,
