@@ -7,6 +7,9 @@
   list: the most senior mapped role wins), else ``default_role``; no role, or a role
   the kind of organisation does not have, refuses the sign-in. Checked on every
   sign-in, before anything is written: a refusal creates nothing.
+* An account that is an operator's, or a member of another organisation, is refused:
+  the provider vouches for its own organisation's people, and a session would act for
+  the others too. It keeps signing in with its password.
 * The first sign-in creates the user (no password: they sign in through their
   provider) and the membership with that role; later ones reuse both (the role is
   then the organisation administrators' to change in Corridor). Two first sign-ins
@@ -99,6 +102,19 @@ def _refuse(single_sign_on: SingleSignOn, *, reason: str, domain: str, message: 
     return SignInRefused(message, code=reason)
 
 
+def _belongs_elsewhere(user: User, organisation: Organisation) -> bool:
+    """An operator, or a member of another organisation: one provider cannot sign them in.
+
+    An organisation's provider vouches for its own people only; a session it opened
+    would also act for the account's other organisations (or operate the whole site),
+    which that provider has no say over. Such accounts keep signing in with a password.
+    """
+    if user.is_staff or user.is_superuser:
+        return True
+    with unscoped("does the account belong to other organisations than the provider's?"):
+        return Membership.objects.filter(user=user).exclude(organisation=organisation).exists()
+
+
 def sign_in_user(*, single_sign_on: SingleSignOn, claims: dict[str, Any]) -> User:
     """The user the verified ``claims`` sign in, created with their membership on the first sign-in."""
     organisation = single_sign_on.organisation
@@ -141,6 +157,18 @@ def sign_in_user(*, single_sign_on: SingleSignOn, claims: dict[str, Any]) -> Use
             message=_(
                 "Your identity provider gives you no role in %(org)s on Corridor. "
                 "Ask the administrators of %(org)s to give you one."
+            )
+            % {"org": organisation.name},
+        )
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None and _belongs_elsewhere(existing, organisation):
+        raise _refuse(
+            single_sign_on,
+            reason="account_elsewhere",
+            domain=domain,
+            message=_(
+                "Your Corridor account also acts for other organisations, so %(org)s's identity provider "
+                "cannot sign it in. Sign in with your e-mail address and password."
             )
             % {"org": organisation.name},
         )

@@ -118,6 +118,22 @@ def test_no_role_from_the_claim_and_no_default_is_refused(
     assert not User.objects.filter(email="nora.nogroup@lavoro.gov.example").exists()
 
 
+def test_an_account_of_another_organisation_is_not_taken_over_by_a_provider(
+    italy: Organisation, italy_sso: SingleSignOn, provider: Provider, mona: User
+) -> None:
+    """An administrator could list any domain: their provider still cannot sign in someone else's account."""
+    mona.email = OFFICIAL  # the agency moderator's address is at a domain Italy's provider signs in
+    mona.save()
+
+    answer = sign_in_through_provider(Client(), provider, "amina")
+
+    assert answer.status_code == 403
+    assert "also acts for other organisations" in answer.content.decode()
+    with as_assertion():
+        assert not Membership.objects.filter(user=mona, organisation=italy).exists()
+        assert AuditEvent.objects.get(action="sso.sign_in_refused").changes["reason"] == "account_elsewhere"
+
+
 def test_the_default_role_applies_when_the_claim_maps_to_none(
     italy: Organisation, italy_sso: SingleSignOn, provider: Provider
 ) -> None:
