@@ -200,3 +200,15 @@ def organisation_reviews(actor: Actor, organisation: Organisation) -> list[Organ
             .select_related("actor")
             .order_by("created_at", "id")
         )
+# --- Single sign-on ([12]) --------------------------------------------------------------------
+
+
+def can_configure_single_sign_on(actor: Actor) -> Decision:
+    """The administrators of an organisation set up its own single sign-on, and nobody else.
+
+    The settings page reads and writes the acting organisation's row only, so "of that
+    organisation" is the actor's own; another organisation's settings have no address.
+    """
+    if not actor.is_authenticated or not actor.is_admin:
+        return deny(_("Only an administrator of the organisation can change its single sign-on."))
+    return ALLOWED

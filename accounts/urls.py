@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts import views
+from accounts.sso import views as sso
 from accounts.web import organisation
 
 app_name = "accounts"
@@ -9,6 +10,9 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("login/verify/", views.login_verify_view, name="login_verify"),
     path("logout/", views.logout_view, name="logout"),
+    # Government single sign-on (accounts/sso/): the organisation's own OpenID Connect provider.
+    path("sso/<slug:slug>/", sso.start_view, name="sso_start"),
+    path("sso/<slug:slug>/callback/", sso.callback_view, name="sso_callback"),
     path("2fa/setup/", views.two_factor_setup_view, name="two_factor_setup"),
     path("2fa/disable/", views.two_factor_disable_view, name="two_factor_disable"),
     path("2fa/recovery-codes/", views.recovery_codes_view, name="recovery_codes"),
@@ -39,6 +43,7 @@ urlpatterns = [
         organisation.invitation_revoke_view,
         name="organisation_invitation_revoke",
     ),
+    path("organisation/sso/", sso.settings_view, name="organisation_sso"),
     path("organisation/tokens/", organisation.tokens_view, name="organisation_tokens"),
     path("organisation/tokens/<uuid:pk>/revoke/", organisation.token_revoke_view, name="organisation_token_revoke"),
 ]

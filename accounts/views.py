@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import django_otp
 from axes.handlers.proxy import AxesProxyHandler
@@ -45,6 +46,7 @@ from accounts.forms import (
 from accounts.models import User
 from accounts.selectors import membership_for, organisation_get
 from accounts.services import InvitationInvalid, invitation_accept, invitation_lookup, profile_update
+from accounts.sso import services as sso_services
 from config.web import AuthenticatedRequest
 
 SESSION_ORGANISATION_KEY = "corridor_organisation"  # the same key config.api reads
@@ -122,6 +124,17 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(_safe_next(request, next_url))
     email = lockout.normalise_email(request.POST.get("email", ""))
+    # Single sign-on: an address at a domain whose organisation signs its people in through
+    # its own identity provider is offered that (accounts/sso/); "sso" is the form's second button.
+    sso_offers = _sso_offers(email, next_url) if request.method == "POST" else []
+    # The offer is a link, not a redirect: the page's CSP (form-action 'self') rightly stops a
+    # form's answer from redirecting to another site, and the person sees where they are going.
+    wants_sso = request.method == "POST" and bool(request.POST.get("sso"))
+    if request.method == "POST" and (wants_sso or (sso_offers and not request.POST.get("password"))):
+        context = {"form": SignInForm(request, initial={"email": email}), "next": next_url, "sso_offers": sso_offers}
+        if not sso_offers:
+            context["sso_missing"] = sso_services.email_domain(email) or "-"
+        return render(request, "accounts/login.html", context)
     form = SignInForm(request, data=request.POST or None, backoff=bool(email) and lockout.backoff_blocked(email=email))
     if request.method == "POST" and not form.is_valid() and form.password_refused:
         lockout.backoff_record_failure(email=email)
@@ -141,7 +154,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:login_verify")
         login(request, user, backend=backend)
         return redirect(_safe_next(request, next_url))
-    return render(request, "accounts/login.html", {"form": form, "next": next_url})
+    return render(request, "accounts/login.html", {"form": form, "next": next_url, "sso_offers": sso_offers})
+
+
+def _sso_offers(email: str, next_url: str) -> list[tuple[Any, str]]:
+    """(organisation, start URL) for each organisation whose single sign-on takes this address."""
+    query = urlencode({"email": email, **({"next": next_url} if next_url else {})})
+    return [
+        (organisation, f"{reverse('accounts:sso_start', args=[organisation.slug])}?{query}")
+        for organisation in sso_services.organisations_for_email(email)
+    ]
 
 
 @sensitive_post_parameters("code")

@@ -717,6 +717,9 @@ PAGES: list[Row] = [
     row("POST accounts:login", collection={"anonymous": 200, "*": 302}, **PUBLIC),
     row("GET accounts:login_verify", collection=302, **PUBLIC),
     row("POST accounts:logout", collection=302, **PUBLIC),
+    # Single sign-on: an organisation without its own provider has no start or callback.
+    row("GET accounts:sso_start", "sso_organisation", missing=404, **PUBLIC),
+    row("GET accounts:sso_callback", "sso_organisation", missing=404, **PUBLIC),
     row("GET accounts:two_factor_setup", collection=200),
     row("POST accounts:two_factor_setup", collection=200),
     row("GET accounts:two_factor_disable", collection=302),
@@ -738,6 +741,8 @@ PAGES: list[Row] = [
     row("GET accounts:organisation_members_csv", collection={ADMIN: 200, "*": 403}),
     row("GET accounts:organisation_invitations", collection={ADMIN: 200, "*": 403}),
     row("POST accounts:organisation_invitations", collection={ADMIN: INVALID, "*": 403}, writes=True),
+    row("GET accounts:organisation_sso", collection={ADMIN: 200, "*": 403}),
+    row("POST accounts:organisation_sso", collection={ADMIN: INVALID, "*": 403}, writes=True),
     row("GET accounts:organisation_tokens", collection=200),
     row("POST accounts:organisation_tokens", collection=FORM_OK, writes=True),
     # The admin-only pages refuse a non-admin before looking the object up: a 403 for

@@ -498,6 +498,9 @@ WEB_TARGETS: dict[str, Target] = {
     # Credentials in the URL itself (the secret is the access): walked with a made-up one.
     "accounts:invitation": lambda o: {"secret": "not-a-real-invitation-secret"},
     "accounts:signin_unlock": lambda o: {"token": "not-a-real-unlock-token"},
+    # Single sign-on by organisation slug: Italy's, which has no provider of its own here (404).
+    "accounts:sso_start": lambda o: {"slug": "it-labour"},
+    "accounts:sso_callback": lambda o: {"slug": "it-labour"},
     "accounts:password_reset_confirm": lambda o: {"uidb64": "MQ", "token": "set-password"},
     "exchange:unsubscribe": lambda o: {"token": "not-a-real-unsubscribe-token"},
     "accounts:organisation_member_role": lambda o: {"pk": str(o["membership"].id)},

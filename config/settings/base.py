@@ -298,6 +298,9 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # A government's own OpenID Connect provider (accounts/sso/): it only answers when the
+    # sign-in callback calls it, never for a password.
+    "accounts.sso.backend.SingleSignOnBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -486,6 +489,21 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "exchange.models.ImportStatus",
     },
 }
+
+# --- Government single sign-on (issue 12, accounts/sso/) ---------------------
+
+# An issuer (and every endpoint Corridor's server fetches from it) must resolve to public
+# addresses; tests and local development set this to reach a provider on loopback.
+SSO_ALLOW_PRIVATE_ADDRESSES = env_bool("SSO_ALLOW_PRIVATE_ADDRESSES", default=False)
+# OpenID Connect requires https issuers; plain http is allowed only outside production.
+SSO_REQUIRE_HTTPS = env_bool("SSO_REQUIRE_HTTPS", default=PRODUCTION)
+# Short: a person is waiting on the other end of every request to the provider.
+SSO_TIMEOUT_SECONDS = env_int("SSO_TIMEOUT_SECONDS", 5, minimum=1)
+# How long a provider's discovery document and signing keys are kept (an unknown key id
+# fetches the keys again at once, so a provider's key rotation is picked up).
+SSO_DISCOVERY_CACHE_SECONDS = env_int("SSO_DISCOVERY_CACHE_SECONDS", 3600, minimum=1)
+# The most of a provider's answer we read.
+SSO_MAX_RESPONSE_BYTES = 256 * 1024
 
 # --- Webhooks (issue 4) -----------------------------------------------------
 

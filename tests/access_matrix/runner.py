@@ -298,6 +298,9 @@ TARGETS: dict[str, Target] = {
     ),
     # Routes whose secret is the credential: walked with a made-up one only.
     "credential": Target(("missing",), (), lambda w, r, k: {}),
+    # Single sign-on's start and callback, by organisation slug: one that does not sign in
+    # through its own provider (tests/sso/ drive the real ones against a real provider).
+    "sso_organisation": Target(("missing",), (), lambda w, r, k: {"slug": "it-labour-without-sso"}),
     # Statistics tables and open datasets, by name: a real one and a made-up one.
     "statistics_table": Target(
         ("shared", "missing"), (), lambda w, r, k: {"name": "provisions" if k == "shared" else "no-such-table"}
