@@ -139,7 +139,7 @@ class Moving:
     def as_dict(self) -> dict[str, Any]:
         return {
             "kind": self.owned.key,
-            "label": str(self.owned.label),
+            "name": str(self.owned.label),
             "count": self.count,
             "items": [{"id": pk, "title": title} for pk, title in self.items],
         }

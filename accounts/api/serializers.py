@@ -238,7 +238,7 @@ class OffboardingMovedItemSerializer(serializers.Serializer):
 
 class OffboardingMovedSerializer(serializers.Serializer):
     kind = serializers.CharField(help_text="What moved, as `model.field` (e.g. `listing.contact`).")
-    label = serializers.CharField()
+    name = serializers.CharField(help_text="What moved, in words (in the language of the request).")
     count = serializers.IntegerField()
     items = OffboardingMovedItemSerializer(many=True)
 
