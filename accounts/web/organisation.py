@@ -39,6 +39,7 @@ from accounts.web.forms import (
     errors_of,
     role_choices,
 )
+from config.errors import StateConflict
 from config.web import actor_required, confirm_page, csv_response, paginate
 
 ADMINS = (Role.ADMIN,)
@@ -292,6 +293,9 @@ def member_remove_view(request: HttpRequest, pk: Any) -> HttpResponse:
             result = offboarding.member_offboard(actor=actor, membership=membership, transfer_to=transfer_to)
         except ValidationError as exc:
             errors = errors_of(exc)
+        except StateConflict as exc:  # another administrator left in the meantime
+            messages.error(request, _("%(name)s was not removed: %(reason)s") % {"name": name, "reason": exc})
+            return redirect("accounts:organisation_members")
         else:
             _tell_result(request, name, result)
             if membership.user_id == actor.user.pk:  # type: ignore[union-attr]
