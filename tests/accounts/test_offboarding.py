@@ -188,6 +188,16 @@ def test_the_admin_transfers_everything_to_the_member_picked(
 
     # Nothing in Italy is left owned by Bob; Carla has it all.
     assert owned_by(bob, italy) == {}
+    # The same, walked over every foreign key to a user (Bob belonged to Italy only): none
+    # points at him but the records KEPT as history, and no e-mail alert names him.
+    with unscoped("assertion"):
+        still = {
+            fk: apps.get_model(fk[0])._default_manager.filter(**{fk[1]: bob}).count()
+            for fk in user_foreign_keys()
+            if fk not in KEPT
+        }
+        assert not Channel.objects.filter(members__contains=[bob.pk]).exists()
+    assert {fk: n for fk, n in still.items() if n} == {}
     with unscoped("assertion"):
         italy.refresh_from_db()
         assert italy.focal_point == carla
@@ -449,3 +459,43 @@ def test_an_admin_who_removes_themselves_is_signed_out(
     response = client.post(f"{MEMBERS}{membership_of(alice, italy).pk}/remove/", {"transfer_to": str(carla.pk)})
     assert response.status_code == 302 and response.headers["Location"] == LOGIN
     assert client.get("/accounts/profile/").status_code == 302
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_administrators_removing_each_other_at_once_leave_one(italy: Organisation, alice: User) -> None:
+    """The organisation's row serialises removals: one succeeds, the other is the 409."""
+    import threading
+
+    from django.db import connections
+
+    from accounts.offboarding import member_offboard
+    from config.errors import StateConflict
+
+    carla = member(italy, "admin", email="carla@lavoro.gov.example", full_name="Carla Verdi")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def remove(actor_user: User, departing: User) -> None:
+        actor = Actor(user=actor_user, organisation=italy, role="admin")
+        try:
+            with tenant_scope(actor):
+                membership = Membership.objects.get(user=departing)
+                barrier.wait()
+                member_offboard(actor=actor, membership=membership, transfer_to=actor_user)
+            outcomes.append("removed")
+        except StateConflict:
+            outcomes.append("conflict")
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=remove, args=(alice, carla)),
+        threading.Thread(target=remove, args=(carla, alice)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["conflict", "removed"]
+    with unscoped("assertion"):
+        assert Membership.objects.filter(organisation=italy, role="admin").count() == 1
