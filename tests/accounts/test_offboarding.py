@@ -307,6 +307,19 @@ def test_removed_from_their_last_organisation_they_cannot_sign_in(
         assert word not in page.lower()
 
 
+def test_a_closed_account_gets_no_password_reset_and_the_page_does_not_say_so(
+    client: Client, italy: Organisation, alice: User, bob: User
+) -> None:
+    from django.core import mail
+
+    token_client(alice, italy).delete(member_url(italy, bob))
+    mail.outbox.clear()
+    response = client.post("/accounts/password-reset/", {"email": bob.email}, follow=True)
+    unknown = Client().post("/accounts/password-reset/", {"email": "nobody@lavoro.gov.example"}, follow=True)
+    assert response.redirect_chain[-1][0] == unknown.redirect_chain[-1][0] == "/accounts/password-reset/sent/"
+    assert mail.outbox == []
+
+
 def test_an_invitation_opens_a_closed_account_again(italy: Organisation, alice: User, bob: User) -> None:
     token_client(alice, italy).delete(member_url(italy, bob))
     _invitation, secret = invitation_create(
