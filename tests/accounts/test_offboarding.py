@@ -311,13 +311,19 @@ def test_a_closed_account_gets_no_password_reset_and_the_page_does_not_say_so(
     client: Client, italy: Organisation, alice: User, bob: User
 ) -> None:
     from django.core import mail
+    from django.test import TestCase
 
     token_client(alice, italy).delete(member_url(italy, bob))
     mail.outbox.clear()
-    response = client.post("/accounts/password-reset/", {"email": bob.email}, follow=True)
-    unknown = Client().post("/accounts/password-reset/", {"email": "nobody@lavoro.gov.example"}, follow=True)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the e-mail outbox publishes after commit
+        response = client.post("/accounts/password-reset/", {"email": bob.email}, follow=True)
+        unknown = Client().post("/accounts/password-reset/", {"email": "nobody@lavoro.gov.example"}, follow=True)
     assert response.redirect_chain[-1][0] == unknown.redirect_chain[-1][0] == "/accounts/password-reset/sent/"
     assert mail.outbox == []
+    # Alice, still a member, does get hers: the silence above is the closed account's.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        Client().post("/accounts/password-reset/", {"email": alice.email})
+    assert [m.to for m in mail.outbox] == [[alice.email]]
 
 
 def test_an_invitation_opens_a_closed_account_again(italy: Organisation, alice: User, bob: User) -> None:
