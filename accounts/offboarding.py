@@ -52,6 +52,8 @@ class Owned:
     label: Promise
     title: tuple[str, ...]  # the fields that title one row, joined by spaces
     array: bool = False  # the field is an array of user ids (an e-mail channel's recipients)
+    json: bool = False  # the field is a key of a JSON document holding a user id as text
+    only: tuple[tuple[str, Any], ...] = ()  # further filters: which rows still act (not history)
 
     @property
     def key(self) -> str:
@@ -64,8 +66,10 @@ class Owned:
     def rows(self, organisation: Organisation, user: User) -> models.QuerySet[Any]:
         """The rows of this kind that ``user`` owns in ``organisation`` (call unscoped)."""
         lookup = f"{self.field}__contains" if self.array else self.field
-        value = [user.pk] if self.array else user
-        return self.model_class._default_manager.filter(**{self.organisation: organisation.pk, lookup: value})
+        value: Any = [user.pk] if self.array else str(user.pk) if self.json else user
+        return self.model_class._default_manager.filter(
+            **{self.organisation: organisation.pk, lookup: value}, **dict(self.only)
+        )
 
 
 OWNED: tuple[Owned, ...] = (
@@ -96,6 +100,17 @@ OWNED: tuple[Owned, ...] = (
         "owner",
         gettext_lazy("Migration profiles"),
         ("country", "year", "status"),
+    ),
+    # A pending revision of a published listing carries the contact it would set: approved
+    # later, it must not bring back someone who has gone (nor fail because they have).
+    Owned(
+        "opportunities.ListingRevision",
+        "data__contact",
+        "listing__owner",
+        gettext_lazy("Pending listing changes naming them as the contact"),
+        ("listing__title",),
+        json=True,
+        only=(("status", "pending"),),
     ),
 )
 
@@ -266,7 +281,7 @@ def _transfer(actor: Actor, moving: Moving, user: User, transfer_to: User, organ
     rows = owned.rows(organisation, user)
     if owned.array:
         # Replace the departing member by the new one in each list, naming no one twice.
-        for row in rows.select_for_update():
+        for row in rows.select_for_update(of=("self",)):
             members: list[Any] = []
             for pk in getattr(row, owned.field):
                 new = transfer_to.pk if pk == user.pk else pk
@@ -274,6 +289,13 @@ def _transfer(actor: Actor, moving: Moving, user: User, transfer_to: User, organ
                     members.append(new)
             setattr(row, owned.field, members)
             row.save(update_fields=[owned.field])
+    elif owned.json:
+        column, key = owned.field.split("__", 1)
+        for row in rows.select_for_update(of=("self",)):
+            document = dict(getattr(row, column))
+            document[key] = str(transfer_to.pk)
+            setattr(row, column, document)
+            row.save(update_fields=[column])
     else:
         rows.update(**{owned.field: transfer_to})
     audit_record(
