@@ -31,7 +31,7 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts import access
 from accounts.models import ApiToken, Membership, Organisation, User
@@ -263,14 +263,12 @@ def transfer_target_from(raw: str | None) -> User | None:
 def _check_target(membership: Membership, transfer_to: User | None, summary: OffboardingSummary) -> None:
     if transfer_to is None:
         if summary.owns_anything:
-            raise ValidationError(
-                {
-                    "transfer_to": _(
-                        "%(name)s owns %(count)d things in this organisation: choose the member who takes them over."
-                    )
-                    % {"name": membership.user, "count": summary.total}
-                }
-            )
+            message = ngettext(
+                "%(name)s owns %(count)d thing in this organisation: choose the member who takes it over.",
+                "%(name)s owns %(count)d things in this organisation: choose the member who takes them over.",
+                summary.total,
+            ) % {"name": membership.user, "count": summary.total}
+            raise ValidationError({"transfer_to": message})
         return
     if not access.transfer_targets(membership).filter(user=transfer_to).exists():
         raise ValidationError({"transfer_to": str(TARGET_RULE)})
