@@ -480,9 +480,9 @@ def test_an_admin_who_removes_themselves_is_signed_out(
     assert client.get("/accounts/profile/").status_code == 302
 
 
-# Committed for real, so that two connections race. It needs no reference data, so it does
-# not pay for reloading it (serialized_rollback); tests that do reload it at their start.
-@pytest.mark.django_db(transaction=True)
+# Committed for real, so that two connections race. ``serialized_rollback`` as for every
+# transactional test here: its flush then leaves the content types to the next test's reload.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_administrators_removing_each_other_at_once_leave_one(italy: Organisation, alice: User) -> None:
     """The organisation's row serialises removals: one succeeds, the other is the 409."""
     import threading
