@@ -19,10 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import (
+    Membership,
     Organisation,
     OrganisationKind,
     OrganisationReview,
@@ -30,7 +32,7 @@ from accounts.models import (
     VerificationAction,
     VerificationStatus,
 )
-from accounts.tenancy import Actor, unscoped
+from accounts.tenancy import WRITING_ROLES, Actor, unscoped
 from config.errors import Refusal, StateConflict
 
 
@@ -200,6 +202,8 @@ def organisation_reviews(actor: Actor, organisation: Organisation) -> list[Organ
             .select_related("actor")
             .order_by("created_at", "id")
         )
+
+
 # --- Single sign-on ([12]) --------------------------------------------------------------------
 
 
@@ -212,3 +216,41 @@ def can_configure_single_sign_on(actor: Actor) -> Decision:
     if not actor.is_authenticated or not actor.is_admin:
         return deny(_("Only an administrator of the organisation can change its single sign-on."))
     return ALLOWED
+
+
+# --- Offboarding: who may remove whom, and who may take over what they owned --------------------
+
+LAST_ADMIN = _("An organisation must keep at least one administrator.")
+
+
+def other_admins(membership: Membership) -> QuerySet[Membership]:
+    """The administrators of ``membership``'s organisation other than its holder."""
+    return Membership.objects.filter(organisation_id=membership.organisation_id, role=Role.ADMIN).exclude(
+        pk=membership.pk
+    )
+
+
+def can_offboard(actor: Actor, membership: Membership) -> Decision:
+    """An administrator removes a member of their own organisation (themselves included),
+    never its last administrator (409): an organisation without one could not be run."""
+    if not actor.is_admin or actor.organisation is None or membership.organisation_id != actor.organisation.pk:
+        return deny(_("Only an administrator of the organisation can remove its members."))
+    if membership.role == Role.ADMIN and not other_admins(membership).exists():
+        return conflict(LAST_ADMIN)
+    return ALLOWED
+
+
+def transfer_targets(membership: Membership) -> QuerySet[Membership]:
+    """Who may take over what a departing member owns (their listings, subscriptions,
+    partnerships, the focal point): another active member of the same organisation whose
+    role writes (an official or administrator; an agency's moderator or administrator),
+    since a viewer could not act on what they would receive. Evaluated in the scope of
+    the organisation, like every membership query."""
+    return (
+        Membership.objects.filter(
+            organisation_id=membership.organisation_id, role__in=WRITING_ROLES, user__is_active=True
+        )
+        .exclude(pk=membership.pk)
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )

@@ -21,6 +21,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from django_scopes import ScopedManager
@@ -61,6 +62,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff (operator)"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Raised to end every session of the person at once (offboarding): it is part of the
+    # session's auth hash, so each session signed in before the raise fails its check
+    # on its next request, wherever it is, without looking the sessions up.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -81,6 +86,21 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's HMAC of the password, plus the session generation once it was raised.
+
+        Generation 0 gives exactly Django's hash, so no session ends when this ships;
+        ``accounts.services.user_sessions_end`` raises it to end them all.
+        """
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}|{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class OrganisationKind(models.TextChoices):

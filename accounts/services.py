@@ -263,8 +263,10 @@ def membership_add(*, organisation: Organisation, user: User, role: str, actor: 
 
 
 def _admins_left(organisation: Organisation, excluding: Membership) -> bool:
+    from accounts.access import other_admins
+
     with unscoped("counting the organisation's other admins"):
-        return Membership.objects.filter(organisation=organisation, role=Role.ADMIN).exclude(pk=excluding.pk).exists()
+        return other_admins(excluding).exists()
 
 
 @transaction.atomic
@@ -275,26 +277,12 @@ def membership_change_role(*, membership: Membership, role: str, actor: Actor) -
     return membership_add(organisation=membership.organisation, user=membership.user, role=role, actor=actor)
 
 
-@transaction.atomic
 def membership_remove(*, membership: Membership, actor: Actor) -> None:
-    org = membership.organisation
-    if membership.role == Role.ADMIN and not _admins_left(org, membership):
-        raise ValidationError({"detail": _("An organisation must keep at least one administrator.")})
-    audit_record(
-        actor=actor,
-        action="membership.removed",
-        obj=membership,
-        organisation=org,
-        changes={"email": membership.user.email, "role": membership.role},
-    )
-    if org.focal_point_id == membership.user_id:
-        org.focal_point = None
-        org.save(update_fields=["focal_point"])
-    with unscoped("removing a row already resolved through the scope"):
-        ApiToken.objects.filter(organisation=org, user=membership.user, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-        membership.delete()
+    """Remove a member who owns nothing in the organisation (``accounts.offboarding.member_offboard``
+    with no one to transfer to: its rules, tokens, sessions and audit rows)."""
+    from accounts.offboarding import member_offboard
+
+    member_offboard(actor=actor, membership=membership, transfer_to=None)
 
 
 # --- API tokens ---------------------------------------------------------------------
@@ -448,6 +436,17 @@ def invitation_accept(
         if not password:
             raise ValidationError({"password": _("Choose a password.")})
         user, _created = user_get_or_create(email=invitation.email, full_name=full_name, password=password)
+        if not user.is_active:
+            # Closed when they left their last organisation (accounts.offboarding); the link
+            # proves the address is theirs and the new password replaces the old one.
+            user.is_active = True
+            user.save(update_fields=["is_active"])
+            audit_record(
+                actor=Actor(user=user, organisation=invitation.organisation, role=None),
+                action="user.reactivated",
+                obj=user,
+                organisation=invitation.organisation,
+            )
     membership = membership_add(
         organisation=invitation.organisation,
         user=user,

@@ -363,7 +363,7 @@ def invitation_view(request: HttpRequest, secret: str) -> HttpResponse:
             return _joined(request, organisation)
         return render(request, "accounts/invitation.html", {**context, "mode": "accept"})
 
-    if User.objects.filter(email__iexact=invitation.email).exists():
+    if User.objects.filter(email__iexact=invitation.email, is_active=True).exists():
         # The link holder owns the address: let them sign in rather than reset a password here.
         login_url = f"{reverse('accounts:login')}?next={request.path}"
         return render(request, "accounts/invitation.html", {**context, "mode": "sign_in", "login_url": login_url})

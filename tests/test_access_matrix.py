@@ -588,7 +588,8 @@ API: list[Row] = [
     row(
         "DELETE /api/v1/organisations/{organisation_id}/members/{id}/",
         "member",
-        own={ADMIN: 204, "*": 403},
+        # Offboarding answers with what moved (the matrix's member owns nothing: no transfer_to needed).
+        own={ADMIN: 200, "*": 403},
         writes=True,
     ),
     row("GET /api/v1/organisations/{organisation_id}/invitations/", "org_members", own={ADMIN: 200, "*": 403}),
@@ -1324,6 +1325,20 @@ def case_member_role_ignores_user_and_organisation(w: World, client: Any) -> Non
     assert (fresh.organisation_id, fresh.user_id, fresh.role) == (w.orgs["morocco"].pk, membership.user_id, "viewer")
 
 
+def case_offboarding_to_another_tenants_member(w: World, client: Any) -> None:
+    """Nothing can be handed to someone outside the organisation (accounts.access.transfer_targets)."""
+    membership = w.objects["morocco_member"]
+    url = f"/api/v1/organisations/{w.orgs['morocco'].pk}/members/{membership.pk}/"
+    for outsider in (w.users["italy_admin"], w.users["agency_moderator"]):
+        response = client.delete(f"{url}?transfer_to={outsider.pk}")
+        assert response.status_code == 400 and list(response.json()) == ["transfer_to"], response.content
+        assert "SENTINEL" not in response.content.decode()
+    from accounts.models import Membership
+
+    with unscoped("test assertion"):
+        assert Membership.objects.filter(pk=membership.pk).exists()
+
+
 BODY_CASES = [
     ("gov_official", case_listing_contact_of_another_org),
     ("gov_official", case_listing_patch_contact_of_another_org),
@@ -1348,6 +1363,7 @@ BODY_CASES = [
     ("gov_official", case_token_create_ignores_organisation_and_user),
     ("gov_official", case_me_ignores_staff_flags),
     ("gov_admin", case_member_role_ignores_user_and_organisation),
+    ("gov_admin", case_offboarding_to_another_tenants_member),
 ]
 
 

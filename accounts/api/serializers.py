@@ -277,3 +277,34 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "changes",
         ]
         read_only_fields = fields
+
+
+class OffboardingMovedItemSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+
+
+class OffboardingMovedSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="What moved, as `model.field` (e.g. `listing.contact`).")
+    name = serializers.CharField(help_text="What moved, in words (in the language of the request).")
+    count = serializers.IntegerField()
+    items = OffboardingMovedItemSerializer(many=True)
+
+
+class OffboardingRemovedSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The membership that ended.")
+    user = serializers.UUIDField()
+    role = serializers.CharField()
+
+
+class OffboardingResultSerializer(serializers.Serializer):
+    """What removing a member did (accounts.offboarding.OffboardingResult.as_dict)."""
+
+    removed = OffboardingRemovedSerializer()
+    transfer_to = serializers.UUIDField(allow_null=True, help_text="The member who took over what moved.")
+    moved = OffboardingMovedSerializer(many=True)
+    tokens_revoked = serializers.IntegerField()
+    sessions_ended = serializers.BooleanField()
+    account_deactivated = serializers.BooleanField(
+        help_text="True when this was their last organisation: they can no longer sign in."
+    )

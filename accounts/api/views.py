@@ -13,17 +13,19 @@ import django_filters
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import access, selectors, services, verification
+from accounts import access, offboarding, selectors, services, verification
 from accounts.api import serializers as s
 from accounts.models import AuditEvent, Organisation, VerificationAction, VerificationStatus
 from accounts.tenancy import Actor
 from config.api import ActorAPIView, ActorViewSet
+from config.api_schema import ErrorDetail
 from config.filters import StrictBooleanFilter
 
 
@@ -203,7 +205,31 @@ class _OwnOrganisationMixin:
 @extend_schema_view(
     list=extend_schema(summary="Members of the acting organisation"),
     partial_update=extend_schema(summary="Change a member's role (admins)", request=s.MembershipUpdateSerializer),
-    destroy=extend_schema(summary="Remove a member (admins); revokes their tokens for this organisation"),
+    destroy=extend_schema(
+        summary="Remove a member (admins): what they own moves to `transfer_to`; their tokens and sessions end",
+        description=(
+            "Offboarding (docs/governance.md). Everything the member owns in this organisation (listings they "
+            "are the contact for or responsible for, subscriptions and e-mail alerts, partnerships they lead, "
+            "migration profiles, the focal point) moves to the member named by `transfer_to`; their API tokens "
+            "for the organisation are revoked and every session of theirs ends. Removed from their last "
+            "organisation, the account is deactivated. 400 names `transfer_to` when they own something and no "
+            "valid member is named; 409 for the last administrator."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "transfer_to",
+                OpenApiTypes.UUID,
+                OpenApiParameter.QUERY,
+                required=False,
+                description="The user id of the member who takes over what the departing member owns: another "
+                "active official or administrator of the organisation. Needed only if they own something.",
+            )
+        ],
+        responses={
+            200: s.OffboardingResultSerializer,
+            409: OpenApiResponse(response=ErrorDetail, description="The organisation's last administrator."),
+        },
+    ),
 )
 @extend_schema(parameters=[OpenApiParameter("organisation_id", str, OpenApiParameter.PATH)])
 class MemberViewSet(_OwnOrganisationMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ActorViewSet):
@@ -229,9 +255,10 @@ class MemberViewSet(_OwnOrganisationMixin, mixins.ListModelMixin, mixins.Retriev
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         membership = self.get_object()
-        require_admin(self.actor)
-        services.membership_remove(membership=membership, actor=self.actor)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        access.can_offboard(self.actor, membership).check()  # 403, or 409 for the last administrator
+        transfer_to = offboarding.transfer_target_from(request.query_params.get("transfer_to"))
+        result = offboarding.member_offboard(actor=self.actor, membership=membership, transfer_to=transfer_to)
+        return Response(s.OffboardingResultSerializer(result.as_dict()).data)
 
 
 @extend_schema_view(

@@ -100,3 +100,25 @@ class TwoFactorRuleForm(forms.Form):
     """The confirmation step's hidden value: the state asked for ("true"/"false"), not a toggle."""
 
     require_two_factor = forms.CharField(widget=forms.HiddenInput)
+
+
+class TransferForm(ExternalErrorsForm):
+    """Removing a member: who takes over what they own (``accounts.access.transfer_targets``)."""
+
+    transfer_to = forms.ChoiceField(
+        label=_("Transfer what they own to"),
+        help_text=_(
+            "Another official or administrator of your organisation. Everything listed above becomes theirs: "
+            "they become the contact of the listings, receive the alerts, and lead the partnerships."
+        ),
+    )
+
+    def __init__(self, *args: Any, targets: Iterable[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["transfer_to"]).choices = [
+            ("", _("Choose a member")),
+            *(
+                (str(m.user_id), f"{m.user.full_name} ({m.user.email})" if m.user.full_name else m.user.email)
+                for m in targets
+            ),
+        ]

@@ -26,11 +26,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import selectors, services
+from accounts import access, offboarding, selectors, services
 from accounts.api import serializers as s
 from accounts.models import Invitation, Membership, Role, User
 from accounts.tenancy import Actor
-from accounts.web.forms import FocalPointForm, InvitationForm, TokenForm, TwoFactorRuleForm, errors_of, role_choices
+from accounts.web.forms import (
+    FocalPointForm,
+    InvitationForm,
+    TokenForm,
+    TransferForm,
+    TwoFactorRuleForm,
+    errors_of,
+    role_choices,
+)
+from config.errors import StateConflict
 from config.web import actor_required, confirm_page, csv_response, paginate
 
 ADMINS = (Role.ADMIN,)
@@ -265,38 +274,67 @@ def member_role_view(request: HttpRequest, pk: Any) -> HttpResponse:
 @actor_required(roles=ADMINS)
 @require_http_methods(["GET", "POST"])
 def member_remove_view(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Offboarding's one confirmation page: what moves (counts and titles), to whom, and what ends."""
     actor: Actor = request.actor  # type: ignore[attr-defined]
     organisation = actor.organisation
     assert organisation is not None
-    membership = get_object_or_404(selectors.member_list(actor=actor), pk=pk)
+    membership = get_object_or_404(selectors.member_list(actor=actor).select_related("organisation"), pk=pk)
     name = _display_name(membership.user)
+    decision = access.can_offboard(actor, membership)
+    errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        try:
-            services.membership_remove(membership=membership, actor=actor)
-        except ValidationError as exc:
+        if not decision:
             messages.error(
-                request,
-                _("%(name)s was not removed: %(reason)s") % {"name": name, "reason": _first_message(errors_of(exc))},
+                request, _("%(name)s was not removed: %(reason)s") % {"name": name, "reason": decision.reason}
             )
             return redirect("accounts:organisation_members")
-        messages.success(request, _("%(name)s is no longer a member.") % {"name": name})
-        return _after_own_change(request, membership)
-    own = membership.user_id == actor.user.pk  # type: ignore[union-attr]
-    return confirm_page(
+        try:
+            transfer_to = offboarding.transfer_target_from(request.POST.get("transfer_to"))
+            result = offboarding.member_offboard(actor=actor, membership=membership, transfer_to=transfer_to)
+        except ValidationError as exc:
+            errors = errors_of(exc)
+        except StateConflict as exc:  # another administrator left in the meantime
+            messages.error(request, _("%(name)s was not removed: %(reason)s") % {"name": name, "reason": exc})
+            return redirect("accounts:organisation_members")
+        else:
+            _tell_result(request, name, result)
+            if membership.user_id == actor.user.pk:  # type: ignore[union-attr]
+                return redirect("accounts:login")  # their own sessions have just ended
+            return redirect("accounts:organisation_members")
+    summary = offboarding.offboarding_summary(membership)
+    targets = list(access.transfer_targets(membership)) if summary.owns_anything else []
+    form = TransferForm(request.POST or None, errors=errors, targets=targets) if summary.owns_anything else None
+    return render(
         request,
-        title=_("Remove a member"),
-        question=_("Remove %(name)s (%(email)s) from %(org)s?")
-        % {"name": name, "email": membership.user.email, "org": organisation.name},
-        explanation=_("You will no longer be able to act for this organisation.")
-        if own
-        else _(
-            "They will no longer be able to act for this organisation, and their API tokens for it stop "
-            "working. Their account and what they did stay; you can invite them again later."
-        ),
-        button=_("Remove member"),
-        cancel_url=reverse("accounts:organisation_members"),
-        warning=True,
+        "accounts/organisation/member_remove.html",
+        {
+            "organisation": organisation,
+            "membership": membership,
+            "name": name,
+            "own": membership.user_id == actor.user.pk,  # type: ignore[union-attr]
+            "summary": summary,
+            "refusal": "" if decision else decision.reason,
+            "form": form,
+            # Without a form (they own nothing) an error still shows, in the summary.
+            "other_errors": [("", "", m) for ms in errors.values() for m in ms] if form is None else [],
+            "section": "members",
+        },
+        status=400 if errors else (409 if decision.conflict else 200),
     )
+
+
+def _tell_result(request: HttpRequest, name: str, result: offboarding.OffboardingResult) -> None:
+    text = _("%(name)s is no longer a member.") % {"name": name}
+    if result.transfer_to is not None and result.summary.total:
+        text += " " + ngettext(
+            "%(count)s thing they owned now belongs to %(to)s.",
+            "%(count)s things they owned now belong to %(to)s.",
+            result.summary.total,
+        ) % {"count": result.summary.total, "to": _display_name(result.transfer_to)}
+    text += " " + _("Their API tokens and sessions have ended.")
+    if result.account_deactivated:
+        text += " " + _("It was their last organisation, so their account is closed: they can no longer sign in.")
+    messages.success(request, text)
 
 
 # --- Invitations -----------------------------------------------------------------------

@@ -116,7 +116,10 @@ PAGE_BUDGETS: dict[str, int] = {
     "GET accounts:organisation": 8,
     "GET accounts:organisation_invitation_revoke": 7,
     "GET accounts:organisation_invitations": 8,
-    "GET accounts:organisation_member_remove": 7,
+    # Offboarding's confirmation: + everything owned (one UNION ALL), the active tokens, the
+    # other memberships (is it the last organisation?). With something to move, + the
+    # transfer targets (tests/accounts/test_offboarding.py pins that case).
+    "GET accounts:organisation_member_remove": 10,
     "GET accounts:organisation_members": 8,
     "GET accounts:organisation_members_csv": 5,
     "GET accounts:organisation_token_revoke": 7,
