@@ -158,7 +158,7 @@ def _rows(queryset: Any, *fields: str) -> list[dict[str, Any]]:
 
 def personal_data_export(user: User) -> dict[str, Any]:
     """Everything Corridor keeps about ``user`` and nothing about anyone else (the module
-    docstring). 22 queries, however much they hold."""
+    docstring). 19 queries, however much they hold."""
     from accounts.middleware import SEEN_AT_KEY, SIGNED_IN_AT_KEY
     from exchange.models import EmailReceipt, Message, OutcomeEntry, Partnership, Subscription
     from opportunities.models import Listing, ListingRevision, ListingTransition
@@ -407,7 +407,9 @@ def account_erase(*, user: User, requested_by: User | None) -> Erasure:
         user = User.objects.select_for_update().get(pk=user.pk)
         access.can_erase_account(subject=user, holdings=holdings_of(user), requested_by=requested_by).check()
         pseudonym = pseudonym_of(user)
-        organisations = list(Organisation.objects.filter(memberships__user=user).order_by("name"))
+        organisations: list[Organisation | None] = list(
+            Organisation.objects.filter(memberships__user=user).order_by("name")
+        )
         terms = [user.email, user.full_name, pseudonym]
 
         with connection.cursor() as cursor:

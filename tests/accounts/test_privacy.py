@@ -193,12 +193,12 @@ def test_the_export_costs_the_same_queries_however_much_the_person_holds(
 ) -> None:
     client = signed_in(bob)
     client.get(reverse("accounts:data"))  # warm
-    with django_assert_max_num_queries(30) as few:
+    with django_assert_max_num_queries(26) as few:
         assert client.get(reverse("accounts:data")).status_code == 200
     bob_actor = Actor(user=bob, organisation=italy, role="official")
     for n in range(4):
         create_listing(bob_actor, seasonal_scheme(title=f"Another scheme {n}"))
-    with django_assert_max_num_queries(30) as many:
+    with django_assert_max_num_queries(26) as many:
         client.get(reverse("accounts:data"))
     assert len(many.captured_queries) == len(few.captured_queries)
 
