@@ -360,3 +360,40 @@ def test_the_audit_log_still_refuses_an_ordinary_update_or_delete(history: dict[
     assert not _refused(anonymise, terms, erasing=bob)
     with as_assertion():
         assert AuditEvent.objects.get(pk=row.pk).actor_email == pseudonym_of(bob)
+
+
+APP_ROLE = "corridor_app_privacy_test"
+
+
+def test_the_erasure_runs_under_the_documented_production_grants(history: dict[str, Any], bob: User) -> None:
+    """docs/security.md: the site's role may update only the personal columns of the audit
+    log and the outcomes ledger, never delete; the triggers check what it writes there."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP ROLE IF EXISTS {APP_ROLE}")
+        cursor.execute(f"CREATE ROLE {APP_ROLE} NOLOGIN")
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
+        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}")
+        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
+        for table, columns in (
+            ("accounts_auditevent", "actor_email, object_repr, changes"),
+            ("exchange_outcomeentry", "reported_by_email, reason"),
+        ):
+            cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {APP_ROLE}")
+            cursor.execute(f"GRANT UPDATE ({columns}) ON {table} TO {APP_ROLE}")
+        cursor.execute(f"SET ROLE {APP_ROLE}")
+    try:
+        for sql, refusal in (
+            ("UPDATE accounts_auditevent SET action = 'forged'", "permission denied"),
+            ("UPDATE accounts_auditevent SET actor_email = 'forged'", "append-only"),
+            ("DELETE FROM exchange_outcomeentry", "permission denied"),
+        ):
+            with pytest.raises(DatabaseError, match=refusal), transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql)
+        account_erase(user=bob, requested_by=None)
+        with as_assertion():
+            assert rows_naming(AuditEvent, BOB_EMAIL, BOB_NAME) == 0
+            assert rows_naming(OutcomeEntry, BOB_EMAIL, BOB_NAME) == 0
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+    assert not User.objects.filter(pk=bob.pk).exists()
