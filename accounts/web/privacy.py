@@ -7,6 +7,7 @@ What is kept and why is on the notice (``/privacy/``, public); the rules are in
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -22,7 +23,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import access
+from accounts import access, lockout
+from accounts.models import User
 from accounts.privacy import account_erase, holdings_of, personal_data_exported
 from config.errors import StateConflict
 from config.web import AuthenticatedRequest
@@ -59,6 +61,9 @@ def data_view(request: AuthenticatedRequest) -> HttpResponse:
 
 
 class ErasureForm(forms.Form):
+    """The password typed again. Wrong guesses count towards the sign-in back-off
+    (accounts/lockout.py), so a borrowed session cannot guess the password here."""
+
     password = forms.CharField(
         label=gettext_lazy("Your password"),
         strip=False,
@@ -66,15 +71,18 @@ class ErasureForm(forms.Form):
         help_text=gettext_lazy("To confirm that it is you asking."),
     )
 
-    def __init__(self, *args: object, user: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.user = user
 
     def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):  # type: ignore[attr-defined]
+        password = str(self.cleaned_data["password"])
+        if lockout.backoff_blocked(email=self.user.email):
+            raise forms.ValidationError(_("That is not your password."))  # not even checked, as at sign-in
+        if not self.user.check_password(password):
+            lockout.backoff_record_failure(email=self.user.email)
             raise forms.ValidationError(_("That is not your password."))
-        return str(password)
+        return password
 
 
 @login_required

@@ -21,7 +21,15 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import access
-from accounts.models import ApiToken, AuditEvent, Membership, Organisation, OrganisationReview, User
+from accounts.models import (
+    ApiToken,
+    AuditEvent,
+    Membership,
+    Organisation,
+    OrganisationReview,
+    SignInBackoff,
+    User,
+)
 from accounts.privacy import account_erase, holdings_of, pseudonym_of
 from accounts.services import audit_record
 from accounts.tenancy import Actor
@@ -265,6 +273,21 @@ def test_a_wrong_password_erases_nothing(alice: User, bob: User) -> None:
     response = signed_in(bob).post(reverse("accounts:erase"), {"password": "not my password"})
     assert response.status_code == 400
     assert "That is not your password." in response.content.decode()
+    assert User.objects.filter(pk=bob.pk).exists()
+
+
+def test_wrong_passwords_on_the_erasure_page_count_towards_the_sign_in_back_off(
+    alice: User, bob: User, settings: Any
+) -> None:
+    settings.SIGNIN_BACKOFF_AFTER_FAILURES = 1  # two failures: the next attempt waits 4 s
+    client = signed_in(bob)
+    for _attempt in range(2):
+        client.post(reverse("accounts:erase"), {"password": "a guess"})
+    with as_assertion():
+        assert SignInBackoff.objects.get(email=BOB_EMAIL).failures == 2
+    # Inside the delay even the right password is refused, unchecked, with the same words.
+    response = client.post(reverse("accounts:erase"), {"password": PASSWORD})
+    assert response.status_code == 400 and "That is not your password." in response.content.decode()
     assert User.objects.filter(pk=bob.pk).exists()
 
 
