@@ -17,6 +17,7 @@ matching exception, so the service and the page say the same words.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -34,6 +35,10 @@ from accounts.models import (
 )
 from accounts.tenancy import WRITING_ROLES, Actor, unscoped
 from config.errors import Refusal, StateConflict
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from accounts.privacy import Holdings
 
 
 @dataclass(frozen=True)
@@ -254,3 +259,52 @@ def transfer_targets(membership: Membership) -> QuerySet[Membership]:
         .select_related("user")
         .order_by("user__full_name", "user__email")
     )
+
+
+# --- A person's own data (issue 16; docs/governance.md "Personal data: export and erasure") ---
+
+
+def can_export_personal_data(*, requested_by: User | None, subject: User) -> Decision:
+    """A person downloads their own data, nobody else's (not even their administrator)."""
+    if requested_by is None or requested_by.pk != subject.pk:
+        return deny(_("You can only download your own data."))
+    return ALLOWED
+
+
+def can_erase_account(*, subject: User, holdings: Holdings, requested_by: User | None) -> Decision:
+    """A person asks for their own account's erasure (``requested_by`` is them), or an
+    operator erases it (``requested_by`` None: ``manage.py eraseuser``). Either way it waits
+    (409) while the person is an organisation's last administrator or its focal point, or
+    still holds live listings, active subscriptions or open partnerships: those are
+    handed to someone else first, so nothing is left without a person behind it."""
+    if requested_by is not None and requested_by.pk != subject.pk:
+        return deny(_("You can only erase your own account."))
+    if not holdings:
+        return ALLOWED
+    reasons = []
+    if holdings.last_admin_of:
+        reasons.append(
+            _("You are the last administrator of %(orgs)s: make someone else an administrator first.")
+            % {"orgs": ", ".join(holdings.last_admin_of)}
+        )
+    if holdings.focal_point_of:
+        reasons.append(
+            _("You are the focal point of %(orgs)s: an administrator must name another focal point first.")
+            % {"orgs": ", ".join(holdings.focal_point_of)}
+        )
+    if holdings.listings:
+        reasons.append(
+            _("You created, or are the contact for, listings still open: %(items)s. Close them or hand them over.")
+            % {"items": ", ".join(holdings.listings)}
+        )
+    if holdings.subscriptions:
+        reasons.append(
+            _("You created alerts still active: %(items)s. Delete them or hand them over.")
+            % {"items": ", ".join(holdings.subscriptions)}
+        )
+    if holdings.partnerships:
+        reasons.append(
+            _("You created partnerships still open: %(items)s. Hand them over first.")
+            % {"items": ", ".join(holdings.partnerships)}
+        )
+    return conflict(" ".join(str(reason) for reason in reasons))

@@ -2,7 +2,7 @@ from django.urls import path
 
 from accounts import views
 from accounts.sso import views as sso
-from accounts.web import organisation
+from accounts.web import organisation, privacy
 
 app_name = "accounts"
 
@@ -18,6 +18,8 @@ urlpatterns = [
     path("2fa/recovery-codes/", views.recovery_codes_view, name="recovery_codes"),
     path("unlock/<str:token>/", views.signin_unlock_view, name="signin_unlock"),
     path("profile/", views.profile_view, name="profile"),
+    path("profile/data.json", privacy.data_view, name="data"),
+    path("profile/erase/", privacy.erase_view, name="erase"),
     path("language/", views.set_language_view, name="set_language"),
     path("invitations/<str:secret>/", views.invitation_view, name="invitation"),
     path("password-reset/", views.password_reset_view, name="password_reset"),

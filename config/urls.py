@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.admin import otp_admin_has_permission
+from accounts.web.privacy import notice_view as privacy_notice_view
 from config.dashboard import dashboard_view, home_view
 from config.health import healthz_view, metrics_view, readyz_view
 from exchange.web.feeds import subscription_feed
@@ -43,6 +44,7 @@ urlpatterns = [
     path("", home_view, name="home"),
     path("dashboard/", dashboard_view, name="dashboard"),
     path("help/", TemplateView.as_view(template_name="help.html"), name="help"),
+    path("privacy/", privacy_notice_view, name="privacy"),
     path("accounts/", include("accounts.urls")),
     path("", include("accounts.web.urls_verification")),
     path("", include("exchange.urls")),

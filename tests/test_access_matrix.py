@@ -609,6 +609,8 @@ API: list[Row] = [
     ),
     row("GET /api/v1/me/", collection=200),
     row("PATCH /api/v1/me/", collection=200, body=lambda w, r, k: {"full_name": "Matrix Caller"}, writes=True),
+    # A person's own data (issue 16): always the caller's own; the download is audited (a write).
+    row("GET /api/v1/me/data/", collection=200, writes=True),
     row("GET /api/v1/audit/", collection={ADMIN: 200, "*": 403}),
     row("GET /api/v1/audit/actions/", collection={ADMIN: 200, "*": 403}),
     # Public: anyone, signed in or not.
@@ -729,6 +731,13 @@ PAGES: list[Row] = [
     row("GET accounts:profile", collection=200),
     row("POST accounts:profile", collection=FORM_OK, writes=True),
     row("POST accounts:set_language", collection=302, writes=True, **PUBLIC),
+    # A person's own data (issue 16). The erasure form posted without a password is shown
+    # again (400) to those who hold nothing; the last admin, a focal point or an owner of
+    # live listings is sent back with the reason (REFUSED), and nothing is erased.
+    row("GET privacy", collection=200, **PUBLIC),
+    row("GET accounts:data", collection=200, writes=True),
+    row("GET accounts:erase", collection=200),
+    row("POST accounts:erase", collection={"gov_viewer agency_viewer": INVALID, "*": REFUSED}),
     row("GET accounts:invitation", "credential", missing=404, **PUBLIC),
     row("GET accounts:password_reset", collection=200, **PUBLIC),
     row("GET accounts:password_reset_done", collection=200, **PUBLIC),

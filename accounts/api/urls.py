@@ -14,6 +14,7 @@ nested.register("invitations", views.InvitationViewSet, basename="invitation")
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
+    path("me/data/", views.MeDataView.as_view(), name="me-data"),
     path("organisations/<str:organisation_id>/", include(nested.urls)),
     *router.urls,
 ]

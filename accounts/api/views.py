@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from accounts import access, offboarding, selectors, services, verification
 from accounts.api import serializers as s
 from accounts.models import AuditEvent, Organisation, VerificationAction, VerificationStatus
+from accounts.privacy import personal_data_exported
 from accounts.tenancy import Actor
 from config.api import ActorAPIView, ActorViewSet
 from config.api_schema import ErrorDetail
@@ -65,6 +66,31 @@ class MeView(ActorAPIView):
 
 
 ID_PARAMETER = OpenApiParameter("id", str, OpenApiParameter.PATH, description="Public id (UUID) or slug.")
+
+
+class MeDataView(ActorAPIView):
+    """The signed-in person's own data (GDPR arts. 15 and 20): the profile page's JSON download."""
+
+    requires_organisation = False
+
+    @extend_schema(
+        summary="Download everything kept about me (JSON)",
+        description=(
+            "The caller's own personal data: profile, memberships, API tokens (never secrets or "
+            "hashes), sessions, two-factor devices and sign-ins (metadata only), the audit rows "
+            "where they are the actor, the listings, subscriptions, partnerships, messages, "
+            "transitions, revisions and outcome entries they created or wrote, and the e-mails "
+            "and invitations addressed to them. Nothing about anyone else. Recorded in the "
+            "audit log. See docs/api.md for the shape."
+        ),
+        responses={200: OpenApiTypes.OBJECT},
+        operation_id="me_data_retrieve",
+    )
+    def get(self, request: Request) -> Response:
+        user = self.actor.user
+        assert user is not None  # the API's authentication let a user through
+        access.can_export_personal_data(requested_by=user, subject=user).check()
+        return Response(personal_data_exported(user=user))
 
 
 class OrganisationFilter(django_filters.FilterSet):

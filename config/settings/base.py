@@ -412,6 +412,9 @@ else:
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Corridor <no-reply@corridor.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Who answers for the personal data kept about officials (the controller's contact),
+# named on the privacy notice (/privacy/) and in every personal-data export.
+PRIVACY_CONTACT_EMAIL = env_str("PRIVACY_CONTACT_EMAIL", "privacy@corridor.example")
 
 # --- API -------------------------------------------------------------------
 

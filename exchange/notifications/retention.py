@@ -14,12 +14,17 @@ it?"; after that it is only risk. Daily, from beat (``exchange.purge_notificatio
 3. **Events** (the payload: ids, titles, links) created more than
    ``DELIVERY_RETENTION_DAYS`` ago that no delivery and no inbox item references any
    more are deleted.
+4. **Outbound e-mails** (``accounts.OutboundEmail``: the address, subject and body of
+   every e-mail the outbox sent, alerts and digests included) created more than
+   ``DELIVERY_RETENTION_DAYS`` ago whose status is final, ``sent`` or ``dead``, are
+   deleted: the same delivery log, for the e-mail channel and the account e-mails.
 
-Never purged: a delivery that is still owed (``pending``, ``failed`` and awaiting a
-retry, ``paused`` with its channel, waiting for a ``digest``), whatever its age, nor
-the event it carries. Subscriptions and channels are configuration, not logs, and
-stay. Ages are counted from ``created_at``. Deletes run in batches of ``BATCH`` so
-that a first run over a large backlog holds no long locks.
+Never purged: an e-mail still owed (``pending``, ``failed``), nor a delivery that is
+still owed (``pending``, ``failed`` and awaiting a retry, ``paused`` with its channel,
+waiting for a ``digest``), whatever its age, nor the event it carries. Subscriptions
+and channels are configuration, not logs, and stay. Ages are counted from
+``created_at``. Deletes run in batches of ``BATCH`` so that a first run over a large
+backlog holds no long locks.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from accounts.models import OutboundEmail, OutboundEmailStatus
 from accounts.services import audit_record
 from accounts.tenancy import unscoped
 from exchange.models import Delivery, DeliveryStatus, Event, Notification
@@ -77,6 +83,11 @@ def notifications_purge(*, now: datetime.datetime | None = None) -> dict[str, in
             Notification.objects.filter(event=OuterRef("pk"))
         )
         counts["events"] = _delete_in_batches(Event.objects.filter(created_at__lt=delivery_cutoff).exclude(referenced))
+        counts["emails"] = _delete_in_batches(
+            OutboundEmail.objects.filter(
+                created_at__lt=delivery_cutoff, status__in=(OutboundEmailStatus.SENT, OutboundEmailStatus.DEAD)
+            )
+        )
 
         if any(counts.values()):
             with transaction.atomic():

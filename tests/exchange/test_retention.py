@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from accounts.models import AuditEvent, Organisation
+from accounts.models import AuditEvent, Organisation, OutboundEmail, OutboundEmailStatus
 from exchange.models import ChannelType, Delivery, DeliveryStatus, Event, Notification
 from exchange.notifications.retention import notifications_purge, purge_notifications
 from tests.conftest import as_assertion
@@ -128,7 +128,37 @@ def test_a_purge_is_audited_and_a_second_run_finds_nothing(hook: Any) -> None:
         "deliveries": 1,
         "logs_cleared": 0,
         "events": 1,
+        "emails": 0,
     }
     assert not any(notifications_purge().values())
     with as_assertion():
         assert AuditEvent.objects.filter(action="notifications.purged").count() == 1
+
+
+def test_a_sent_or_dead_email_goes_after_180_days_and_one_still_owed_stays() -> None:
+    def email(key: str, status: str, age: datetime.timedelta) -> OutboundEmail:
+        row = OutboundEmail.objects.create(key=key, to="bob@lavoro.gov.example", subject="s", body="b", status=status)
+        OutboundEmail.objects.filter(pk=row.pk).update(created_at=NOW - age)
+        return row
+
+    sent = email("old-sent", OutboundEmailStatus.SENT, 180 * DAY + SECOND)
+    dead = email("old-dead", OutboundEmailStatus.DEAD, 400 * DAY)
+    owed = email("old-owed", OutboundEmailStatus.FAILED, 400 * DAY)
+    at_limit = email("at-limit", OutboundEmailStatus.SENT, 180 * DAY)
+    assert notifications_purge(now=NOW)["emails"] == 2
+    assert not exists(sent) and not exists(dead)
+    assert exists(owed) and exists(at_limit)
+
+
+def test_beat_runs_the_purge_daily_with_the_documented_defaults(settings: Any) -> None:
+    from config.beat import BEAT_SCHEDULE
+    from config.celery import app
+
+    entry = BEAT_SCHEDULE["exchange.purge-notifications"]
+    assert entry["task"] == "exchange.purge_notifications" == purge_notifications.name
+    assert entry["task"] in app.tasks
+    schedule: Any = entry["schedule"]
+    assert schedule.hour == {3} and schedule.minute == {30} and schedule.day_of_week == set(range(7))
+    from config.settings import base
+
+    assert (base.DELIVERY_RETENTION_DAYS, base.INBOX_RETENTION_DAYS) == (180, 365)
