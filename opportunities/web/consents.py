@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -31,28 +30,24 @@ DECIDED_SHOWN = 50
 
 def _page(request: HttpRequest, *, conflict: str = "", status: int = 200) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
-    consents = (
-        access.consents_of_government(actor=actor)
-        .select_related("listing", "listing__owner")
-        .annotate(
-            waiting=Case(
-                When(status=ConsentStatus.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
-        )
-        .order_by("waiting", "-created_at", "id")
-    )
-    pending, decided = [], []
-    for consent in consents[: DECIDED_SHOWN + 200]:
-        row = {
-            "consent": consent,
-            "listing": consent.listing,
-            "owner_country": country_name(consent.listing.owner_country),
-            "can_decide": bool(access.can_decide_consent(actor, consent)),
-        }
-        (pending if consent.status == ConsentStatus.PENDING else decided).append(row)
+    consents = access.consents_of_government(actor=actor).select_related("listing", "listing__owner")
+
+    def rows(queryset: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "consent": consent,
+                "listing": consent.listing,
+                "owner_country": country_name(consent.listing.owner_country),
+                "can_decide": bool(access.can_decide_consent(actor, consent)),
+            }
+            for consent in queryset
+        ]
+
     context: dict[str, Any] = {
-        "pending": pending,
-        "decided": decided[:DECIDED_SHOWN],
+        # Every request waiting, oldest first; the latest decisions.
+        "pending": rows(consents.filter(status=ConsentStatus.PENDING).order_by("created_at", "id")),
+        "decided": rows(consents.exclude(status=ConsentStatus.PENDING).order_by("-decided_at", "id")[:DECIDED_SHOWN]),
+        "decided_shown": DECIDED_SHOWN,
         "conflict": conflict,
         "is_government": is_government(actor),
     }

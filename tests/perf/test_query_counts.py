@@ -175,7 +175,7 @@ PAGE_BUDGETS: dict[str, int] = {
     "GET help": 6,
     "GET home": 0,
     "GET listings-feed": 7,
-    "GET opportunities:consents": 7,
+    "GET opportunities:consents": 8,
     "GET opportunities:listing": 12,
     "GET opportunities:listing_create": 7,
     "GET opportunities:listing_edit": 12,
