@@ -202,7 +202,8 @@ def open_to_country(code: str) -> Q:
 
 def origin_countries(listing: Listing) -> list[str]:
     """The origin countries a listing recruits from: its partners and its allocations' countries."""
-    return sorted({*listing.partner_countries, *(str(a["country"]) for a in listing.allocations or [])})
+    allocated = (str(row.get("country") or "") for row in listing.allocations or [])
+    return sorted({*(str(code) for code in listing.partner_countries), *(code for code in allocated if code)})
 
 
 @through_access("the origin governments' consents, inside the listing read rule")
