@@ -62,7 +62,7 @@ from exchange.models.partnerships import (
     CommitteeMember,
     PartnershipAgreement,
 )
-from opportunities.access import PUBLISHED_ONCE, Audience, listing_readers, listing_visible_to
+from opportunities.access import PUBLISHED_ONCE, Audience, listing_readers, listing_visible_to, origin_countries
 from opportunities.models import PUBLISHED_OR_HISTORY, Direction, Listing
 
 # The shared models this module decides access to (tests/test_model_coverage.py).
@@ -549,11 +549,11 @@ def corridor_ledger_audience(actor: Actor, origin: str, destination: str) -> Aud
 
 
 def admitted_countries(listing: Listing) -> list[str]:
-    """The origin countries a listing admits: its allocations' and partner countries (never the owner's)."""
-    codes = {str(code) for code in listing.partner_countries}
-    codes |= {str(row.get("country", "")) for row in listing.allocations or [] if row.get("country")}
-    codes.discard(listing.owner_country)
-    return sorted(codes)
+    """The origin countries a listing admits: its allocations' and partner countries (never the owner's;
+    ``opportunities.access.origin_countries``). A country whose government has not accepted a listing
+    that requires its consent does not read the listing, so not its ledger either (the rules below
+    start from the listing read rule)."""
+    return [code for code in origin_countries(listing) if code and code != listing.owner_country]
 
 
 def _has_ledger(listing: Listing) -> bool:

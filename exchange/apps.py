@@ -26,14 +26,19 @@ class ExchangeConfig(AppConfig):
         services.MATCH_OUTBOX.append(events.on_match_event)
 
 
-# Publication, an approved revision, and leaving publication all change a listing's matches.
+# Publication, an approved revision, and leaving publication all change a listing's matches,
+# and so does an origin government's consent admitting its country ("admitted:<country>").
 MATCHING_EVENTS = {"published", "revised", "closed", "withdrawn", "expired"}
+
+
+def _changes_matching(event: str) -> bool:
+    return event in MATCHING_EVENTS or event.startswith("admitted:")
 
 
 def _rematch(listing: Listing, event: str, reason: str) -> None:
     """Owe the listing's matching through the task outbox (key ``match:<listing_id>``): a committed
     publication is matched whatever crashes between commit and publish."""
-    if event in MATCHING_EVENTS:
+    if _changes_matching(event):
         from exchange.outbox import outbox_task_enqueue
 
         listing_id = str(listing.pk)
@@ -42,7 +47,7 @@ def _rematch(listing: Listing, event: str, reason: str) -> None:
 
 def _refresh_suggestions(listing: Listing, event: str, reason: str) -> None:
     """A listing opening or closing may connect, or stop connecting, two countries' evidence."""
-    if event in MATCHING_EVENTS:
+    if _changes_matching(event):
         from exchange.tasks import enqueue_suggestions_refresh
 
         enqueue_suggestions_refresh(listing_id=str(listing.pk))

@@ -36,9 +36,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import (
@@ -54,9 +54,12 @@ from accounts.access import (
 )
 from accounts.models import Organisation, OrganisationKind, Role
 from accounts.tenancy import Actor, through_access
+from opportunities import safeguards
 from opportunities.models import (
     IN_MODERATION,
     PUBLISHED_OR_HISTORY,
+    ConsentStatus,
+    Direction,
     Listing,
     ListingRevision,
     ListingStatus,
@@ -94,9 +97,14 @@ def _readable(organisation: Organisation, *, moderates: bool) -> Q:
     if organisation.kind == OrganisationKind.AGENCY:
         visible = published | Q(status__in=IN_MODERATION) if moderates else published
     else:
-        visible = published & (
-            Q(visibility__in=SHARED_VISIBILITIES)
-            | Q(visibility=Visibility.PARTNERS, partner_countries__contains=[str(organisation.country)])
+        country = str(organisation.country)
+        visible = (
+            published
+            & (
+                Q(visibility__in=SHARED_VISIBILITIES)
+                | Q(visibility=Visibility.PARTNERS, partner_countries__contains=[country])
+            )
+            & consent_admits(country)
         )
     return Q(owner=organisation) | visible
 
@@ -121,12 +129,14 @@ def listing_readers(listing: Listing) -> QuerySet[Organisation]:
     """The active organisations that may read ``listing`` (an agency through its moderators)."""
     readers = Q(pk=listing.owner_id)
     if listing.status in PUBLISHED_OR_HISTORY:
+        gate = _consent_readers(listing)
         if listing.visibility in SHARED_VISIBILITIES:
-            readers = Q()
+            readers = Q() if gate is None else readers | gate
         else:
-            readers |= Q(kind=OrganisationKind.AGENCY) | Q(
+            shared = Q(kind=OrganisationKind.AGENCY) | Q(
                 kind=OrganisationKind.GOVERNMENT, country__in=list(listing.partner_countries)
             )
+            readers |= shared if gate is None else shared & gate
     elif listing.status in IN_MODERATION:
         readers |= Q(kind=OrganisationKind.AGENCY)
     return Organisation.objects.active().filter(readers)
@@ -143,7 +153,7 @@ def listing_readable_by(listing: Listing, organisation: Organisation) -> bool:
             listing.visibility in SHARED_VISIBILITIES
             or organisation.kind == OrganisationKind.AGENCY
             or str(organisation.country) in listing.partner_countries
-        )
+        ) and consent_admits_organisation(listing, organisation)
     return listing.status in IN_MODERATION and organisation.kind == OrganisationKind.AGENCY
 
 
@@ -172,8 +182,160 @@ def live_listings() -> QuerySet[Listing]:
 
 
 def open_to_country(code: str) -> Q:
-    """A listing open to a country: named among its partners, or open to all; never its owner's own."""
-    return (Q(partner_countries__contains=[code]) | Q(partner_countries=[])) & ~Q(owner_country=code)
+    """A listing open to a country: named among its partners, or open to all; never its owner's own;
+    and, when it recruits only with the origin government's agreement, agreed to by that country."""
+    return (
+        (Q(partner_countries__contains=[code]) | Q(partner_countries=[]))
+        & ~Q(owner_country=code)
+        & consent_admits(code)
+    )
+
+
+# --- Origin-government consent (as in Germany's Triple Win) -------------------------------------
+#
+# A demand listing that ``requires_origin_consent`` admits an origin country it recruits
+# from only once that country's government has accepted (an ``OriginConsent``, created
+# ``pending`` for each of them when the listing is published). Until then, and for
+# good if it refuses, that country's governments do not read the listing, are not
+# matched with it and hear nothing of it. Countries it does not recruit from (a third
+# destination reading a members-visible scheme) are not concerned.
+
+
+def origin_countries(listing: Listing) -> list[str]:
+    """The origin countries a listing recruits from: its partners and its allocations' countries."""
+    allocated = (str(row.get("country") or "") for row in listing.allocations or [])
+    return sorted({*(str(code) for code in listing.partner_countries), *(code for code in allocated if code)})
+
+
+@through_access("the origin governments' consents, inside the listing read rule")
+def _accepted(country: Any) -> Exists:
+    return Exists(OriginConsent.objects.filter(listing=OuterRef("pk"), country=country, status=ConsentStatus.ACCEPTED))
+
+
+def consent_admits(code: str) -> Q:
+    """Listings that admit a country as far as consent goes (one ``Exists``, no extra query)."""
+    concerned = Q(requires_origin_consent=True, partner_countries__contains=[code])
+    return ~concerned | Q(_accepted(code))
+
+
+@through_access("the origin governments' consents, inside the listing read rule")
+def _consent_readers(listing: Listing) -> Q | None:
+    """The organisations a listing's consents let read it (None: it needs no consent)."""
+    if not listing.requires_origin_consent:
+        return None
+    accepted = OriginConsent.objects.filter(listing=listing, status=ConsentStatus.ACCEPTED).values("country")
+    concerned = Q(kind=OrganisationKind.GOVERNMENT, country__in=list(listing.partner_countries))
+    return ~concerned | Q(country__in=accepted)
+
+
+@through_access("the origin governments' consents, inside the listing read rule")
+def consent_admits_organisation(listing: Listing, organisation: Organisation) -> bool:
+    """``consent_admits`` for one listing and one organisation, in plain Python."""
+    country = str(organisation.country)
+    if (
+        not listing.requires_origin_consent
+        or listing.owner_id == organisation.pk
+        or organisation.kind != OrganisationKind.GOVERNMENT
+        or country not in listing.partner_countries
+    ):
+        return True
+    return OriginConsent.objects.filter(listing=listing, country=country, status=ConsentStatus.ACCEPTED).exists()
+
+
+def _origin_government(actor: Actor) -> str | None:
+    """The country whose government the actor acts for (None for agencies and the anonymous)."""
+    if not actor.is_authenticated or actor.organisation is None or not actor.organisation.is_active:
+        return None
+    if actor.organisation.kind != OrganisationKind.GOVERNMENT:
+        return None
+    return str(actor.organisation.country)
+
+
+def origin_governments(country: str) -> QuerySet[Organisation]:
+    """The active governments of an origin country: who is asked, and who decides (its admins and officials)."""
+    return Organisation.objects.active().filter(kind=OrganisationKind.GOVERNMENT, country=country)
+
+
+@through_access("the listings an origin government is asked about, with the listings it reads")
+def consent_listings_visible_to(*, actor: Actor) -> QuerySet[Listing]:
+    """The listings whose consents the actor may read: those it reads, and those that ask its
+    government's consent (which it does not read until it accepts)."""
+    readable = listing_visible_to(actor=actor)
+    country = _origin_government(actor)
+    if country is None:
+        return readable
+    asked = Exists(OriginConsent.objects.filter(listing=OuterRef("pk"), country=country))
+    return Listing.objects.filter(Q(pk__in=readable.values("pk")) | Q(asked, status__in=PUBLISHED_OR_HISTORY))
+
+
+@through_access("a listing's consents: the owner and the agencies read all, an origin government its own")
+def listing_consents(actor: Actor, listing: Listing) -> QuerySet[OriginConsent]:
+    """The consents of one listing the actor may read (the caller found the listing through
+    ``consent_listings_visible_to``)."""
+    consents = OriginConsent.objects.filter(listing=listing).order_by("country")
+    if _is_owner(actor, listing) or is_agency_staff(actor):
+        return consents
+    country = _origin_government(actor)
+    return consents.filter(country=country) if country else consents.none()
+
+
+@through_access("the consents an origin government is asked for")
+def consents_of_government(*, actor: Actor) -> QuerySet[OriginConsent]:
+    """The consents the actor's government is asked for, pending and decided (none for others)."""
+    country = _origin_government(actor)
+    if country is None:
+        return OriginConsent.objects.none()
+    return OriginConsent.objects.filter(country=country, listing__status__in=PUBLISHED_OR_HISTORY)
+
+
+def can_see_consents(actor: Actor, listing: Listing) -> Decision:
+    """The owner and the agencies see every consent's state (the listing page, the moderation review)."""
+    return ALLOWED if listing_audience(actor, listing) is Audience.INSIDER else deny(INSIDERS_ONLY)
+
+
+def can_decide_consent(actor: Actor, consent: OriginConsent) -> Decision:
+    """The origin government's administrators and officials accept or refuse, once, while the listing is live."""
+    if _origin_government(actor) != consent.country or actor.role not in (Role.ADMIN, Role.OFFICIAL):
+        return deny(_("Only an administrator or official of the origin country's government may decide this."))
+    if consent.status != ConsentStatus.PENDING:
+        return conflict(_("This consent was already %(status)s.") % {"status": consent.get_status_display().lower()})
+    if consent.listing.status != ListingStatus.PUBLISHED:
+        return conflict(_("The listing is no longer published."))
+    return ALLOWED
+
+
+def consent_needs_partners(direction: str, requires_origin_consent: bool, partners: list[str]) -> StrOrPromise:
+    """Why a listing body cannot ask for origin consent ("" if it can): the field rule, for inputs."""
+    if not requires_origin_consent:
+        return ""
+    if direction != Direction.DEMAND:
+        return _("Only a destination's demand listing can require the origin government's agreement.")
+    if not partners:
+        return _(
+            "A listing that requires the origin government's agreement names the origin countries it recruits "
+            "from (partner_countries)."
+        )
+    return ""
+
+
+# --- The WHO health workforce safeguard list ------------------------------------------------------
+
+
+def safeguard_flag(listing: Listing) -> safeguards.SafeguardFlag | None:
+    """The WHO-list flag of a listing, if it recruits health workers from a listed country."""
+    return safeguards.flag_listing(listing)
+
+
+def can_publish_under_safeguards(flag: safeguards.SafeguardFlag | None) -> Decision:
+    """A flagged listing is published only if it names a government-to-government agreement."""
+    if flag is None or flag.satisfied:
+        return ALLOWED
+    return conflict(flag.refusal)
+
+
+def can_see_safeguard_flag(actor: Actor, listing: Listing) -> bool:
+    """The flag is for the owner and the agencies (the moderator reviews it)."""
+    return listing_audience(actor, listing) is Audience.INSIDER
 
 
 def awaiting_moderation(*, pending_revision_since: str) -> Q:
@@ -365,6 +527,8 @@ def can_transition(actor: Actor, listing: Listing, action: str) -> Decision:
             _("Cannot %(action)s a listing that is %(status)s.")
             % {"action": action.replace("_", " "), "status": listing.get_status_display().lower()}
         )
+    if step.target == ListingStatus.PUBLISHED:
+        return can_publish_under_safeguards(safeguard_flag(listing))
     return ALLOWED
 
 

@@ -44,6 +44,9 @@ class DemoListing:
     status: str  # where the workflow leaves it: draft, submitted, changes_requested or published
     payload: Payload  # the write body, given days(n) → an ISO date n days from today
     reason: str = ""  # the moderator's reason, for changes requested
+    # Origin governments' decisions on a listing that requires their consent, taken as soon as it is
+    # published: (deciding organisation's slug, country, accept, reason). Countries not named stay pending.
+    consents: tuple[tuple[str, str, bool, str], ...] = ()
 
 
 def _gecco_huelva(days: Callable[[int], str]) -> dict[str, Any]:
@@ -126,7 +129,11 @@ def _triple_win(days: Callable[[int], str]) -> dict[str, Any]:
         ),
         "text_language": "en",
         "scheme_type": "talent_partnership",
-        "partner_countries": ["PH"],
+        # Recruitment only with each origin government's agreement, as in the real programme: the
+        # Philippines has agreed; Morocco, invited to join, has not answered yet.
+        "partner_countries": ["PH", "MA"],
+        "requires_origin_consent": True,
+        "government_agreement": "Germany–Philippines placement agreement on nurses (Triple Win), 2013",
         "sectors": ["Q", "86", "87"],
         "starts_on": days(120),
         "ends_on": days(850),
@@ -417,7 +424,12 @@ def _moldova_mobility(days: Callable[[int], str]) -> dict[str, Any]:
 
 DEMO_LISTINGS: tuple[DemoListing, ...] = (
     DemoListing("es-inclusion", ListingStatus.PUBLISHED, _gecco_huelva),
-    DemoListing("de-employment-agency", ListingStatus.PUBLISHED, _triple_win),
+    DemoListing(
+        "de-employment-agency",
+        ListingStatus.PUBLISHED,
+        _triple_win,
+        consents=(("ph-migrant-workers", "PH", True, "Within the 2013 placement agreement."),),
+    ),
     DemoListing("it-labour", ListingStatus.PUBLISHED, _italy_construction),
     DemoListing("ma-anapec", ListingStatus.PUBLISHED, _morocco_women_harvest),
     DemoListing("ph-migrant-workers", ListingStatus.PUBLISHED, _philippines_nurses),
@@ -465,6 +477,16 @@ def _post(owner: Actor, moderator: Actor, spec: DemoListing, payload: dict[str, 
     return listing
 
 
+def _decide_consents(ctx: DemoContext, spec: DemoListing, listing: Listing) -> None:
+    """The origin governments' answers, as their officials give them on /consents/."""
+    from opportunities.services import consent_decide
+
+    for slug, country, accept, reason in spec.consents:
+        government = _actor(ctx, slug, Role.OFFICIAL)
+        with tenant_scope(government):
+            consent_decide(actor=government, listing=listing, country=country, accept=accept, reason=reason)
+
+
 def seed_listings(ctx: DemoContext) -> None:
     """The demo schemes and labour offers, posted and moderated through the services."""
     today = timezone.localdate()
@@ -481,6 +503,7 @@ def seed_listings(ctx: DemoContext) -> None:
         listing = Listing.objects.filter(owner=organisation, title=payload["title"]).first()
         if listing is None:
             listing = _post(_actor(ctx, spec.owner, Role.OFFICIAL), moderator, spec, payload)
+            _decide_consents(ctx, spec, listing)
             ctx.log(f"Created listing '{listing.title}' ({spec.owner}, {listing.get_status_display().lower()})")
             created += 1
         statuses[listing.status] += 1

@@ -23,7 +23,7 @@ from django_countries import countries
 from rest_framework import serializers
 
 from accounts.tenancy import Actor, unscoped
-from opportunities import reference
+from opportunities import access, reference
 from opportunities.models import (
     CefrLevel,
     Direction,
@@ -209,6 +209,23 @@ class ListingWriteSerializer(serializers.Serializer):
     lead_time_weeks = serializers.IntegerField(min_value=0, max_value=520, required=False, allow_null=True)
     gender_target_percent = serializers.IntegerField(min_value=0, max_value=100, required=False, allow_null=True)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False, default=Visibility.MEMBERS)
+    requires_origin_consent = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Demand only: each partner country is admitted only once its government accepts (GET /api/v1/consents/)."
+        ),
+    )
+    government_agreement = serializers.CharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "The government-to-government agreement the recruitment follows; required to publish a "
+            "listing recruiting health workers from a country on the WHO safeguard list."
+        ),
+    )
     contact = serializers.UUIDField(
         required=False, allow_null=True, help_text=_("User id of a member of the owner; default: the focal point.")
     )
@@ -303,6 +320,11 @@ class ListingWriteSerializer(serializers.Serializer):
         if data.get("wage_floor_monthly") is not None and not data.get("currency"):
             fail("currency", _("A wage floor needs its ISO 4217 currency."))
         self._check_allocations(data, partners, fail)
+        consent = access.consent_needs_partners(
+            data["direction"], bool(data.get("requires_origin_consent")), list(partners)
+        )
+        if consent:
+            fail("requires_origin_consent", consent)
         max_stay, window = data.get("max_stay_months"), data.get("stay_window_months")
         if max_stay is not None and window is not None and max_stay > window:
             fail(

@@ -21,13 +21,15 @@ from django.utils.translation import gettext as _
 from accounts.services import audit_record
 from accounts.tenancy import Actor, through_access, unscoped
 from config.errors import StateConflict
-from opportunities import access
+from opportunities import access, safeguards
 from opportunities.models import (
+    ConsentStatus,
     Listing,
     ListingRevision,
     ListingStatus,
     ListingTransition,
     OccupationLine,
+    OriginConsent,
     RevisionStatus,
 )
 from opportunities.search import both_forms, normalise
@@ -250,6 +252,7 @@ def listing_transition(*, actor: Actor, listing: Listing, action: str, reason: s
     listing.save(update_fields=fields)
     _record(listing, actor=actor, action=action, from_status=from_status, reason=reason)
     if step.target == ListingStatus.PUBLISHED:
+        _request_consents(listing, actor=actor)  # before "published": its readers depend on them
         _after_commit(listing, "published")
     elif from_status == ListingStatus.PUBLISHED:
         _after_commit(listing, step.target)
@@ -269,7 +272,10 @@ def _decide_revision(*, actor: Actor, listing: Listing, action: str, reason: str
         # The rules are checked against the listing's owner, not the moderator approving it.
         serializer = ListingWriteSerializer(data=revision.data, context={"owner": listing.owner})
         serializer.is_valid(raise_exception=True)
+        # The WHO-list rule holds for the listing as the revision would make it.
+        access.can_publish_under_safeguards(safeguards.flag_values(serializer.validated_data)).check()
         _apply(listing, serializer.validated_data)
+        _request_consents(listing, actor=actor)
         revision.status = RevisionStatus.APPROVED
         _after_commit(listing, "revised")
     else:
@@ -279,6 +285,61 @@ def _decide_revision(*, actor: Actor, listing: Listing, action: str, reason: str
     _record(listing, actor=actor, action=f"revision_{action}", from_status=listing.status, reason=reason)
     _after_commit(listing, f"moderated:revision_{action}", reason)
     return listing
+
+
+# --- Origin-government consent --------------------------------------------------------------------
+
+
+def _request_consents(listing: Listing, *, actor: Actor | None) -> list[OriginConsent]:
+    """A ``pending`` consent for each origin country of a published listing that requires
+    one and has none yet; ``consent.requested`` to that country's government (inside the
+    transaction). Earlier decisions stand."""
+    if not listing.requires_origin_consent:
+        return []
+    existing = set(OriginConsent.objects.filter(listing=listing).values_list("country", flat=True))
+    created = OriginConsent.objects.bulk_create(
+        OriginConsent(listing=listing, country=country)
+        for country in access.origin_countries(listing)
+        if country not in existing
+    )
+    for consent in created:
+        audit_record(
+            actor=actor,
+            action="consent.requested",
+            obj=listing,
+            organisation=listing.owner,
+            changes={"country": consent.country, "status": ConsentStatus.PENDING},
+        )
+        _after_commit(listing, f"consent_requested:{consent.country}")
+    return created
+
+
+@through_access("a service writes a consent its caller resolved through opportunities.access")
+@transaction.atomic
+def consent_decide(*, actor: Actor, listing: Listing, country: str, accept: bool, reason: str = "") -> OriginConsent:
+    """The origin government accepts or refuses a listing's recruitment from its country.
+
+    The caller found the consent through ``access.listing_consents``. Raises
+    PermissionDenied (not that country's government's admin or official) and
+    StateConflict (already decided, or the listing is no longer published). On
+    acceptance the country is admitted: the listing is matched again and that
+    country's alerts hear of it (``admitted:<country>``); a refusal keeps it out.
+    """
+    consent = OriginConsent.objects.select_for_update().select_related("listing").get(listing=listing, country=country)
+    access.can_decide_consent(actor, consent).check()  # who, then the state as it is under the lock
+    consent.status = ConsentStatus.ACCEPTED if accept else ConsentStatus.REFUSED
+    consent.decided_by, consent.decided_at, consent.reason = actor.user, timezone.now(), (reason or "").strip()
+    consent.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+    audit_record(
+        actor=actor,
+        action=f"consent.{consent.status}",
+        obj=consent.listing,
+        changes={"country": consent.country, "status": consent.status, **({"reason": reason} if reason else {})},
+    )
+    _after_commit(consent.listing, f"consent_decided:{consent.country}")
+    if accept:
+        _after_commit(consent.listing, f"admitted:{consent.country}")
+    return consent
 
 
 def listings_expire(*, today: Any = None) -> int:

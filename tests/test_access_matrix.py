@@ -270,6 +270,21 @@ API: list[Row] = [
     ],
     row("GET /api/v1/listings/{id}/history/", "listing", own=200, shared=200, check=public_history),
     row("GET /api/v1/listings/{id}/revisions/", "listing", own=200, shared=200, check=no_revisions),
+    # Origin-government consent: Morocco decides its own (MA) consent on Italy's consent scheme;
+    # Moldova's on the same listing is the agencies' to read (403 to decide), not Morocco's (404).
+    row("GET /api/v1/consents/", collection=200),
+    row("GET /api/v1/listings/{listing_id}/consents/", "consent", own=200, shared=200),
+    *[
+        row(
+            f"POST /api/v1/listings/{{listing_id}}/consents/{{country}}/{decision}/",
+            "consent",
+            own={WRITERS: 200, "*": 403},
+            shared={"gov": 404, "agency": 403},
+            body=reason,
+            writes=True,
+        )
+        for decision in ("accept", "refuse")
+    ],
     # A listing's matches: the caller's own matches on it (none for an agency).
     row("GET /api/v1/listings/{listing_id}/matches/", "listing", own=200, shared=200),
     # Migration profiles: Morocco's published profile, Italy's draft (private) and
@@ -692,6 +707,7 @@ PAGE_TARGETS = {
     "opportunities:listing_transition": "listing",
     "opportunities:moderation_review": "listing",
     "opportunities:moderation_decide": "listing",
+    "opportunities:consent_decide": "consent",
     "public:listing": "public_listing",
     "exchange:statistics-csv": "statistics_table",
     **{f"exchange:profile-{name}": "profile" for name in ("detail", "edit-part", "publish", "versions", "diff")},
@@ -782,6 +798,18 @@ PAGES: list[Row] = [
             writes=True,
         )
         for action in ("withdraw", "close")
+    ],
+    # The origin government's consent page (as the API's consent rows).
+    row("GET opportunities:consents", collection=200),
+    *[
+        row(
+            f"POST opportunities:consent_decide[{decision}]",
+            "consent",
+            own={WRITERS: 302, "*": 403},
+            shared={"gov": 404, "agency": 403},
+            writes=True,
+        )
+        for decision in ("accept", "refuse")
     ],
     row("GET opportunities:moderation", collection={MOD: 200, "*": 403}),
     row("GET opportunities:moderation_export", collection={MOD: 200, "*": 403}),

@@ -101,6 +101,12 @@ TARGETS: dict[str, Target] = {
         )
     },
     "listing-matches": lambda o: {"listing_id": str(o["listing"].id)},
+    # The consents of Italy's unpublished scheme: none that Charlie (Morocco) may read or decide.
+    "listing-consents": lambda o: {"listing_id": str(o["listing"].id)},
+    **{
+        f"listing-consent-{name}": lambda o: {"listing_id": str(o["listing"].id), "country": "MA"}
+        for name in ("accept", "refuse")
+    },
     # The outcomes ledger of Italy's (unpublished, not Morocco's) scheme, and Italy's own import.
     **{
         f"listing-outcomes{name}": lambda o: {"listing_id": str(o["listing"].id)}
@@ -537,6 +543,7 @@ WEB_TARGETS: dict[str, Target] = {
     },
     "exchange:match_print": lambda o: {"pk": str(o["match"].id)},
     "opportunities:listing_print": lambda o: {"pk": str(o["listing"].id)},
+    "opportunities:consent_decide": lambda o: {"pk": str(o["listing"].id), "country": "MA", "decision": "accept"},
     **{
         f"exchange:{name}": lambda o: {"pk": str(o["profile"].id)}
         for name in ("profile-detail", "profile-publish", "profile-versions", "profile-diff")

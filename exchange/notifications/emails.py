@@ -83,6 +83,8 @@ EVENT_HEADLINES: dict[str, Any] = {
     "listing.moderated": gettext_lazy("Listing moderated"),
     "listing.closing_soon": gettext_lazy("Listing closing soon"),
     "suggestion.created": gettext_lazy("New suggestion from evidence"),
+    "consent.requested": gettext_lazy("Your government's agreement is asked"),
+    "consent.decided": gettext_lazy("Origin government's decision"),
     "test": gettext_lazy("Test notification"),
 }
 EVENT_SUMMARIES: dict[str, Any] = {
@@ -97,6 +99,10 @@ EVENT_SUMMARIES: dict[str, Any] = {
     "suggestion.created": gettext_lazy(
         "A published shortage of one country meets a published surplus of another, and no listings connect them yet."
     ),
+    "consent.requested": gettext_lazy(
+        "A published listing recruits from your country only with your government's agreement: accept or refuse it."
+    ),
+    "consent.decided": gettext_lazy("An origin government has accepted or refused your listing's recruitment."),
     "test": gettext_lazy("This is a test notification: your e-mail channel works."),
 }
 # Labels of the data keys shown as details; other simple keys are shown as they come.

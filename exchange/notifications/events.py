@@ -16,6 +16,10 @@ Events and who receives them:
 * ``match.created``: both listing owners;
 * ``interest.expressed``, ``message.posted``, ``match.accepted``,
   ``match.declined``: the other party;
+* ``consent.requested``: the governments of an origin country whose agreement a
+  published listing requires; ``consent.decided``: the listing's owner, when that
+  government accepts or refuses (an acceptance also sends ``listing.published`` to
+  the matching alerts of the newly admitted country);
 * ``listing.closing_soon`` (7 days before the deadline): organisations that
   expressed interest in a match with the listing;
 * ``suggestion.created``: the governments of the suggestion's two countries
@@ -55,7 +59,7 @@ from exchange.models import (
     Match,
     Subscription,
 )
-from opportunities.access import listing_readable_by, listing_readers, live_listings
+from opportunities.access import listing_readable_by, listing_readers, live_listings, origin_governments
 from opportunities.models import Listing
 
 logger = logging.getLogger(__name__)
@@ -381,11 +385,46 @@ MODERATION_DECISIONS = {
 }
 
 
+def _consent_data(listing: Listing, country: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "listing_id": str(listing.pk),
+        "title": listing.title,
+        "owner_country": listing.owner_country,
+        "origin_country": country,
+        "url": f"{settings.SITE_URL}/api/v1/listings/{listing.pk}/consents/",
+        **extra,
+    }
+
+
 def on_listing_event(listing: Listing, event: str, reason: str) -> None:
     """The listing outbox hook (opportunities.services.LISTING_OUTBOX), inside the transaction."""
     if event == "published":
         event_emit(
             type="listing.published", data=_listing_data(listing), subscriptions=subscriptions_for_listing(listing)
+        )
+    elif event.startswith("admitted:"):
+        # An origin government accepted: its country's alerts hear of the listing now.
+        country = event.split(":", 1)[1]
+        event_emit(
+            type="listing.published",
+            data=_listing_data(listing),
+            subscriptions=subscriptions_for_listing(listing).filter(organisation__country=country),
+        )
+    elif event.startswith("consent_requested:"):
+        country = event.split(":", 1)[1]
+        with unscoped("an event addressed to the origin country's governments"):
+            governments = list(origin_governments(country).values_list("pk", flat=True))
+        event_emit(
+            type="consent.requested", data=_consent_data(listing, country), subscriptions=subscriptions_of(governments)
+        )
+    elif event.startswith("consent_decided:"):
+        country = event.split(":", 1)[1]
+        with unscoped("the decision on a listing's consent, for its owner"):
+            status = listing.origin_consents.filter(country=country).values_list("status", flat=True).first()
+        event_emit(
+            type="consent.decided",
+            data=_consent_data(listing, country, decision=status),
+            subscriptions=subscriptions_of([listing.owner_id]),
         )
     elif event.startswith("moderated:"):
         decision = MODERATION_DECISIONS.get(event.split(":", 1)[1], event)

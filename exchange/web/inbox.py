@@ -41,6 +41,8 @@ EVENT_LABELS = {
     "match.accepted": gettext_lazy("Match accepted"),
     "match.declined": gettext_lazy("Match declined"),
     "suggestion.created": gettext_lazy("New suggestion from evidence"),
+    "consent.requested": gettext_lazy("A listing asks for your government's agreement"),
+    "consent.decided": gettext_lazy("An origin government decided on your listing"),
     "test": gettext_lazy("Test event"),
 }
 
@@ -66,6 +68,8 @@ def _path(name: str, pk: uuid.UUID, fallback: str) -> str:
 def subject_url(event: Event) -> str | None:
     """The page of what an event is about: its match, its listing, or the alert that was tested."""
     data = event.data if isinstance(event.data, dict) else {}
+    if event.type == "consent.requested":  # the listing is not the origin's to read until it accepts
+        return reverse("opportunities:consents")
     if (pk := _uuid(data.get("match_id"))) is not None:
         return _path("exchange:match", pk, f"/matches/{pk}/")
     if (pk := _uuid(data.get("suggestion_id"))) is not None:

@@ -22,7 +22,7 @@ from django.utils.encoding import force_str
 from rest_framework.renderers import JSONRenderer
 
 from accounts.tenancy import Actor
-from opportunities import access
+from opportunities import access, safeguards
 from opportunities.models import Listing, active_language
 
 # Fields copied as they come from the database (text, numbers, booleans, lists of codes).
@@ -67,6 +67,8 @@ _PLAIN_AFTER_WAGE = (
     "lead_time_weeks",
     "gender_target_percent",
     "visibility",
+    "requires_origin_consent",
+    "government_agreement",
 )
 
 
@@ -144,7 +146,15 @@ class ListingWriter:
         )
         out["occupation_lines"] = [self._line(line) for line in row["lines"]]
         out["pending_revision"] = self._pending(row)
+        out["safeguard_flag"] = self._safeguard(row)
         return out
+
+    def _safeguard(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        # The access module decides who sees the flag, from the columns it reads (the owner).
+        if not access.can_see_safeguard_flag(self.actor, Listing(pk=row["id"], owner_id=row["owner_id"])):
+            return None
+        flag = safeguards.flag_values(row)
+        return None if flag is None else flag.as_dict()
 
 
 def _default(value: Any) -> Any:

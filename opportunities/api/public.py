@@ -27,8 +27,11 @@ from opportunities.selectors import public_listing_list
 TAG = "Public listings"
 
 # What readers outside the platform never see: the contact person (a civil
-# servant's e-mail), the pending edit, and the internal timestamps.
-INTERNAL_FIELDS = frozenset({"contact", "pending_revision", "submitted_at", "updated_at", "created_at"})
+# servant's e-mail), the pending edit, the internal timestamps, and the WHO-list
+# flag (the owner's and the moderators').
+INTERNAL_FIELDS = frozenset(
+    {"contact", "pending_revision", "submitted_at", "updated_at", "created_at", "safeguard_flag"}
+)
 
 
 class PublicListingSerializer(ListingSerializer):

@@ -72,6 +72,7 @@ class ListingSerializer(serializers.ModelSerializer):
     contact = ContactSerializer(read_only=True, allow_null=True)
     total_quantity = serializers.IntegerField(read_only=True, help_text=_("Sum of the occupation lines' quantities."))
     pending_revision = serializers.SerializerMethodField()
+    safeguard_flag = serializers.SerializerMethodField()
 
     class Meta:
         model = Listing
@@ -91,6 +92,7 @@ class ListingSerializer(serializers.ModelSerializer):
             "contact",
             "occupation_lines",
             "pending_revision",
+            "safeguard_flag",
         ]
         read_only_fields = fields
 
@@ -111,6 +113,30 @@ class ListingSerializer(serializers.ModelSerializer):
         if not pending or not access.can_see_revisions(self.context.get("actor", Actor.anonymous()), listing):
             return None
         return {"id": str(pending[0].id), "created_at": pending[0].created_at.isoformat()}
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "description": "The WHO health workforce safeguard flag (a demand listing recruiting ISCO-08 22xx/32xx "
+            "health workers from a country on the WHO list): null when not flagged, and for readers other than "
+            "its owner and the agencies. It cannot be published unless government_agreement names the "
+            "government-to-government agreement (satisfied).",
+            "properties": {
+                "rule": {"type": "string"},
+                "list_year": {"type": "integer"},
+                "countries": {"type": "array", "items": {"type": "string"}},
+                "isco_groups": {"type": "array", "items": {"type": "string"}},
+                "government_agreement": {"type": "string"},
+                "satisfied": {"type": "boolean"},
+            },
+        }
+    )
+    def get_safeguard_flag(self, listing: Listing) -> dict[str, Any] | None:
+        if not access.can_see_safeguard_flag(self.context.get("actor", Actor.anonymous()), listing):
+            return None
+        flag = access.safeguard_flag(listing)
+        return None if flag is None else flag.as_dict()
 
 
 class ListingTransitionSerializer(serializers.ModelSerializer):

@@ -249,6 +249,13 @@ def _detail_context(request: HttpRequest, listing: Listing) -> dict[str, Any]:
 
     return {
         "outcomes": outcomes_context(actor, listing),
+        "safeguard": access.safeguard_flag(listing) if access.can_see_safeguard_flag(actor, listing) else None,
+        "consents": [
+            {"consent": consent, "country": country_name(consent.country)}
+            for consent in access.listing_consents(actor, listing)
+        ]
+        if listing.requires_origin_consent and access.can_see_consents(actor, listing)
+        else None,
         "listing": listing,
         "lines": [
             {

@@ -35,7 +35,7 @@ from accounts.tenancy import Actor
 from config.errors import StateConflict
 from config.forms import sector_options
 from config.web import actor_required, csv_response, flatten_errors, paginate
-from opportunities import services
+from opportunities import access, services
 from opportunities.access import (
     awaiting_moderation,
     feedback_rows,
@@ -422,6 +422,7 @@ def _review(
         "transitions": transitions,
         "member_url": _member_listing_url(listing),
         "now": timezone.now(),
+        "safeguard": access.safeguard_flag(listing) if access.can_see_safeguard_flag(actor, listing) else None,
     }
     if revision is not None:
         context["diff"] = revision_diff(revision, listing)

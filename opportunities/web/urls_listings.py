@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from opportunities.web import listings, records
+from opportunities.web import consents, listings, records
 
 urlpatterns: list[URLPattern] = [
     path("listings/", listings.listing_list_view, name="listings"),
@@ -12,4 +12,6 @@ urlpatterns: list[URLPattern] = [
     path("listings/<uuid:pk>/print/", records.listing_print_view, name="listing_print"),
     path("listings/<uuid:pk>/edit/", listings.listing_edit_view, name="listing_edit"),
     path("listings/<uuid:pk>/<slug:action>/", listings.listing_transition_view, name="listing_transition"),
+    path("consents/", consents.consents_view, name="consents"),
+    path("consents/<uuid:pk>/<str:country>/<slug:decision>/", consents.consent_decide_view, name="consent_decide"),
 ]

@@ -118,8 +118,18 @@ def _organisation_child(name: str) -> Target:
     )
 
 
+def _consent(w: World, role: str, kind: str) -> dict[str, str]:
+    """A consent by listing and country: "own" is Morocco's (MA) on Italy's consent scheme, which
+    Morocco's government decides; "shared" is Moldova's on the same listing (the agencies read it,
+    Morocco does not); "private" is Italy's draft, which asks nobody."""
+    listing = {"own": "italy_consent_scheme", "shared": "italy_consent_scheme", "private": "italy_draft"}
+    pk = MISSING if kind == "missing" else str(w.objects[listing[kind]].pk)
+    return {"pk": pk, "country": "MD" if kind == "shared" else "MA"}
+
+
 ALL = (*GOV, *AGENCY)
 TARGETS: dict[str, Target] = {
+    "consent": Target(KINDS, GOV, _consent),
     "listing": Target(
         KINDS, GOV, _by_kind(lambda w, r: w.objects["own_listing"], private="italy_draft", shared="italy_shared")
     ),

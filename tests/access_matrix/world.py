@@ -332,6 +332,16 @@ def build_world() -> World:
     ob["italy_public"], ob["italy_public_pending"] = _moderated_listing(
         italian, moderator, title="Italian public harvest", visibility="public", contact=u["italy_contact"]
     )
+    # Italy's scheme that recruits from Morocco and Moldova only with their governments' agreement:
+    # both consents pending, so neither government reads the listing yet (the agencies do).
+    consent = create_listing(
+        italian,
+        scheme(
+            title="Italian scheme with origin consent", partner_countries=["MA", "MD"], requires_origin_consent=True
+        ),
+    )
+    listing_transition(actor=italian, listing=consent, action="submit")
+    ob["italy_consent_scheme"] = listing_transition(actor=moderator, listing=consent, action="approve")
     supply = create_listing(moldovan, offer(title="Moldovan workers"))
     listing_transition(actor=moldovan, listing=supply, action="submit")
     ob["moldova_listing"] = listing_transition(actor=moderator, listing=supply, action="approve")

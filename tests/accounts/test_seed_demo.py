@@ -220,6 +220,22 @@ def test_the_seeded_schemes_carry_the_parameters_of_the_real_ones() -> None:
     assert set(nurses.isco_prefixes) >= {"2221", "3221"}
 
 
+def test_seed_demo_triple_win_recruits_only_with_the_origin_governments_consent() -> None:
+    seed()
+    triple_win = Listing.objects.get(owner__slug="de-employment-agency")
+    with unscoped("assertion"):
+        states = dict(triple_win.origin_consents.values_list("country", "status"))
+    assert triple_win.requires_origin_consent and triple_win.government_agreement
+    assert states == {"PH": "accepted", "MA": "pending"}
+    # The Philippines agreed: it reads the scheme. Morocco has not answered: it does not, and its
+    # consent page has the request to decide.
+    assert demo_client("ph-migrant-workers", "official").get(f"/api/v1/listings/{triple_win.pk}/").status_code == 200
+    morocco = demo_client("ma-employment", "official")
+    assert morocco.get(f"/api/v1/listings/{triple_win.pk}/").status_code == 404
+    asked = morocco.get("/api/v1/consents/").json()["results"]
+    assert [(c["listing"]["id"], c["country"], c["status"]) for c in asked] == [(str(triple_win.pk), "MA", "pending")]
+
+
 def test_seed_demo_run_twice_creates_no_listing_and_leaves_them_as_they_are() -> None:
     seed()
     before = snapshot()

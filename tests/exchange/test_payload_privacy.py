@@ -21,6 +21,7 @@ from exchange.notifications.events import closing_soon, event_send_test
 from exchange.notifications.webhooks import body_for
 from exchange.partnerships.agreements import agreement_review_reminders_send, agreement_save
 from exchange.partnerships.services import partnership_confirm, partnership_create
+from opportunities.services import consent_decide
 from tests.conftest import as_assertion
 from tests.exchange.conftest import offer, published, run_on_commit, scheme
 from tests.exchange.factories import ChannelFactory, SubscriptionFactory, WebhookChannelFactory
@@ -46,6 +47,8 @@ EVENT_TYPES = {
     "match.declined",
     "suggestion.created",
     "agreement.review_due",
+    "consent.requested",
+    "consent.decided",
     "test",
 }
 
@@ -116,6 +119,22 @@ def world(
     with tenant_scope(it):
         agreement_save(actor=it, partnership=partnership, summary="Summary", review_on=review)
     agreement_review_reminders_send()
+
+    # consent.requested (to the Philippines) and consent.decided (to Germany): a scheme that
+    # recruits only with the origin government's agreement
+    consent_scheme = published(
+        _actor(germany, greta),
+        moderator,
+        scheme(title="Triple Win nurses", partner_countries=["PH"], requires_origin_consent=True),
+    )
+    run_on_commit(
+        consent_decide,
+        actor=_actor(philippines, paolo),
+        listing=consent_scheme,
+        country="PH",
+        accept=True,
+        reason="Within our agreement.",
+    )
 
     # test
     event_send_test(subscription=subscriptions[italy.slug])

@@ -135,7 +135,7 @@ def test_public_output_leaves_out_the_contact_and_the_internal_fields(
         assert rosa.email not in raw
         assert "@" not in raw
     body = anon_api.get(detail(listings["public"])).json()
-    for field in ("contact", "pending_revision", "submitted_at", "updated_at", "created_at"):
+    for field in ("contact", "pending_revision", "submitted_at", "updated_at", "created_at", "safeguard_flag"):
         assert field not in body
     assert body["published_at"]
 

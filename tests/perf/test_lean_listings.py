@@ -31,6 +31,9 @@ def world(italy, morocco, alice, bob, charlie, moderator) -> dict[str, Any]:
             {"isco_code": "2221", "quantity": 12, "min_experience_years": 2, "qualification_notes": "Registered"},
         ],
         gender_provisions="Equal access; childcare on site.",
+        # Nurses (2221) from Senegal, on the WHO safeguard list: published only under a G2G agreement,
+        # and flagged to the owner and the agencies (safeguard_flag).
+        government_agreement="Italy–Senegal health workforce agreement, 2025",
         duration_months_min=3,
         duration_months_max=9,
     )

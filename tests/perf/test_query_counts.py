@@ -34,6 +34,7 @@ READERS = ("gov_official", "gov_admin", "agency_moderator", "agency_viewer", "go
 API_BUDGETS: dict[str, int] = {
     "GET /api/v1/audit/": 4,
     "GET /api/v1/audit/actions/": 3,
+    "GET /api/v1/consents/": 4,
     "GET /api/v1/corridors/{origin}-{destination}/": 13,
     "GET /api/v1/deliveries/": 4,
     "GET /api/v1/deliveries/{id}/": 3,
@@ -44,6 +45,7 @@ API_BUDGETS: dict[str, int] = {
     "GET /api/v1/listings/{id}/": 3,
     "GET /api/v1/listings/{id}/history/": 6,
     "GET /api/v1/listings/{id}/revisions/": 6,
+    "GET /api/v1/listings/{listing_id}/consents/": 4,
     "GET /api/v1/listings/{listing_id}/matches/": 5,
     "GET /api/v1/listings/{listing_id}/outcomes/": 5,
     "GET /api/v1/listings/{listing_id}/outcomes/export.csv": 4,
@@ -181,6 +183,7 @@ PAGE_BUDGETS: dict[str, int] = {
     "GET privacy": 6,
     "GET home": 0,
     "GET listings-feed": 7,
+    "GET opportunities:consents": 8,
     "GET opportunities:listing": 12,
     "GET opportunities:listing_create": 7,
     "GET opportunities:listing_edit": 12,

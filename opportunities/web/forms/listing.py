@@ -146,6 +146,25 @@ class ListingForm(forms.Form):
     lead_time_weeks = number_field(
         _("Lead time (weeks)"), _("How long recruitment takes before work starts, 0 to 520 weeks."), low=0, high=520
     )
+    # Safeguards (issue [12]; docs/governance.md, "Safeguards")
+    requires_origin_consent = check_field(
+        _("Recruit from each partner country only with its government's agreement"),
+        _(
+            "Demand only, with partner countries. When the listing is published, each partner country's "
+            "government is asked; a country is admitted (sees the listing, is matched, gets alerts) once it "
+            "accepts, as in Germany's Triple Win programme."
+        ),
+    )
+    government_agreement = forms.CharField(
+        label=_("Government-to-government agreement"),
+        required=False,
+        max_length=300,
+        help_text=_(
+            "The agreement the recruitment follows, e.g. its title and date. Required to publish a listing "
+            "recruiting health workers (ISCO-08 22 or 32) from a country on the WHO health workforce "
+            "safeguard list."
+        ),
+    )
     # Contact and visibility
     contact = forms.ChoiceField(
         label=_("Contact person"),
@@ -230,6 +249,13 @@ class ListingForm(forms.Form):
             _("Optional. How long workers may stay; a country can have a shorter limit."),
             ("max_stay_months", "stay_window_months"),
             "stays",
+        ),
+        (
+            "safeguards",
+            _("Safeguards"),
+            _("Optional, for schemes recruiting under an agreement with the origin governments."),
+            ("requires_origin_consent", "government_agreement"),
+            None,
         ),
         ("contact", _("Contact and visibility"), "", ("contact", "visibility"), None),
     )
