@@ -25,7 +25,7 @@ from django.db.models import (
 from django.db.models.functions import JSONObject
 
 from accounts.tenancy import Actor
-from opportunities.access import LIVE, feedback_rows, listing_visible_to
+from opportunities.access import LIVE, feedback_rows, listing_visible_to, translation_rows
 from opportunities.models import (
     Currency,
     Language,
@@ -152,6 +152,8 @@ def listing_list(*, actor: Actor) -> QuerySet[Listing]:
         .prefetch_related(
             Prefetch("occupation_lines", queryset=OccupationLine.objects.select_related("occupation")),
             Prefetch("revisions", queryset=pending, to_attr="pending_revisions"),
+            # The text in other languages (opportunities.translations), read with the listing.
+            Prefetch("translations", queryset=translation_rows().order_by("language")),
         )
     )
 
@@ -277,7 +279,7 @@ LISTING_ROW_FIELDS = (
 
 
 def listing_rows(listings: QuerySet[Listing]) -> QuerySet[Listing, dict[str, Any]]:
-    """The same listings as plain rows, each with its occupation lines and pending revision,
+    """The same listings as plain rows, each with its occupation lines, translations and pending revision,
     in one statement: what the list and the detail render, and nothing else.
 
     ``listings`` is an actor's visible (and filtered, ordered) queryset from
@@ -303,6 +305,12 @@ def listing_rows(listings: QuerySet[Listing]) -> QuerySet[Listing, dict[str, Any
             )
         )
     )
+    translations = (
+        translation_rows()
+        .filter(listing=OuterRef("pk"))
+        .order_by("language")
+        .values(json=JSONObject(language="language", title="title", summary="summary", description="description"))
+    )
     # The newest pending revision (at most one: listing_one_pending_revision); shown per audience.
     pending = feedback_rows()[1].filter(listing=OuterRef("pk"), status=RevisionStatus.PENDING).order_by("-created_at")
     return (
@@ -310,8 +318,9 @@ def listing_rows(listings: QuerySet[Listing]) -> QuerySet[Listing, dict[str, Any
         .prefetch_related(None)
         .annotate(
             lines=ArraySubquery(lines),
+            translation_rows=ArraySubquery(translations),
             pending_revision_id=Subquery(pending.values("id")[:1]),
             pending_revision_at=Subquery(pending.values("created_at")[:1]),
         )
-        .values(*LISTING_ROW_FIELDS, "lines", "pending_revision_id", "pending_revision_at")
+        .values(*LISTING_ROW_FIELDS, "lines", "translation_rows", "pending_revision_id", "pending_revision_at")
     )

@@ -27,10 +27,12 @@ from opportunities.models import (
     ListingRevision,
     ListingStatus,
     ListingTransition,
+    ListingTranslation,
     OccupationLine,
     RevisionStatus,
 )
 from opportunities.search import both_forms, normalise
+from opportunities.translations import TEXT_FIELDS, translation_dicts
 
 
 class InvalidTransition(StateConflict):
@@ -58,7 +60,7 @@ def _after_commit(listing: Listing, event: str, reason: str = "") -> None:
 
 # --- Writing the listing's fields -------------------------------------------------------------
 
-SCALAR_EXCLUDE = ("occupation_lines", "contact")
+SCALAR_EXCLUDE = ("occupation_lines", "contact", "translations")
 
 
 def _apply(listing: Listing, data: dict[str, Any]) -> None:
@@ -94,7 +96,18 @@ def _apply(listing: Listing, data: dict[str, Any]) -> None:
             )
             for position, line in enumerate(lines)
         )
-    _index(listing)
+    translations = data.get("translations")
+    if translations is not None:
+        # Replace semantics: the body's translations are all the listing has.
+        access.translation_rows().filter(listing=listing).delete()
+        if translations:
+            ListingTranslation.objects.bulk_create(
+                ListingTranslation(
+                    listing=listing, **{name: item.get(name) or "" for name in ("language", *TEXT_FIELDS)}
+                )
+                for item in translations
+            )
+    _index(listing, translations)
 
 
 _CONFIGS = ("english", "french", "spanish", "simple")
@@ -114,8 +127,12 @@ WHERE id = %(id)s
 """  # noqa: S608
 
 
-def _index(listing: Listing) -> None:
+def _index(listing: Listing, translations: list[dict[str, Any]] | None = None) -> None:
     """Recompute the stored full-text vector.
+
+    The translations' text is indexed with the listing's own, field by field under the
+    same weights, so a search in any of the listing's languages finds it
+    (``translations``: the ones just written; ``None`` reads them).
 
     Text is indexed under every language configuration, as written and without
     accents, and so are the titles of the listing's occupations in English, French
@@ -132,16 +149,18 @@ def _index(listing: Listing) -> None:
     titles += [
         normalise(t) for t in EscoOccupation.objects.filter(occupation_id__in=codes).values_list("title_en", flat=True)
     ]
+    if translations is None:
+        translations = translation_dicts(listing)
+    texts = {
+        name: " | ".join(
+            both_forms(value) for value in [getattr(listing, name), *(t.get(name) or "" for t in translations)] if value
+        )
+        for name in TEXT_FIELDS
+    }
     with connection.cursor() as cursor:
         cursor.execute(
             _INDEX_SQL,
-            {
-                "id": listing.pk,
-                "title": both_forms(listing.title),
-                "summary": both_forms(listing.summary),
-                "description": both_forms(listing.description),
-                "occupations": " | ".join(titles),
-            },
+            {"id": listing.pk, **texts, "occupations": " | ".join(titles)},
         )
 
 
