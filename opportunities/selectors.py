@@ -158,6 +158,17 @@ def listing_list(*, actor: Actor) -> QuerySet[Listing]:
     )
 
 
+def without_translations(listings: QuerySet[Listing]) -> QuerySet[Listing]:
+    """The same listings without their translations' prefetch: for exports, which give the
+    authoritative text only and should not pay a query for the other languages."""
+    lookups = [
+        lookup
+        for lookup in listings._prefetch_related_lookups  # type: ignore[attr-defined]  # Django's own record
+        if getattr(lookup, "prefetch_to", lookup) != "translations"
+    ]
+    return listings.prefetch_related(None).prefetch_related(*lookups)
+
+
 def public_listing_list() -> QuerySet[Listing]:
     """Published public listings, for anonymous readers (the public pages, the feed)."""
     return listing_list(actor=Actor.anonymous()).filter(LIVE)

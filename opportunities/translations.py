@@ -18,11 +18,13 @@ translation is who may read its listing (``opportunities.access``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 # The text fields a translation carries, in the order of the write body.
 TEXT_FIELDS = ("title", "summary", "description")
@@ -73,6 +75,19 @@ class DisplayText:
     title: str
     summary: str
     description: str
+    # Shown the authoritative text on request: the reader's language, which has a translation.
+    reader_translation: str = ""
+
+    @property
+    def attrs(self) -> SafeString:
+        """`` lang="…" dir="…"`` for the element holding the text (nothing when its language is not given)."""
+        if not self.language:
+            return mark_safe("")
+        return format_html(' lang="{}" dir="{}"', self.language, self.dir)
+
+    @property
+    def reader_translation_name(self) -> str:
+        return language_name(self.reader_translation)
 
     @property
     def dir(self) -> str:
@@ -156,4 +171,14 @@ def for_listing(listing: Any, language: str, *, force_authoritative: bool = Fals
 
 def wants_authoritative(request: Any) -> bool:
     """The reader asked for the authoritative text (``?text=authoritative``)."""
-    return request.GET.get(AUTHORITATIVE_PARAM) == AUTHORITATIVE_VALUE
+    return request is not None and request.GET.get(AUTHORITATIVE_PARAM) == AUTHORITATIVE_VALUE
+
+
+def for_request(request: Any, listing: Any) -> DisplayText:
+    """What a page shows of a listing to the reader of ``request``: their language, or the
+    authoritative text when they asked for it (then saying which translation they left)."""
+    language = reader_language(getattr(request, "user", None))
+    translated = for_listing(listing, language)
+    if translated.authoritative or not wants_authoritative(request):
+        return translated
+    return replace(for_listing(listing, language, force_authoritative=True), reader_translation=language)

@@ -30,7 +30,7 @@ from opportunities.api import serializers as s
 from opportunities.api.filters import ListingFilter
 from opportunities.api.lean import ListingWriter, OrjsonRenderer
 from opportunities.models import Listing
-from opportunities.selectors import listing_list, listing_rows
+from opportunities.selectors import listing_list, listing_rows, without_translations
 
 CONFLICT = OpenApiResponse(description="The listing's status does not allow this (e.g. approving a draft).")
 
@@ -190,7 +190,7 @@ class ListingViewSet(
     )
     @action(detail=False, methods=["get"], pagination_class=None)
     def export(self, request: Request) -> StreamingHttpResponse:
-        listings = self.filter_queryset(self.get_queryset())
+        listings = without_translations(self.filter_queryset(self.get_queryset()))
         response = StreamingHttpResponse(_csv_rows(listings), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="corridor-listings.csv"'
         return response

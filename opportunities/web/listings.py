@@ -27,11 +27,17 @@ from accounts.selectors import member_list
 from accounts.tenancy import Actor
 from config.errors import StateConflict
 from config.web import actor_required, confirm_page, csv_response, flatten_errors, paginate
-from opportunities import access, services
+from opportunities import access, services, translations
 from opportunities.api.views import csv_header, csv_values
 from opportunities.inputs import ReasonSerializer, json_payload, listing_write_data
 from opportunities.models import Listing, ListingStatus, RevisionStatus
-from opportunities.selectors import currency_list, language_list, listing_list, occupation_list
+from opportunities.selectors import (
+    currency_list,
+    language_list,
+    listing_list,
+    occupation_list,
+    without_translations,
+)
 from opportunities.web.forms.editor import ListingEditor, initial_from
 from opportunities.web.forms.listing import CONDITION_LABELS, CONDITIONS
 from opportunities.web.forms.rows import GROUPS
@@ -165,6 +171,7 @@ def listing_export_view(request: HttpRequest) -> HttpResponseBase:
     search, listings = _search(request)
     if listings is None:  # the page, with the errors
         return _list_page(request, search, listings)
+    listings = without_translations(listings)
     return csv_response(
         "corridor-listings.csv", csv_header(), (csv_values(x) for x in listings.iterator(chunk_size=500))
     )
@@ -250,6 +257,8 @@ def _detail_context(request: HttpRequest, listing: Listing) -> dict[str, Any]:
     return {
         "outcomes": outcomes_context(actor, listing),
         "listing": listing,
+        # The text in the reader's language, or the authoritative text (opportunities.translations).
+        "text": translations.for_request(request, listing),
         "lines": [
             {
                 "line": line,
