@@ -152,26 +152,31 @@ def listing_list(*, actor: Actor) -> QuerySet[Listing]:
         .prefetch_related(
             Prefetch("occupation_lines", queryset=OccupationLine.objects.select_related("occupation")),
             Prefetch("revisions", queryset=pending, to_attr="pending_revisions"),
-            # The text in other languages (opportunities.translations), read with the listing.
-            Prefetch("translations", queryset=translation_rows().order_by("language")),
         )
     )
 
 
-def without_translations(listings: QuerySet[Listing]) -> QuerySet[Listing]:
-    """The same listings without their translations' prefetch: for exports, which give the
-    authoritative text only and should not pay a query for the other languages."""
-    lookups = [
-        lookup
-        for lookup in listings._prefetch_related_lookups  # type: ignore[attr-defined]  # Django's own record
-        if getattr(lookup, "prefetch_to", lookup) != "translations"
-    ]
-    return listings.prefetch_related(None).prefetch_related(*lookups)
+def _translations_json() -> ArraySubquery:
+    """Each listing's translations as one JSON array, by language (a correlated subquery)."""
+    rows = (
+        translation_rows()
+        .filter(listing=OuterRef("pk"))
+        .order_by("language")
+        .values(json=JSONObject(language="language", title="title", summary="summary", description="description"))
+    )
+    return ArraySubquery(rows)
+
+
+def translated(listings: QuerySet[Listing]) -> QuerySet[Listing]:
+    """The same listings with their text in other languages (``translation_json``, read by
+    ``opportunities.translations``) in the same statement: for the reads that show the text
+    or check it (pages, the feed, the public API, an edit), at no extra query."""
+    return listings.annotate(translation_json=_translations_json())
 
 
 def public_listing_list() -> QuerySet[Listing]:
     """Published public listings, for anonymous readers (the public pages, the feed)."""
-    return listing_list(actor=Actor.anonymous()).filter(LIVE)
+    return translated(listing_list(actor=Actor.anonymous()).filter(LIVE))
 
 
 # ts_rank weights for the listing vector built by ``opportunities.services._index``, in
@@ -316,12 +321,6 @@ def listing_rows(listings: QuerySet[Listing]) -> QuerySet[Listing, dict[str, Any
             )
         )
     )
-    translations = (
-        translation_rows()
-        .filter(listing=OuterRef("pk"))
-        .order_by("language")
-        .values(json=JSONObject(language="language", title="title", summary="summary", description="description"))
-    )
     # The newest pending revision (at most one: listing_one_pending_revision); shown per audience.
     pending = feedback_rows()[1].filter(listing=OuterRef("pk"), status=RevisionStatus.PENDING).order_by("-created_at")
     return (
@@ -329,7 +328,7 @@ def listing_rows(listings: QuerySet[Listing]) -> QuerySet[Listing, dict[str, Any
         .prefetch_related(None)
         .annotate(
             lines=ArraySubquery(lines),
-            translation_rows=ArraySubquery(translations),
+            translation_rows=_translations_json(),
             pending_revision_id=Subquery(pending.values("id")[:1]),
             pending_revision_at=Subquery(pending.values("created_at")[:1]),
         )

@@ -32,6 +32,7 @@ from opportunities.models import (
     RevisionStatus,
 )
 from opportunities.search import both_forms, normalise
+from opportunities.selectors import translated
 from opportunities.translations import TEXT_FIELDS, translation_dicts
 
 
@@ -97,7 +98,9 @@ def _apply(listing: Listing, data: dict[str, Any]) -> None:
             for position, line in enumerate(lines)
         )
     translations = data.get("translations")
-    if translations is not None:
+    if translations is not None and _same_translations(listing, translations):
+        pass  # as they are (an approved revision that did not touch them): nothing to write
+    elif translations is not None:
         # Replace semantics: the body's translations are all the listing has.
         access.translation_rows().filter(listing=listing).delete()
         if translations:
@@ -108,6 +111,19 @@ def _apply(listing: Listing, data: dict[str, Any]) -> None:
                 for item in translations
             )
     _index(listing, translations)
+
+
+def _same_translations(listing: Listing, translations: list[dict[str, Any]]) -> bool:
+    """Whether ``translations`` are what the listing has, as read with it under its lock
+    (``selectors.translated``); unknown (not read with it) counts as different."""
+    current = getattr(listing, "translation_json", None)
+    if current is None:
+        return False
+
+    def key(items: Any) -> list[tuple[str, ...]]:
+        return sorted(tuple(str(item.get(name) or "") for name in ("language", *TEXT_FIELDS)) for item in items)
+
+    return key(current) == key(translations)
 
 
 _CONFIGS = ("english", "french", "spanish", "simple")
@@ -207,7 +223,7 @@ def listing_update(*, actor: Actor, listing: Listing, data: dict[str, Any], payl
     JSON), which moderators approve while the published version stays live; a
     newer edit supersedes the pending one.
     """
-    listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    listing = translated(Listing.objects.select_for_update()).get(pk=listing.pk)
     access.can_edit(actor, listing).check()  # who, then the state as it is under the lock
     if listing.status in (ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED):
         _apply(listing, data)
@@ -249,7 +265,7 @@ def listing_transition(*, actor: Actor, listing: Listing, action: str, reason: s
     from django.core.exceptions import ValidationError
 
     step = access.WORKFLOW[action]
-    listing = Listing.objects.select_for_update().select_related("owner").get(pk=listing.pk)
+    listing = translated(Listing.objects.select_for_update().select_related("owner")).get(pk=listing.pk)
     access.can_transition(actor, listing, action).check()  # who, then the state as it is under the lock
     reason = (reason or "").strip()
     if step.needs_reason and not reason:

@@ -136,18 +136,22 @@ def choose(
                     language=language,
                     authoritative=False,
                     authoritative_language=source,
-                    **{name: str(item.get(name) or "") for name in TEXT_FIELDS},  # type: ignore[arg-type]
+                    **{name: str(item.get(name) or "") for name in TEXT_FIELDS},
                 )
     return DisplayText(
         language=source,
         authoritative=True,
         authoritative_language=source,
-        **{name: str(authoritative.get(name) or "") for name in TEXT_FIELDS},  # type: ignore[arg-type]
+        **{name: str(authoritative.get(name) or "") for name in TEXT_FIELDS},
     )
 
 
 def translation_dicts(listing: Any) -> list[dict[str, str]]:
-    """The listing's translations as write-body items, from its prefetch (``listing_list``) or a read."""
+    """The listing's translations as write-body items: from ``selectors.translated``'s
+    annotation, a prefetch, or else one read."""
+    annotated = getattr(listing, "translation_json", None)
+    if annotated is not None:
+        return [{"language": item["language"], **{name: item[name] for name in TEXT_FIELDS}} for item in annotated]
     cache = getattr(listing, "_prefetched_objects_cache", {})
     if "translations" in cache:
         rows: Iterable[Any] = cache["translations"]

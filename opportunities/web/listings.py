@@ -36,7 +36,7 @@ from opportunities.selectors import (
     language_list,
     listing_list,
     occupation_list,
-    without_translations,
+    translated,
 )
 from opportunities.web.forms.editor import ListingEditor, initial_from
 from opportunities.web.forms.listing import CONDITION_LABELS, CONDITIONS
@@ -110,7 +110,7 @@ def _actor(request: HttpRequest) -> Actor:
 
 
 def _listing(request: HttpRequest, pk: Any) -> Listing:
-    return get_object_or_404(listing_list(actor=_actor(request)), pk=pk)
+    return get_object_or_404(translated(listing_list(actor=_actor(request))), pk=pk)
 
 
 def _reverse_or_none(name: str, **kwargs: Any) -> str | None:
@@ -129,7 +129,8 @@ def country_name(code: str) -> str:
 
 def _search(request: HttpRequest) -> tuple[ListingSearchFilter, Any]:
     """The filter form and the matching listings (``None`` when a filter is wrong)."""
-    search = ListingSearchFilter(request.GET, queryset=listing_list(actor=_actor(request)), request=request)
+    queryset = translated(listing_list(actor=_actor(request)))
+    search = ListingSearchFilter(request.GET, queryset=queryset, request=request)
     if not search.is_valid():
         return search, None
     try:
@@ -171,7 +172,6 @@ def listing_export_view(request: HttpRequest) -> HttpResponseBase:
     search, listings = _search(request)
     if listings is None:  # the page, with the errors
         return _list_page(request, search, listings)
-    listings = without_translations(listings)
     return csv_response(
         "corridor-listings.csv", csv_header(), (csv_values(x) for x in listings.iterator(chunk_size=500))
     )

@@ -32,7 +32,7 @@ from config.web import csv_response, paginate, public_page
 from opportunities import translations
 from opportunities.api.filters import TIEBREAK, ListingFilter
 from opportunities.models import Direction, Language, Listing, SchemeType
-from opportunities.selectors import public_listing_list, without_translations
+from opportunities.selectors import public_listing_list
 
 FILTERS = ("q", "direction", "scheme_type", "owner_country", "partner_country", "occupation")
 
@@ -104,7 +104,6 @@ def listing_list_view(request: HttpRequest) -> HttpResponse:
 @public_page
 def listing_export_view(request: HttpRequest) -> HttpResponseBase:
     _form, listings = search(request)
-    listings = without_translations(listings)
     header = [
         _("id"),
         _("title"),
