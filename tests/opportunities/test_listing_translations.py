@@ -158,6 +158,16 @@ def test_translations_of_a_published_listing_are_moderated_like_its_text(
     assert client.get(URL, {"q": "myrtilles"}).json()["count"] == 1
 
 
+def test_the_moderator_reads_the_proposed_translations_in_the_review(
+    alice: Any, italy: Any, mona: Any, published: Listing
+) -> None:
+    token_client(alice, italy).patch(f"{URL}{published.pk}/", {"translations": [FRENCH]}, format="json")
+    page = signed_in(mona).get(f"/moderation/{published.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Translations of the text" in page
+    assert f"French: {FRENCH['title']} — {FRENCH['summary']}" in page
+    assert f"Spanish: {SPANISH['title']}" in page  # what it replaces
+
+
 def test_a_rejected_revision_leaves_the_translations_as_they_were(
     alice: Any, italy: Any, moderator: Actor, published: Listing
 ) -> None:
