@@ -26,3 +26,12 @@ def get_item(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.simple_tag(takes_context=True)
+def listing_text(context: Any, listing: Any) -> Any:
+    """``{% listing_text listing as text %}``: the listing's text in the reader's language, or the
+    authoritative text (``opportunities.translations.DisplayText``: ``text.title``, ``text.attrs``…)."""
+    from opportunities.translations import for_request
+
+    return for_request(context.get("request"), listing)

@@ -435,6 +435,14 @@ def feedback_rows() -> tuple[QuerySet[ListingTransition], QuerySet[ListingRevisi
     return ListingTransition.objects.all(), ListingRevision.objects.all()
 
 
+@through_access("a listing's translations, read with the listing")
+def translation_rows() -> QuerySet[ListingTranslation]:
+    """Listings' translations, for prefetches and subqueries over listings already read
+    through ``listing_visible_to`` (or filtered to one such listing): whoever reads a
+    listing reads its text in every language, and nobody else does."""
+    return ListingTranslation.objects.all()
+
+
 # --- Doing --------------------------------------------------------------------------------------
 
 

@@ -64,6 +64,41 @@ def _gecco_huelva(days: Callable[[int], str]) -> dict[str, Any]:
             "the country of origin. Workers who returned home after an earlier season are given priority."
         ),
         "text_language": "en",
+        # The authoritative text is the English above; the scheme's own language and its
+        # partners' (Morocco, Senegal) as translations (opportunities.translations).
+        "translations": [
+            {
+                "language": "es",
+                "title": "GECCO: campaña de temporada de frutos rojos, Huelva",
+                "summary": (
+                    "Gestión colectiva de contrataciones en origen (GECCO) para la campaña de la fresa y los "
+                    "frutos rojos en Huelva: viaje organizado, alojamiento facilitado y retorno al final del "
+                    "contrato."
+                ),
+                "description": (
+                    "Cada año la orden GECCO fija un contingente de puestos de temporada para la campaña de "
+                    "frutos rojos de Huelva. Las asociaciones de empleadores presentan sus necesidades; los "
+                    "servicios públicos de empleo de los países socios preseleccionan a los candidatos (ANAPEC "
+                    "en Marruecos) y los empleadores los entrevistan en el país de origen. Tienen prioridad "
+                    "quienes regresaron a casa tras una campaña anterior."
+                ),
+            },
+            {
+                "language": "fr",
+                "title": "GECCO : campagne saisonnière des fruits rouges, Huelva",
+                "summary": (
+                    "Recrutement collectif dans le pays d'origine (GECCO) pour la récolte des fraises et des "
+                    "fruits rouges à Huelva : voyage organisé, logement fourni, retour à la fin du contrat."
+                ),
+                "description": (
+                    "Chaque année, l'arrêté GECCO fixe un contingent de places saisonnières pour la récolte des "
+                    "fruits rouges de Huelva. Les associations d'employeurs déclarent leurs besoins ; les services "
+                    "publics de l'emploi des pays partenaires présélectionnent les candidats (l'ANAPEC au Maroc) "
+                    "et les employeurs les reçoivent en entretien dans le pays d'origine. Les travailleurs rentrés "
+                    "chez eux après une saison précédente sont prioritaires."
+                ),
+            },
+        ],
         "scheme_type": "seasonal",
         "partner_countries": ["MA", "SN"],
         "sectors": ["A", "01"],
@@ -279,6 +314,35 @@ def _morocco_women_harvest(days: Callable[[int], str]) -> dict[str, Any]:
             "offers returning workers business training and small grants to start a farm business."
         ),
         "text_language": "en",
+        "translations": [
+            {
+                "language": "ar",
+                "title": "عاملات فلاحيات لمواسم جني الفواكه الحمراء",
+                "summary": (
+                    "نساء من الأقاليم القروية لهن خبرة في الجني، تنتقيهن الوكالة الوطنية لإنعاش التشغيل والكفاءات، "
+                    "متاحات لعقود موسمية مع العودة."
+                ),
+                "description": (
+                    "تنتقي الوكالة المرشحات في جهتي فاس مكناس وبني ملال خنيفرة، وتنظم جلسات إعلامية وتوجيها قبل "
+                    "المغادرة حول الحقوق والعقود والصحة، وتقدم للعائدات تكوينا في تسيير المقاولات ومنحا صغيرة "
+                    "لإنشاء مشروع فلاحي."
+                ),
+            },
+            {
+                "language": "fr",
+                "title": "Ouvrières agricoles pour les récoltes saisonnières de fruits rouges",
+                "summary": (
+                    "Des femmes des provinces rurales ayant l'expérience de la récolte, présélectionnées par "
+                    "l'ANAPEC et disponibles pour des contrats saisonniers avec retour."
+                ),
+                "description": (
+                    "L'ANAPEC présélectionne les candidates dans les régions de Fès-Meknès et de Béni "
+                    "Mellal-Khénifra, organise des séances d'information et une orientation avant le départ sur "
+                    "les droits, les contrats et la santé, et propose aux travailleuses de retour une formation à "
+                    "la gestion d'entreprise et de petites subventions pour créer une exploitation agricole."
+                ),
+            },
+        ],
         "scheme_type": "seasonal",
         "partner_countries": ["ES"],
         "sectors": ["A", "01"],

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from opportunities.models import Listing
 from opportunities.selectors import public_listing_list
+from opportunities.translations import for_listing, reader_language
 
 FEED_SIZE = 50
 
@@ -37,11 +38,21 @@ class PublicListingsFeed(Feed):
     def items(self) -> QuerySet[Listing]:
         return public_listing_list().order_by("-published_at")[:FEED_SIZE]
 
+    # Each entry in the reader's language (Accept-Language) when the listing has it, else
+    # the authoritative text; a translation says so (opportunities.translations).
+
     def item_title(self, item: Listing) -> str:
-        return item.title
+        return for_listing(item, reader_language()).title
 
     def item_description(self, item: Listing) -> str:
-        return item.summary or item.description[:500]
+        text = for_listing(item, reader_language())
+        body = text.summary or text.description[:500]
+        if text.authoritative:
+            return body
+        note = _("This is a translation; the authoritative text is in %(language)s.") % {
+            "language": text.authoritative_language_name
+        }
+        return f"{body} ({note})" if body else str(note)
 
     def item_link(self, item: Listing) -> str:
         return reverse("public:listing", kwargs={"pk": item.pk})

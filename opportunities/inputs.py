@@ -33,6 +33,7 @@ from opportunities.models import (
     SchemeType,
     Visibility,
 )
+from opportunities.translations import site_languages, translation_dicts
 
 if TYPE_CHECKING:
     from accounts.models import Organisation
@@ -157,6 +158,29 @@ class StayOverrideSerializer(RequiredEvenWhenPartial, serializers.Serializer):
     max_stay_months = serializers.IntegerField(min_value=1, max_value=120)
 
 
+class TranslationSerializer(RequiredEvenWhenPartial, serializers.Serializer):
+    """The listing's text in another of the site's languages (the listing's own text is authoritative)."""
+
+    always_required = ("language", "title")
+
+    language = serializers.CharField(
+        max_length=8, help_text=_("One of the site's languages (settings.LANGUAGES), not the text_language.")
+    )
+    title = serializers.CharField(max_length=200)
+    summary = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    description = serializers.CharField(max_length=50_000, required=False, allow_blank=True, default="")
+
+    def validate_language(self, value: str) -> str:
+        value = value.strip().lower()
+        languages = site_languages()
+        if value not in languages:
+            raise serializers.ValidationError(
+                _("'%(code)s' is not one of the site's languages (%(codes)s).")
+                % {"code": value, "codes": ", ".join(languages)}
+            )
+        return value
+
+
 def derived_skill_level(code: str) -> int:
     """The ISCO skill level of a group: its single level, or the highest of several."""
     with unscoped("reference data has no tenant"):
@@ -230,6 +254,15 @@ class ListingWriteSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text=_("User id of a member of the owner; default: the focal point.")
     )
     occupation_lines = OccupationLineSerializer(many=True)
+    translations = TranslationSerializer(
+        many=True,
+        required=False,
+        default=list,
+        help_text=_(
+            "The text in other languages; replaces every translation the listing had. The listing's own "
+            "title, summary and description, in text_language, stay the authoritative text."
+        ),
+    )
 
     # --- field rules ---------------------------------------------------------------
 
@@ -270,6 +303,15 @@ class ListingWriteSerializer(serializers.Serializer):
             if line.get("skill_level") is None:
                 line["skill_level"] = derived_skill_level(line["isco_code"])
         return value
+
+    def validate_translations(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        languages = [item["language"] for item in value]
+        if len(languages) != len(set(languages)):
+            raise serializers.ValidationError(_("Give each language one translation."))
+        items = [
+            {**item, "summary": item.get("summary", ""), "description": item.get("description", "")} for item in value
+        ]
+        return sorted(items, key=lambda item: item["language"])
 
     # --- rules across fields ----------------------------------------------------------
 
@@ -344,6 +386,16 @@ class ListingWriteSerializer(serializers.Serializer):
         hours, weeks = data.get("min_guaranteed_hours"), data.get("min_guaranteed_hours_weeks")
         if (hours is None) != (weeks is None):
             fail("min_guaranteed_hours_weeks", _("Give the guaranteed hours together with the weeks they fall within."))
+        translations = data.get("translations") or []
+        source = data.get("text_language") or ""
+        if translations and not source:
+            fail("text_language", _("Give the language of the text (text_language) before adding translations."))
+        if any(item["language"] == source for item in translations):
+            fail(
+                "translations",
+                _("'%(code)s' is the language of the authoritative text (text_language); it needs no translation.")
+                % {"code": source},
+            )
         contact = data.get("contact")
         if contact is not None and not _is_member(owner, contact):
             fail("contact", _("The contact must be a member of the owner organisation."))
@@ -385,7 +437,11 @@ def listing_write_data(listing: Listing | None) -> dict[str, Any]:
     """The listing's current values in the validated shape of ``ListingWriteSerializer``."""
     if listing is None:
         return {}
-    data = {name: getattr(listing, name) for name in WRITE_FIELDS if name not in ("occupation_lines", "contact")}
+    data = {
+        name: getattr(listing, name)
+        for name in WRITE_FIELDS
+        if name not in ("occupation_lines", "contact", "translations")
+    }
     data["contact"] = listing.contact_id
     data["occupation_lines"] = [
         {
@@ -398,6 +454,7 @@ def listing_write_data(listing: Listing | None) -> dict[str, Any]:
         }
         for line in listing.occupation_lines.all()
     ]
+    data["translations"] = translation_dicts(listing)
     return data
 
 

@@ -25,7 +25,7 @@ from django.db.models import (
 from django.db.models.functions import JSONObject
 
 from accounts.tenancy import Actor
-from opportunities.access import LIVE, feedback_rows, listing_visible_to
+from opportunities.access import LIVE, feedback_rows, listing_visible_to, translation_rows
 from opportunities.models import (
     Currency,
     Language,
@@ -156,9 +156,27 @@ def listing_list(*, actor: Actor) -> QuerySet[Listing]:
     )
 
 
+def _translations_json() -> ArraySubquery:
+    """Each listing's translations as one JSON array, by language (a correlated subquery)."""
+    rows = (
+        translation_rows()
+        .filter(listing=OuterRef("pk"))
+        .order_by("language")
+        .values(json=JSONObject(language="language", title="title", summary="summary", description="description"))
+    )
+    return ArraySubquery(rows)
+
+
+def translated(listings: QuerySet[Listing]) -> QuerySet[Listing]:
+    """The same listings with their text in other languages (``translation_json``, read by
+    ``opportunities.translations``) in the same statement: for the reads that show the text
+    or check it (pages, the feed, the public API, an edit), at no extra query."""
+    return listings.annotate(translation_json=_translations_json())
+
+
 def public_listing_list() -> QuerySet[Listing]:
     """Published public listings, for anonymous readers (the public pages, the feed)."""
-    return listing_list(actor=Actor.anonymous()).filter(LIVE)
+    return translated(listing_list(actor=Actor.anonymous()).filter(LIVE))
 
 
 # ts_rank weights for the listing vector built by ``opportunities.services._index``, in
@@ -280,7 +298,7 @@ LISTING_ROW_FIELDS = (
 
 
 def listing_rows(listings: QuerySet[Listing]) -> QuerySet[Listing, dict[str, Any]]:
-    """The same listings as plain rows, each with its occupation lines and pending revision,
+    """The same listings as plain rows, each with its occupation lines, translations and pending revision,
     in one statement: what the list and the detail render, and nothing else.
 
     ``listings`` is an actor's visible (and filtered, ordered) queryset from
@@ -313,8 +331,9 @@ def listing_rows(listings: QuerySet[Listing]) -> QuerySet[Listing, dict[str, Any
         .prefetch_related(None)
         .annotate(
             lines=ArraySubquery(lines),
+            translation_rows=_translations_json(),
             pending_revision_id=Subquery(pending.values("id")[:1]),
             pending_revision_at=Subquery(pending.values("created_at")[:1]),
         )
-        .values(*LISTING_ROW_FIELDS, "lines", "pending_revision_id", "pending_revision_at")
+        .values(*LISTING_ROW_FIELDS, "lines", "translation_rows", "pending_revision_id", "pending_revision_at")
     )

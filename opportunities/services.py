@@ -28,11 +28,14 @@ from opportunities.models import (
     ListingRevision,
     ListingStatus,
     ListingTransition,
+    ListingTranslation,
     OccupationLine,
     OriginConsent,
     RevisionStatus,
 )
 from opportunities.search import both_forms, normalise
+from opportunities.selectors import translated
+from opportunities.translations import TEXT_FIELDS, translation_dicts
 
 
 class InvalidTransition(StateConflict):
@@ -60,7 +63,7 @@ def _after_commit(listing: Listing, event: str, reason: str = "") -> None:
 
 # --- Writing the listing's fields -------------------------------------------------------------
 
-SCALAR_EXCLUDE = ("occupation_lines", "contact")
+SCALAR_EXCLUDE = ("occupation_lines", "contact", "translations")
 
 
 def _apply(listing: Listing, data: dict[str, Any]) -> None:
@@ -96,7 +99,33 @@ def _apply(listing: Listing, data: dict[str, Any]) -> None:
             )
             for position, line in enumerate(lines)
         )
-    _index(listing)
+    translations = data.get("translations")
+    if translations is not None and _same_translations(listing, translations):
+        pass  # as they are (an approved revision that did not touch them): nothing to write
+    elif translations is not None:
+        # Replace semantics: the body's translations are all the listing has.
+        access.translation_rows().filter(listing=listing).delete()
+        if translations:
+            ListingTranslation.objects.bulk_create(
+                ListingTranslation(
+                    listing=listing, **{name: item.get(name) or "" for name in ("language", *TEXT_FIELDS)}
+                )
+                for item in translations
+            )
+    _index(listing, translations)
+
+
+def _same_translations(listing: Listing, translations: list[dict[str, Any]]) -> bool:
+    """Whether ``translations`` are what the listing has, as read with it under its lock
+    (``selectors.translated``); unknown (not read with it) counts as different."""
+    current = getattr(listing, "translation_json", None)
+    if current is None:
+        return False
+
+    def key(items: Any) -> list[tuple[str, ...]]:
+        return sorted(tuple(str(item.get(name) or "") for name in ("language", *TEXT_FIELDS)) for item in items)
+
+    return key(current) == key(translations)
 
 
 _CONFIGS = ("english", "french", "spanish", "simple")
@@ -116,8 +145,12 @@ WHERE id = %(id)s
 """  # noqa: S608
 
 
-def _index(listing: Listing) -> None:
+def _index(listing: Listing, translations: list[dict[str, Any]] | None = None) -> None:
     """Recompute the stored full-text vector.
+
+    The translations' text is indexed with the listing's own, field by field under the
+    same weights, so a search in any of the listing's languages finds it
+    (``translations``: the ones just written; ``None`` reads them).
 
     Text is indexed under every language configuration, as written and without
     accents, and so are the titles of the listing's occupations in English, French
@@ -134,16 +167,18 @@ def _index(listing: Listing) -> None:
     titles += [
         normalise(t) for t in EscoOccupation.objects.filter(occupation_id__in=codes).values_list("title_en", flat=True)
     ]
+    if translations is None:
+        translations = translation_dicts(listing)
+    texts = {
+        name: " | ".join(
+            both_forms(value) for value in [getattr(listing, name), *(t.get(name) or "" for t in translations)] if value
+        )
+        for name in TEXT_FIELDS
+    }
     with connection.cursor() as cursor:
         cursor.execute(
             _INDEX_SQL,
-            {
-                "id": listing.pk,
-                "title": both_forms(listing.title),
-                "summary": both_forms(listing.summary),
-                "description": both_forms(listing.description),
-                "occupations": " | ".join(titles),
-            },
+            {"id": listing.pk, **texts, "occupations": " | ".join(titles)},
         )
 
 
@@ -190,7 +225,7 @@ def listing_update(*, actor: Actor, listing: Listing, data: dict[str, Any], payl
     JSON), which moderators approve while the published version stays live; a
     newer edit supersedes the pending one.
     """
-    listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    listing = translated(Listing.objects.select_for_update()).get(pk=listing.pk)
     access.can_edit(actor, listing).check()  # who, then the state as it is under the lock
     if listing.status in (ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED):
         _apply(listing, data)
@@ -232,7 +267,7 @@ def listing_transition(*, actor: Actor, listing: Listing, action: str, reason: s
     from django.core.exceptions import ValidationError
 
     step = access.WORKFLOW[action]
-    listing = Listing.objects.select_for_update().select_related("owner").get(pk=listing.pk)
+    listing = translated(Listing.objects.select_for_update().select_related("owner")).get(pk=listing.pk)
     access.can_transition(actor, listing, action).check()  # who, then the state as it is under the lock
     reason = (reason or "").strip()
     if step.needs_reason and not reason:

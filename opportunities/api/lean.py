@@ -24,6 +24,7 @@ from rest_framework.renderers import JSONRenderer
 from accounts.tenancy import Actor
 from opportunities import access, safeguards
 from opportunities.models import Listing, active_language
+from opportunities.translations import TEXT_FIELDS, choose, reader_language
 
 # Fields copied as they come from the database (text, numbers, booleans, lists of codes).
 _PLAIN = (
@@ -78,6 +79,7 @@ class ListingWriter:
     def __init__(self, actor: Actor) -> None:
         self.actor = actor
         self.language = active_language()
+        self.reader_language = reader_language(actor.user)
         self.tz = timezone.get_current_timezone()
 
     def _datetime(self, value: datetime.datetime | None) -> str | None:
@@ -145,6 +147,9 @@ class ListingWriter:
             else {"id": str(row["contact_id"]), "full_name": row["contact__full_name"], "email": row["contact__email"]}
         )
         out["occupation_lines"] = [self._line(line) for line in row["lines"]]
+        translations = [{name: item[name] for name in ("language", *TEXT_FIELDS)} for item in row["translation_rows"]]
+        out["translations"] = translations
+        out["display"] = choose(row, translations, self.reader_language).as_json()
         out["pending_revision"] = self._pending(row)
         out["safeguard_flag"] = self._safeguard(row)
         return out

@@ -20,9 +20,11 @@ from opportunities.inputs import (
     AllocationSerializer,
     LanguageLevelSerializer,
     StayOverrideSerializer,
+    TranslationSerializer,
     revision_changes,
 )
 from opportunities.models import Listing, ListingRevision, ListingTransition, OccupationLine
+from opportunities.translations import choose, reader_language, translation_dicts
 
 # --- Read shapes -------------------------------------------------------------------------
 
@@ -62,6 +64,19 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class DisplayTextSerializer(serializers.Serializer):
+    """The listing's text in the reader's language, or the authoritative text (opportunities.translations)."""
+
+    language = serializers.CharField(help_text=_("The language of this text (blank: not given)."))
+    authoritative = serializers.BooleanField(
+        help_text=_("True: the listing's own text; false: a translation of it into the reader's language.")
+    )
+    authoritative_language = serializers.CharField(help_text=_("The language of the authoritative text."))
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    description = serializers.CharField()
+
+
 class ListingSerializer(serializers.ModelSerializer):
     """A listing as its readers see it."""
 
@@ -71,6 +86,8 @@ class ListingSerializer(serializers.ModelSerializer):
     stay_overrides = StayOverrideSerializer(many=True, read_only=True)
     contact = ContactSerializer(read_only=True, allow_null=True)
     total_quantity = serializers.IntegerField(read_only=True, help_text=_("Sum of the occupation lines' quantities."))
+    translations = serializers.SerializerMethodField()
+    display = serializers.SerializerMethodField()
     pending_revision = serializers.SerializerMethodField()
     safeguard_flag = serializers.SerializerMethodField()
 
@@ -86,15 +103,33 @@ class ListingSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "total_quantity",
-            *[f for f in WRITE_FIELDS if f not in ("occupation_lines", "allocations", "stay_overrides", "contact")],
+            *[
+                f
+                for f in WRITE_FIELDS
+                if f not in ("occupation_lines", "allocations", "stay_overrides", "contact", "translations")
+            ],
             "allocations",
             "stay_overrides",
             "contact",
             "occupation_lines",
+            "translations",
+            "display",
             "pending_revision",
             "safeguard_flag",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(TranslationSerializer(many=True))
+    def get_translations(self, listing: Listing) -> list[dict[str, str]]:
+        return translation_dicts(listing)
+
+    @extend_schema_field(DisplayTextSerializer)
+    def get_display(self, listing: Listing) -> dict[str, Any]:
+        """The text in the reader's language (the profile's, else Accept-Language) when there is one."""
+        actor = self.context.get("actor") or Actor.anonymous()
+        values = {"text_language": listing.text_language, "title": listing.title}
+        values.update(summary=listing.summary, description=listing.description)
+        return choose(values, translation_dicts(listing), reader_language(actor.user)).as_json()
 
     @extend_schema_field(
         {

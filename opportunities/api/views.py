@@ -30,7 +30,7 @@ from opportunities.api import serializers as s
 from opportunities.api.filters import ListingFilter
 from opportunities.api.lean import ListingWriter, OrjsonRenderer
 from opportunities.models import Listing
-from opportunities.selectors import listing_list, listing_rows
+from opportunities.selectors import listing_list, listing_rows, translated
 
 CONFLICT = OpenApiResponse(description="The listing's status does not allow this (e.g. approving a draft).")
 
@@ -88,7 +88,9 @@ class ListingViewSet(
     renderer_classes = [OrjsonRenderer, *ActorViewSet.renderer_classes[1:]]
 
     def queryset_for(self, actor: Actor) -> QuerySet[Listing]:
-        return listing_list(actor=actor)
+        # With the translations, which the rules of an edit and a revision's diff read; the
+        # lean list and detail choose their own columns (listing_rows), the export none.
+        return translated(listing_list(actor=actor))
 
     # The two hot reads: the same visible, filtered queryset, read as rows (lean.py).
 
@@ -181,7 +183,9 @@ class ListingViewSet(
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def revisions(self, request: Request, pk: str | None = None) -> Response:
         listing = self.get_object()
-        revisions = access.listing_revisions(self.actor, listing).select_related("listing")
+        revisions = list(access.listing_revisions(self.actor, listing))
+        for revision in revisions:
+            revision.listing = listing  # each diff is against the listing as read here, once
         return Response(s.ListingRevisionSerializer(revisions, many=True).data)
 
     @extend_schema(
@@ -190,7 +194,7 @@ class ListingViewSet(
     )
     @action(detail=False, methods=["get"], pagination_class=None)
     def export(self, request: Request) -> StreamingHttpResponse:
-        listings = self.filter_queryset(self.get_queryset())
+        listings = self.filter_queryset(listing_list(actor=self.actor))
         response = StreamingHttpResponse(_csv_rows(listings), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="corridor-listings.csv"'
         return response

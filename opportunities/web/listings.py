@@ -27,11 +27,17 @@ from accounts.selectors import member_list
 from accounts.tenancy import Actor
 from config.errors import StateConflict
 from config.web import actor_required, confirm_page, csv_response, flatten_errors, paginate
-from opportunities import access, services
+from opportunities import access, services, translations
 from opportunities.api.views import csv_header, csv_values
 from opportunities.inputs import ReasonSerializer, json_payload, listing_write_data
 from opportunities.models import Listing, ListingStatus, RevisionStatus
-from opportunities.selectors import currency_list, language_list, listing_list, occupation_list
+from opportunities.selectors import (
+    currency_list,
+    language_list,
+    listing_list,
+    occupation_list,
+    translated,
+)
 from opportunities.web.forms.editor import ListingEditor, initial_from
 from opportunities.web.forms.listing import CONDITION_LABELS, CONDITIONS
 from opportunities.web.forms.rows import GROUPS
@@ -104,7 +110,7 @@ def _actor(request: HttpRequest) -> Actor:
 
 
 def _listing(request: HttpRequest, pk: Any) -> Listing:
-    return get_object_or_404(listing_list(actor=_actor(request)), pk=pk)
+    return get_object_or_404(translated(listing_list(actor=_actor(request))), pk=pk)
 
 
 def _reverse_or_none(name: str, **kwargs: Any) -> str | None:
@@ -123,7 +129,8 @@ def country_name(code: str) -> str:
 
 def _search(request: HttpRequest) -> tuple[ListingSearchFilter, Any]:
     """The filter form and the matching listings (``None`` when a filter is wrong)."""
-    search = ListingSearchFilter(request.GET, queryset=listing_list(actor=_actor(request)), request=request)
+    queryset = translated(listing_list(actor=_actor(request)))
+    search = ListingSearchFilter(request.GET, queryset=queryset, request=request)
     if not search.is_valid():
         return search, None
     try:
@@ -257,6 +264,8 @@ def _detail_context(request: HttpRequest, listing: Listing) -> dict[str, Any]:
         if listing.requires_origin_consent and access.can_see_consents(actor, listing)
         else None,
         "listing": listing,
+        # The text in the reader's language, or the authoritative text (opportunities.translations).
+        "text": translations.for_request(request, listing),
         "lines": [
             {
                 "line": line,

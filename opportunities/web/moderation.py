@@ -55,7 +55,8 @@ from opportunities.models import (
     SchemeType,
     Visibility,
 )
-from opportunities.selectors import listing_list
+from opportunities.selectors import listing_list, translated
+from opportunities.translations import language_name
 from opportunities.web.forms.listing import CONDITIONS
 from opportunities.web.listings import ACTION_LABELS
 
@@ -200,10 +201,13 @@ FIELD_LABELS: dict[str, Any] = {
     "visibility": gettext_lazy("Visibility"),
     "contact": gettext_lazy("Contact"),
     "occupation_lines": gettext_lazy("Occupations"),
+    "translations": gettext_lazy("Translations of the text"),
 }
 CHOICES: dict[str, Any] = {"direction": Direction, "scheme_type": SchemeType, "visibility": Visibility}
 DATE_FIELDS = frozenset({"starts_on", "ends_on", "application_deadline"})
-LIST_FIELDS = frozenset({"partner_countries", "sectors", "allocations", "stay_overrides", "occupation_lines"})
+LIST_FIELDS = frozenset(
+    {"partner_countries", "sectors", "allocations", "stay_overrides", "occupation_lines", "translations"}
+)
 
 
 def country_label(code: str) -> str:
@@ -288,6 +292,10 @@ class ValueFormatter:
             }
         if field == "occupation_lines":
             return self.occupation_line(item)
+        if field == "translations":
+            # "Spanish (es): title — summary — description": the moderator reads every word.
+            texts = [str(item.get(name)) for name in ("title", "summary", "description") if item.get(name)]
+            return f"{language_name(str(item.get('language')))}: {' — '.join(texts)}"
         return str(item)
 
     def spoken(self, languages: Any) -> list[str]:
@@ -434,7 +442,7 @@ def _review(
 
 
 def _listing(request: HttpRequest, pk: Any) -> Listing:
-    return get_object_or_404(listing_list(actor=request.actor), pk=pk)  # type: ignore[attr-defined]
+    return get_object_or_404(translated(listing_list(actor=request.actor)), pk=pk)  # type: ignore[attr-defined]
 
 
 @actor_required(agency=True, roles=MODERATORS)

@@ -29,6 +29,7 @@ from django_countries import countries
 
 from config.forms import OccupationField, sector_options
 from config.web import csv_response, paginate, public_page
+from opportunities import translations
 from opportunities.api.filters import TIEBREAK, ListingFilter
 from opportunities.models import Direction, Language, Listing, SchemeType
 from opportunities.selectors import public_listing_list
@@ -171,13 +172,14 @@ def _country(code: str) -> dict[str, str]:
     return {"@type": "Country", "name": code}
 
 
-def job_posting(listing: Listing, url: str) -> dict[str, Any]:
+def job_posting(listing: Listing, url: str, text: translations.DisplayText | None = None) -> dict[str, Any]:
     """The listing as a schema.org ``JobPosting`` (the closest type for places in a labour scheme).
 
     For demand, the jobs are in the owner's country and open to people from the
     partner countries; for supply (workers an origin government offers), the
     applicants are in the owner's country and the jobs in the partner countries.
     """
+    text = text or translations.for_listing(listing, listing.text_language)
     partners = list(listing.partner_countries)
     if listing.direction == Direction.DEMAND:
         job_countries, applicant_countries = [listing.owner_country], partners
@@ -188,8 +190,8 @@ def job_posting(listing: Listing, url: str) -> dict[str, Any]:
         "@type": "JobPosting",
         "identifier": {"@type": "PropertyValue", "name": "Corridor", "value": str(listing.pk)},
         "url": url,
-        "title": listing.title,
-        "description": listing.description or listing.summary or listing.title,
+        "title": text.title,
+        "description": text.description or text.summary or text.title,
         "datePosted": (listing.published_at or listing.created_at).date().isoformat(),
         # The last day one can apply, to its end.
         "validThrough": datetime.datetime.combine(listing.application_deadline, datetime.time(23, 59, 59)).isoformat(),
@@ -214,10 +216,10 @@ def job_posting(listing: Listing, url: str) -> dict[str, Any]:
         ]
     if applicant_countries:
         data["applicantLocationRequirements"] = [_country(code) for code in applicant_countries]
-    if listing.text_language:
-        data["inLanguage"] = listing.text_language
-    if listing.summary and listing.description:
-        data["abstract"] = listing.summary
+    if text.language:
+        data["inLanguage"] = text.language
+    if text.summary and text.description:
+        data["abstract"] = text.summary
     if listing.wage_floor_monthly is not None and listing.currency:
         data["baseSalary"] = {
             "@type": "MonetaryAmount",
@@ -249,8 +251,10 @@ def listing_detail_view(request: HttpRequest, pk: Any) -> HttpResponse:
     codes = {str(item.get("language")) for line in lines for item in line.languages or []}
     names = {lang.code: lang.name for lang in Language.objects.filter(code__in=codes)} if codes else {}
     sectors = dict(sector_options())
+    text = translations.for_request(request, listing)
     context = {
         "listing": listing,
+        "text": text,
         "lines": [
             {
                 "line": line,
@@ -269,6 +273,6 @@ def listing_detail_view(request: HttpRequest, pk: Any) -> HttpResponse:
         ],
         "sectors": [sectors.get(code, code) for code in listing.sectors],
         "conditions": [(label, bool(getattr(listing, name))) for name, label in CONDITIONS],
-        "json_ld": json_ld(job_posting(listing, url)),
+        "json_ld": json_ld(job_posting(listing, url, text)),
     }
     return render(request, "public/listing_detail.html", context)

@@ -445,3 +445,13 @@ def test_seed_demo_run_twice_records_no_outcome_again() -> None:
     assert "Demo outcome entries: 0 new." in seed()
     with unscoped("assertion"):
         assert OutcomeEntry.objects.count() == before
+
+
+def test_two_demo_listings_carry_their_text_in_other_languages() -> None:
+    seed()
+    gecco = Listing.objects.get(title="GECCO seasonal red-fruit harvest, Huelva")
+    morocco = Listing.objects.get(owner__slug="ma-anapec")
+    assert list(gecco.translations.values_list("language", flat=True)) == ["es", "fr"]
+    assert list(morocco.translations.values_list("language", flat=True)) == ["ar", "fr"]
+    # They are searched too: a Spanish reader's words find the GECCO scheme.
+    assert Listing.objects.filter(pk=gecco.pk, search_vector="campaña").exists()

@@ -95,6 +95,10 @@ def form_data(**overrides: Any) -> dict[str, Any]:
         "stays-INITIAL_FORMS": "0",
         "stays-MIN_NUM_FORMS": "0",
         "stays-MAX_NUM_FORMS": "200",
+        "translations-TOTAL_FORMS": "0",
+        "translations-INITIAL_FORMS": "0",
+        "translations-MIN_NUM_FORMS": "0",
+        "translations-MAX_NUM_FORMS": "200",
         "save": "1",
     }
     data.update(overrides)

@@ -340,4 +340,8 @@ def initial_from(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[d
         {"country": s.get("country", ""), "max_stay_months": s.get("max_stay_months", "")}
         for s in data.get("stay_overrides") or []
     ]
-    return initial, {"lines": lines, "allocations": allocations, "stays": stays}
+    translations = [
+        {name: item.get(name) or "" for name in ("language", "title", "summary", "description")}
+        for item in data.get("translations") or []
+    ]
+    return initial, {"lines": lines, "allocations": allocations, "stays": stays, "translations": translations}

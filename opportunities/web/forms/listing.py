@@ -223,9 +223,15 @@ class ListingForm(forms.Form):
         (
             "languages",
             _("Languages"),
-            _("The languages each occupation needs (or workers speak) are given on the occupation lines above."),
+            _(
+                "The languages each occupation needs (or workers speak) are given on the occupation lines above. "
+                "The title, summary and description above, in the language of the text, are the authoritative "
+                "text. Optional: give them in the site's other languages (English, French, Spanish, Arabic) as "
+                "translations; readers see their own language, with a note and a link to the authoritative text. "
+                "Translations of a published listing are moderated like the rest of its text."
+            ),
             ("text_language",),
-            None,
+            "translations",
         ),
         (
             "dates",

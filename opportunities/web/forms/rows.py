@@ -1,5 +1,5 @@
 """The row formsets of the listing form: occupation lines (with their languages),
-allocations per origin country and stay rules per country.
+allocations per origin country, stay rules per country and the text's translations.
 
 Rows can be added and removed with or without JavaScript (``RowFormSet``); ``GROUPS``
 names each formset's prefix, its key in the write body and how its rows are called.
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -99,6 +100,23 @@ class StayOverrideForm(RowForm):
         cast(forms.ChoiceField, self.fields["country"]).choices = country_choices(str(_("Choose a country")))
 
 
+class TranslationForm(RowForm):
+    """The listing's text in another of the site's languages (the text above stays authoritative)."""
+
+    language = forms.ChoiceField(label=_("Language of the translation"))
+    title = text_field(_("Title"), _("At most 200 characters."), maxlength=200, required=True)
+    summary = text_field(_("Summary"), _("At most 500 characters."), rows=2)
+    description = text_field(_("Description"), rows=6)
+
+    MAIN = ("language", "title", "summary", "description")
+    LAYOUT = (("language",), ("title",), ("summary",), ("description",))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", _("Choose a language")), *settings.LANGUAGES]
+        cast(forms.ChoiceField, self.fields["language"]).choices = choices
+
+
 class RowFormSet(forms.BaseFormSet):
     """A formset whose rows can be added and removed, with or without JavaScript.
 
@@ -130,6 +148,10 @@ class AllocationFormSet(RowFormSet):
 
 class StayFormSet(RowFormSet):
     remove_label = _("Remove this stay rule when saving")
+
+
+class TranslationFormSet(RowFormSet):
+    remove_label = _("Remove this translation when saving")
 
 
 def _formset(form: type[forms.Form], base: type[RowFormSet]) -> type[RowFormSet]:
@@ -176,6 +198,14 @@ GROUPS = (
         "add_stay",
         _("Add another stay rule"),
     ),
+    Group(
+        "translations",
+        "translations",
+        _formset(TranslationForm, TranslationFormSet),
+        lambda n: gettext("Translation %(n)s") % {"n": n},
+        "add_translation",
+        _("Add a translation"),
+    ),
 )
 GROUP_BY_KEY = {group.key: group for group in GROUPS}
 
@@ -185,4 +215,5 @@ def group_legend(prefix: str) -> Any:
         "lines": _("Occupation lines"),
         "allocations": _("Allocations per origin country"),
         "stays": _("Shorter stays for some countries"),
+        "translations": _("Translations"),
     }[prefix]
