@@ -88,8 +88,9 @@ class Load:
         self.tokens = tokens
         self.serial = 0
         self.errors: list[str] = []
+        self.subscriptions: list[str] = []
         for label in ("ma", "sn"):
-            self.call(
+            created = self.call(
                 "post",
                 "/api/v1/subscriptions/",
                 f"subscriber_{label}",
@@ -102,7 +103,8 @@ class Load:
                     "channels": [{"type": "webhook", "url": receiver.url}],
                 },
             )
-        assert not self.errors, self.errors
+            assert created is not None, self.errors
+            self.subscriptions.append(created["id"])
 
     def call(
         self, method: str, path: str, who: str | None, status: int, *, json: Any = None, params: Any = None
@@ -193,6 +195,7 @@ def main() -> int:
             load.round()
         marks.append((snapshot(), me.memory_info().rss))
     tracemalloc.stop()
+    soak.retire(load.subscriptions)
 
     (first, rss1), (second, rss2), (third, rss3) = marks
     batch1 = (total(second) - total(first)) / rounds

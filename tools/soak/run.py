@@ -396,6 +396,7 @@ def soak(stack: Stack, workdir: Path, *, seconds: int, users: int, warmup: int, 
 
     drained_after = drain(redis.Redis.from_url(os.environ["REDIS_URL"]), subscriptions, drain_timeout)
     sampler.stop()
+    retire(subscriptions)
     return report(
         workdir=workdir,
         subscriptions=subscriptions,
@@ -424,6 +425,16 @@ def issue_tokens() -> dict[str, str]:
         "subscriber_sn": token("sn", "admin", "sn-labour"),
         "browser_email": f"official@es.{DEMO_MAIL_DOMAIN}",
     }
+
+
+def retire(subscriptions: list[str]) -> None:
+    """Switch the run's subscriptions off: their receiver goes with the run, and later runs on the
+    same database must not keep sending to it."""
+    from accounts.tenancy import unscoped
+    from exchange.models import Subscription
+
+    with unscoped("the soak retires the subscriptions it made"):
+        Subscription.objects.filter(pk__in=subscriptions).update(active=False)
 
 
 def pending_work(broker: Any, subscriptions: list[str]) -> int:
