@@ -174,7 +174,7 @@ def total(snap: tracemalloc.Snapshot) -> int:
 
 def main() -> int:
     warmup = soak.env_int("LEAK_WARMUP", 30)
-    rounds = soak.env_int("LEAK_ROUNDS", 100)
+    rounds = soak.env_int("LEAK_ROUNDS", 60)
     limit = soak.env_int("LEAK_BYTES_PER_ROUND", 2048)
     frames = soak.env_int("LEAK_FRAMES", 1)  # more: each site's caller chain (slower)
     setup()
