@@ -531,6 +531,11 @@ def report(
         deliveries = Delivery.objects.filter(subscription_id__in=subscriptions)
         delivery_ids = {str(pk) for pk in deliveries.values_list("id", flat=True)}
         sent = deliveries.filter(status=DeliveryStatus.SENT).count()
+        # The subscriptions hear of every listing published while they exist (another run or a
+        # leak check on the same database adds its own); the soak's own are counted apart.
+        published = deliveries.filter(
+            event__type="listing.published", event__data__title__startswith="Soak seasonal harvest scheme"
+        ).count()
         approved = (
             live_listings()
             .filter(
@@ -549,11 +554,16 @@ def report(
         ("5xx answers (server)", str(server_5xx), server_5xx == 0),
         ("listings approved during the soak", str(approved), approved > 0),
         ("expected notifications (approved x webhook subscriptions)", str(expected), expected > 0),
-        ("deliveries recorded / sent", f"{len(delivery_ids)} / {sent}", len(delivery_ids) == expected == sent),
+        (
+            "deliveries of the soak's publications (= expected)",
+            str(published),
+            published == expected,
+        ),
+        ("all deliveries recorded / sent", f"{len(delivery_ids)} / {sent}", len(delivery_ids) == sent),
         (
             "notifications received (distinct webhook-id / POSTs)",
             f"{len(received)} / {receiver.posts}",
-            received == delivery_ids and len(received) == expected,
+            received == delivery_ids and receiver.posts == len(received),
         ),
         (
             "queues drained after the load",
