@@ -7,7 +7,7 @@ PORT ?= 8000
 # Two xdist workers: the machines (and CI) have two cores.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv browser run serve migrate seed test lint typecheck format check-deploy worker beat stop clean messages screenshots bench bench-quick soak backup-check
+.PHONY: help venv browser run serve migrate seed test lint typecheck format check-deploy worker beat stop clean messages screenshots bench bench-quick soak leak-check backup-check
 
 help:
 	@echo "make run    - set up, migrate, load demo data, serve http://$(HOST):$(PORT)"
@@ -19,6 +19,7 @@ help:
 	@echo "make messages    - refresh and compile the fr/es/ar translation catalogues in locale/"
 	@echo "make screenshots - run the browser tests and refresh docs/screenshots/"
 	@echo "make soak   - 10-minute mixed load on gunicorn + Celery workers; checks 5xx, notifications, RSS (SOAK_SECONDS)"
+	@echo "make leak-check - tracemalloc over repeated requests and deliveries in one process (tools/soak/leakcheck.py)"
 	@echo "make backup-check - pg_dump the database, restore into a fresh one, compare every table's row count"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -122,6 +123,10 @@ clean: stop
 # (default 600), SOAK_USERS (6); DATABASE_URL/REDIS_URL, or the embedded servers.
 soak: venv
 	$(PY) tools/soak/run.py
+
+# In one process: warm up, then two equal batches of the soak's work; a leak grows in both.
+leak-check: venv
+	$(PY) tools/soak/leakcheck.py
 
 # Dumps DATABASE_URL (or the embedded server), restores into a fresh database, compares row counts.
 backup-check: migrate

@@ -28,6 +28,16 @@ def _set_visibility_timeout(sender: Celery, **kwargs: object) -> None:
 
 
 @app.on_after_configure.connect
+def _recycle_children(sender: Celery, **kwargs: object) -> None:
+    """Replace a prefork child after ``WORKER_MAX_TASKS_PER_CHILD`` tasks, or when it holds more than
+    ``WORKER_MAX_MEMORY_PER_CHILD`` KiB after a task; 0 in either setting turns that limit off."""
+    from django.conf import settings
+
+    sender.conf.worker_max_tasks_per_child = settings.WORKER_MAX_TASKS_PER_CHILD or None
+    sender.conf.worker_max_memory_per_child = settings.WORKER_MAX_MEMORY_PER_CHILD or None
+
+
+@app.on_after_configure.connect
 def _install_beat_schedule(sender: Celery, **kwargs: object) -> None:
     from config.beat import BEAT_SCHEDULE
 

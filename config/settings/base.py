@@ -288,6 +288,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 # row is dead (a task that keeps failing, or keeps killing its worker).
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Prefork children are replaced after this many tasks, or once a task leaves one using more
+# than this much resident memory (KiB): a bound on slow growth (a leak in a dependency,
+# fragmentation) rather than a cure. 0 turns either off (``make soak`` does, to measure
+# real growth). Applied to app.conf in config/celery.py.
+WORKER_MAX_TASKS_PER_CHILD = env_int("WORKER_MAX_TASKS_PER_CHILD", 1000, minimum=0)
+WORKER_MAX_MEMORY_PER_CHILD = env_int("WORKER_MAX_MEMORY_PER_CHILD", 400000, minimum=0)
 # Workers log through LOGGING below (JSON lines with the task name and request id),
 # not through the handler Celery would otherwise put on the root logger.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -201,7 +201,14 @@ def suggestions_refresh(*, countries: Iterable[str] | None = None) -> list[Sugge
     only = {str(c) for c in countries} if countries is not None else None
     with unscoped("suggestions compare published profiles and listings across tenants by design"), transaction.atomic():
         with connection.cursor() as cursor:
+            # Refreshes take turns on one lock, and waiting for the one running is the point: the
+            # connection's lock_timeout (a request's few seconds) would fail a refresh whenever
+            # another took longer, as under the soak's load. statement_timeout still bounds the wait.
+            cursor.execute("SELECT current_setting('lock_timeout')")
+            lock_timeout = cursor.fetchone()[0]
+            cursor.execute("SET LOCAL lock_timeout = 0")
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_LOCK_KEY])
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
         wanted = _wanted(only)
         connected = _connected(wanted)
         existing_rows = Suggestion.objects.select_for_update()

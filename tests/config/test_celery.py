@@ -68,3 +68,27 @@ def test_every_task_goes_to_a_declared_queue():
     assert app.tasks["exchange.match_listing"].queue == "matching"
     assert app.tasks["accounts.send_email"].queue == "email"
     assert app.tasks["exchange.import_profile"].queue == "imports"
+
+
+def test_worker_children_are_recycled_as_the_settings_say_and_zero_turns_recycling_off():
+    """WORKER_MAX_TASKS_PER_CHILD / WORKER_MAX_MEMORY_PER_CHILD reach the worker's configuration
+    (1000 tasks, 400000 KiB by default); 0 turns each off, as ``make soak`` does to measure growth."""
+    import os
+    import subprocess
+    import sys
+
+    assert app.conf.worker_max_tasks_per_child == settings.WORKER_MAX_TASKS_PER_CHILD == 1000
+    assert app.conf.worker_max_memory_per_child == settings.WORKER_MAX_MEMORY_PER_CHILD == 400000
+
+    def configured(tasks: str, memory: str) -> str:
+        env = {**os.environ, "WORKER_MAX_TASKS_PER_CHILD": tasks, "WORKER_MAX_MEMORY_PER_CHILD": memory}
+        read = (
+            "from config.celery import app; c = app.conf; "
+            "print(c.worker_max_tasks_per_child, c.worker_max_memory_per_child)"
+        )
+        return subprocess.run(
+            [sys.executable, "-c", read], env=env, capture_output=True, text=True, check=True, timeout=120
+        ).stdout.strip()
+
+    assert configured("0", "0") == "None None"
+    assert configured("50", "250000") == "50 250000"

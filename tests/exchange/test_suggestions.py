@@ -454,3 +454,46 @@ def test_the_list_costs_the_same_queries_for_one_suggestion_or_many(de, ph, md, 
     with CaptureQueriesContext(connection) as many:
         assert len(_suggestions(client)) == 5
     assert len(many) == len(one)
+
+
+def test_a_refresh_waits_its_turn_behind_a_longer_refresh_instead_of_failing_on_the_lock_timeout():
+    """Refreshes take turns on one advisory lock. One that waits longer than a request's
+    ``lock_timeout`` (another refresh is slow, as under load) still runs once the lock is free,
+    and the rest of its transaction gets the ordinary lock limit back."""
+    import threading
+    import time
+
+    import psycopg
+    from django.db import connection
+
+    from exchange.profiles.suggestions import _LOCK_KEY
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('lock_timeout'), extract(epoch FROM current_setting('lock_timeout')::interval)"
+        )
+        setting, seconds = cursor.fetchone()
+    assert 0 < float(seconds) < 10
+    db = connection.settings_dict
+    other = psycopg.connect(
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+        autocommit=True,
+    )
+    other.execute("SELECT pg_advisory_lock(hashtext(%s))", [_LOCK_KEY])  # a refresh running elsewhere
+    release = threading.Timer(float(seconds) + 1.5, lambda: other.execute("SELECT pg_advisory_unlock_all()"))
+    release.start()
+    try:
+        started = time.monotonic()
+        suggestions_refresh()
+        waited = time.monotonic() - started
+    finally:
+        release.join()
+        other.close()
+    assert waited > float(seconds) + 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        assert cursor.fetchone()[0] == setting

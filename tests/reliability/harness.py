@@ -11,6 +11,9 @@
   "kill the worker process that is talking to me"); it records every request.
 * :class:`SmtpServer`: aiosmtpd on loopback that can refuse the first N messages
   (or stall them) and counts what it accepted per recipient.
+* :class:`CuttableProxy`: a TCP proxy in front of PostgreSQL that a test cuts (every
+  connection through it closed, new ones refused) and restores: PostgreSQL going away
+  for the processes that connect through it.
 * :func:`beat_tick` stands in for celery beat: it runs every sweeper of the beat
   schedule (``config/beat.py``) in the test process, so the suite needs no clock.
 
@@ -322,6 +325,84 @@ def pid_of_peer(port: int) -> int | None:
         except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
             continue
     return None
+
+
+# --- PostgreSQL, cut and restored ------------------------------------------------------------------
+
+
+class CuttableProxy:
+    """A TCP proxy in front of PostgreSQL that the test cuts and restores.
+
+    ``cut()`` closes every connection through it and stops listening, so new ones are
+    refused. ``cut_when(marker)`` cuts as soon as a client sends bytes containing the
+    marker (before they reach the server): a statement in the middle of a transaction.
+    """
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = free_port()
+        self.marker: bytes | None = None
+        self.tripped = False  # whether a marker cut the connections
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self.restore()
+
+    def restore(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        with self._lock:
+            listener, self._listener = self._listener, None
+            sockets, self._sockets = self._sockets, []
+        if listener is not None:
+            # shutdown() wakes the thread blocked in accept(); close() alone would not.
+            with suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+        for sock in sockets:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def cut_when(self, marker: bytes) -> None:
+        self.marker = marker
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, from_client: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if from_client and self.marker is not None and self.marker in data:
+                    self.marker, self.tripped = None, True
+                    self.cut()
+                    return
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with suppress(OSError):
+                sink.shutdown(socket.SHUT_WR)
 
 
 # --- The webhook receiver ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Faults at a partner's webhook receiver (plan rows R17, R18, R19).
+"""Faults at a partner's webhook receiver (plan rows R9, R17, R18, R19).
 
 A real Celery worker consumes a private Redis; the receiver is a scripted HTTP
 server on loopback. Retries are timed by ``next_attempt_at`` in the database and
@@ -152,6 +152,36 @@ def test_a_receiver_answering_429_is_retried_no_sooner_than_its_retry_after(
     assert hook.requests[1]["at"] - hook.requests[0]["at"] >= 2.5
     assert hook.ids() == {str(delivery.pk)}
     nothing_lost()
+
+
+def test_a_retry_ten_minutes_away_waits_in_the_database_and_leaves_nothing_on_the_broker(
+    broker, worker_thread, receiver, italy_official, moldova, moderator
+):
+    """R9. Fault: the receiver answers 429 with ``Retry-After: 600``, a wait far longer than the
+    visibility timeout. Were the retry an ETA or countdown message, the broker would hold it
+    unacknowledged and hand it out again every visibility timeout (celery #2599, #3270). Here the
+    wait is ``next_attempt_at`` on the row: once the attempt is recorded, Redis holds no message
+    and nothing unacknowledged, the sweeper leaves the row alone until it is due, and the receiver
+    has heard exactly once."""
+    hook = receiver([Answer(429, {"Retry-After": "600"})])
+    subscribe(moldova, webhook=hook.url)
+    worker_thread(broker.url)
+    publish(italy_official, moderator, scheme(title="Seasonal harvest, Marche"))
+
+    first = _after_attempts(1)
+    assert first.next_attempt_at is not None
+    assert first.next_attempt_at.timestamp() >= hook.requests[0]["at"] + 590
+    wait_until(
+        lambda: broker.queued() == 0 and broker.unacked() == 0,
+        timeout=15,
+        message="a message is still waiting on the broker after the attempt was recorded",
+    )
+    for _sweep in range(3):
+        beat_tick(at_most_every=0)
+        assert broker.queued() == 0 and broker.unacked() == 0
+    delivery = _delivery()
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert len(hook.requests) == 1
 
 
 def test_a_receiver_answering_a_redirect_is_not_followed_and_counts_as_a_failure(

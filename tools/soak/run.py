@@ -16,8 +16,18 @@ outbox and the broker queues to drain, then checks: no 5xx (counted from the ser
 own access lines), every expected notification received exactly once, and each web
 and worker process's RSS grown by less than 10 % between the end of the warm-up
 (``SOAK_WARMUP_SECONDS``, default a fifth of the run, at most 120 s: imports, caches
-and connection pools fill up first) and the end; ``rss.csv`` in the log directory
-has every process's RSS every 10 s. Exits 1 if any check fails.
+and connection pools fill up first) and the end; ``memory.csv`` in the log directory
+has every process's RSS, USS (memory only it holds) and PSS (its share of pages shared
+with its siblings) every 10 s. The table also shows each process's USS growth and
+the RSS growth over the second half of the measured window: a plateau (caches filled,
+copy-on-write pages touched once) shows most of its growth early, a leak keeps
+climbing. Exits 1 if any check fails.
+
+The worker runs with ``WORKER_MAX_TASKS_PER_CHILD=0`` and ``WORKER_MAX_MEMORY_PER_CHILD=0``:
+production replaces a child now and then, which would hide growth rather than
+measure it. A process that disappears during the run (crashed, or replaced) fails
+the run. ``make leak-check`` (tools/soak/leakcheck.py) looks for a leak by other
+means: tracemalloc over repeated requests and deliveries in one process.
 """
 
 from __future__ import annotations
@@ -41,7 +51,6 @@ from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VENV_BIN = BASE_DIR / ".venv" / "bin"
-QUEUES = ("default", "matching", "notifications", "webhooks", "maintenance")
 RSS_LIMIT = 0.10
 
 
@@ -151,10 +160,19 @@ def wait_for(check: Any, what: str, timeout: float) -> None:
     raise SystemExit(f"Timed out waiting for {what}.")
 
 
-def rss_of(processes: dict[str, int]) -> dict[str, int]:
+def memory_of(processes: dict[str, int]) -> dict[str, tuple[int, int, int] | None]:
+    """(RSS, USS, PSS) in bytes of each process; None for one that is gone."""
     import psutil
 
-    return {name: psutil.Process(pid).memory_info().rss for name, pid in processes.items()}
+    found: dict[str, tuple[int, int, int] | None] = {}
+    for name, pid in processes.items():
+        try:
+            info = psutil.Process(pid).memory_full_info()
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            found[name] = None
+            continue
+        found[name] = (int(info.rss), int(info.uss), int(info.pss))
+    return found
 
 
 def measured_processes(gunicorn: subprocess.Popen[bytes], worker: subprocess.Popen[bytes]) -> dict[str, int]:
@@ -168,28 +186,45 @@ def measured_processes(gunicorn: subprocess.Popen[bytes], worker: subprocess.Pop
     return named
 
 
-class RssSampler:
-    """Every process's RSS every 10 s into a CSV file, to tell a plateau from a steady climb."""
+class MemorySampler:
+    """Every process's RSS, USS and PSS (KiB) every 10 s into a CSV file, to tell a plateau from a climb.
+
+    Keeps the samples too, so the report can compare the second half of the window with the first.
+    """
 
     def __init__(self, processes: dict[str, int], path: Path) -> None:
         self.processes, self.path = processes, path
+        self.samples: list[tuple[int, dict[str, tuple[int, int, int] | None]]] = []
         self.stopped = threading.Event()
         self.started = time.monotonic()
         with open(path, "w", newline="") as out:
-            csv.writer(out).writerow(["seconds", *processes])
+            header = ["seconds"]
+            for name in processes:
+                header += [f"{name} rss KiB", f"{name} uss KiB", f"{name} pss KiB"]
+            csv.writer(out).writerow(header)
+        self.sample()
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
+    def sample(self) -> None:
+        memory = memory_of(self.processes)
+        elapsed = round(time.monotonic() - self.started)
+        self.samples.append((elapsed, memory))
+        row: list[int | str] = [elapsed]
+        for name in self.processes:
+            values = memory[name]
+            row += [value // 1024 for value in values] if values else ["", "", ""]
+        with open(self.path, "a", newline="") as out:
+            csv.writer(out).writerow(row)
+
     def run(self) -> None:
         while not self.stopped.wait(10):
-            with open(self.path, "a", newline="") as out:
-                rss = rss_of(self.processes)
-                elapsed = round(time.monotonic() - self.started)
-                csv.writer(out).writerow([elapsed, *(rss[name] // 1024 for name in self.processes)])
+            self.sample()
 
     def stop(self) -> None:
         self.stopped.set()
         self.thread.join()
+        self.sample()
 
 
 # --- The run ----------------------------------------------------------------------------
@@ -231,6 +266,9 @@ def soak(stack: Stack, workdir: Path, *, seconds: int, users: int, warmup: int, 
         "METRICS_TOKEN": secrets.token_urlsafe(32),
         "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
         "PYTHONUNBUFFERED": "1",
+        # Measure growth, do not hide it: no child is replaced after N tasks or at a memory ceiling.
+        "WORKER_MAX_TASKS_PER_CHILD": "0",
+        "WORKER_MAX_MEMORY_PER_CHILD": "0",
     }
     os.environ.update({k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"})
     manage = [str(VENV_BIN / "python"), "manage.py"]
@@ -278,8 +316,7 @@ def soak(stack: Stack, workdir: Path, *, seconds: int, users: int, warmup: int, 
             "2",
             "--loglevel",
             "INFO",
-            "-Q",
-            ",".join(QUEUES),
+            # No -Q: a bare worker consumes every declared queue (CELERY_TASK_QUEUE_NAMES).
             "-n",
             f"soak-{os.getpid()}@%h",
         ],
@@ -354,20 +391,19 @@ def soak(stack: Stack, workdir: Path, *, seconds: int, users: int, warmup: int, 
     )
     time.sleep(warmup)
     processes = measured_processes(gunicorn, worker)
-    rss_start = rss_of(processes)
-    sampler = RssSampler(processes, workdir / "rss.csv")
+    sampler = MemorySampler(processes, workdir / "memory.csv")
     locust.wait(seconds + 120)
 
     drained_after = drain(redis.Redis.from_url(os.environ["REDIS_URL"]), subscriptions, drain_timeout)
-    rss_end = rss_of(processes)
     sampler.stop()
+    retire(subscriptions)
     return report(
         workdir=workdir,
         subscriptions=subscriptions,
         receiver=receiver,
         started=soak_started,
         drained_after=drained_after,
-        rss=(processes, rss_start, rss_end),
+        memory=sampler,
     )
 
 
@@ -391,7 +427,19 @@ def issue_tokens() -> dict[str, str]:
     }
 
 
+def retire(subscriptions: list[str]) -> None:
+    """Switch the run's subscriptions off: their receiver goes with the run, and later runs on the
+    same database must not keep sending to it."""
+    from accounts.tenancy import unscoped
+    from exchange.models import Subscription
+
+    with unscoped("the soak retires the subscriptions it made"):
+        Subscription.objects.filter(pk__in=subscriptions).update(active=False)
+
+
 def pending_work(broker: Any, subscriptions: list[str]) -> int:
+    from django.conf import settings
+
     from accounts.tenancy import unscoped
     from exchange.models import Delivery, DeliveryStatus, OutboxTask
     from exchange.models.outbox import OutboxStatus
@@ -401,7 +449,7 @@ def pending_work(broker: Any, subscriptions: list[str]) -> int:
             subscription_id__in=subscriptions, status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED]
         ).count()
     outbox = OutboxTask.objects.filter(status=OutboxStatus.PENDING).count()
-    queued = sum(broker.llen(queue) for queue in QUEUES)
+    queued = sum(broker.llen(queue) for queue in settings.CELERY_TASK_QUEUE_NAMES)
     return deliveries + outbox + queued
 
 
@@ -434,6 +482,36 @@ def server_statuses(workdir: Path) -> tuple[int, int]:
     return total, errors
 
 
+def memory_rows(memory: MemorySampler) -> list[tuple[str, str, bool | None]]:
+    """Per process: RSS growth (the check), then USS and the second half's RSS growth (to read it by)."""
+    rows: list[tuple[str, str, bool | None]] = []
+    first, last = memory.samples[0][1], memory.samples[-1][1]
+    middle = memory.samples[len(memory.samples) // 2][1]
+    for name in memory.processes:
+        start, mid, end = first[name], middle[name], last[name]
+        if start is None or mid is None or end is None:
+            rows.append((f"RSS {name}", "process gone during the run (crashed or replaced)", False))
+            continue
+        growth = (end[0] - start[0]) / start[0]
+        late = (end[0] - mid[0]) / start[0]
+        uss_growth = (end[1] - start[1]) / start[1]
+        rows.append(
+            (
+                f"RSS {name} (MiB, after warm-up -> end)",
+                f"{start[0] / 2**20:.1f} -> {end[0] / 2**20:.1f} ({growth:+.1%}; 2nd half {late:+.1%})",
+                growth < RSS_LIMIT,
+            )
+        )
+        rows.append(
+            (
+                f"  USS / PSS {name} (MiB, end)",
+                f"{end[1] / 2**20:.1f} ({uss_growth:+.1%}) / {end[2] / 2**20:.1f}",
+                None,  # read alongside RSS, not a check
+            )
+        )
+    return rows
+
+
 def report(
     *,
     workdir: Path,
@@ -441,7 +519,7 @@ def report(
     receiver: Receiver,
     started: float,
     drained_after: float | None,
-    rss: tuple[dict[str, int], dict[str, int], dict[str, int]],
+    memory: MemorySampler,
 ) -> int:
     from datetime import UTC, datetime
 
@@ -453,6 +531,11 @@ def report(
         deliveries = Delivery.objects.filter(subscription_id__in=subscriptions)
         delivery_ids = {str(pk) for pk in deliveries.values_list("id", flat=True)}
         sent = deliveries.filter(status=DeliveryStatus.SENT).count()
+        # The subscriptions hear of every listing published while they exist (another run or a
+        # leak check on the same database adds its own); the soak's own are counted apart.
+        published = deliveries.filter(
+            event__type="listing.published", event__data__title__startswith="Soak seasonal harvest scheme"
+        ).count()
         approved = (
             live_listings()
             .filter(
@@ -465,17 +548,22 @@ def report(
     received = set(receiver.ids) - {""}
     client_requests, client_failures = locust_totals(workdir)
     server_requests, server_5xx = server_statuses(workdir)
-    rows: list[tuple[str, str, bool]] = [
+    rows: list[tuple[str, str, bool | None]] = [
         ("requests (locust / server access lines)", f"{client_requests} / {server_requests}", server_requests > 0),
         ("non-2xx/3xx seen by locust", str(client_failures), True),
         ("5xx answers (server)", str(server_5xx), server_5xx == 0),
         ("listings approved during the soak", str(approved), approved > 0),
         ("expected notifications (approved x webhook subscriptions)", str(expected), expected > 0),
-        ("deliveries recorded / sent", f"{len(delivery_ids)} / {sent}", len(delivery_ids) == expected == sent),
+        (
+            "deliveries of the soak's publications (= expected)",
+            str(published),
+            published == expected,
+        ),
+        ("all deliveries recorded / sent", f"{len(delivery_ids)} / {sent}", len(delivery_ids) == sent),
         (
             "notifications received (distinct webhook-id / POSTs)",
             f"{len(received)} / {receiver.posts}",
-            received == delivery_ids and len(received) == expected,
+            received == delivery_ids and receiver.posts == len(received),
         ),
         (
             "queues drained after the load",
@@ -483,23 +571,15 @@ def report(
             drained_after is not None,
         ),
     ]
-    processes, rss_start, rss_end = rss
-    for name in processes:
-        growth = (rss_end[name] - rss_start[name]) / rss_start[name]
-        rows.append(
-            (
-                f"RSS {name} (MiB, start -> end, growth)",
-                f"{rss_start[name] / 2**20:.1f} -> {rss_end[name] / 2**20:.1f} ({growth:+.1%})",
-                growth < RSS_LIMIT,
-            )
-        )
+    rows += memory_rows(memory)
     width = max(len(label) for label, _value, _ok in rows)
     value_width = max(len(value) for _label, value, _ok in rows)
     print(f"\n{'check':<{width}}  {'value':<{value_width}}  result")
     for label, value, ok in rows:
-        print(f"{label:<{width}}  {value:<{value_width}}  {'ok' if ok else 'FAIL'}")
-    failed = [label for label, _value, ok in rows if not ok]
+        print(f"{label:<{width}}  {value:<{value_width}}  {'-' if ok is None else 'ok' if ok else 'FAIL'}")
+    failed = [label for label, _value, ok in rows if ok is False]
     print(f"\n{'FAILED: ' + '; '.join(failed) if failed else 'PASSED'}")
+    print(f"Memory every 10 s (RSS, USS, PSS in KiB): {memory.path}")
     shutil.copy(workdir / "locust_stats.csv", workdir / "locust_stats.kept.csv")
     return 1 if failed else 0
 
