@@ -28,7 +28,9 @@ from exchange.models import Channel, ChannelType, Subscription
 from exchange.models.profiles import Indicator, MigrationProfile, Observation, ProfileStatus, ProfileVisibility
 from opportunities.models import EscoOccupation, Listing, Occupation, OccupationLine
 from opportunities.search import both_forms, normalise
-from opportunities.services import _INDEX_SQL  # the services' own vector, so search behaves as in production
+
+# The services' own vector, so search behaves as in production.
+from opportunities.services import _INDEX_SQL, vector_params
 
 # Keywords the listing's text matches ("harvest", "apple"), and ones it does not.
 MATCHING_WORDS = ("harvest", "apple harvest", "apple")
@@ -287,13 +289,15 @@ def _world_listings(rng: random.Random, orgs: Sequence[Organisation], count: int
             cursor.executemany(
                 _INDEX_SQL,
                 [
-                    {
-                        "id": listing.pk,
-                        "title": both_forms(listing.title),
-                        "summary": both_forms(listing.summary),
-                        "description": both_forms(listing.description),
-                        "occupations": texts.text(codes_of[listing.pk]),
-                    }
+                    [
+                        *vector_params(
+                            both_forms(listing.title),
+                            both_forms(listing.summary),
+                            both_forms(listing.description),
+                            texts.text(codes_of[listing.pk]),
+                        ),
+                        listing.pk,
+                    ]
                     for listing in listings
                 ],
             )

@@ -14,7 +14,10 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, transaction
+from django.db.models import OuterRef
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -78,8 +81,14 @@ def _apply(listing: Listing, data: dict[str, Any]) -> None:
         listing.isco_prefixes = sorted(
             {line["isco_code"][:n] for line in lines for n in range(1, len(line["isco_code"]) + 1)}
         )
+        # The new lines' codes are known: the vector is written by the listing's own
+        # INSERT or UPDATE, not by a second statement after the lines (as _index).
+        codes = [line["isco_code"] for line in lines]
+        listing.search_vector = RawSQL(_VECTOR_SQL, _vector_params(listing, codes))  # noqa: S611 - constant SQL, bound values
     listing.save()
     if lines is not None:
+        # Not the expression: a later read of the attribute loads the stored vector.
+        listing.__dict__.pop("search_vector", None)
         listing.occupation_lines.all().delete()
         OccupationLine.objects.bulk_create(
             OccupationLine(
@@ -94,55 +103,62 @@ def _apply(listing: Listing, data: dict[str, Any]) -> None:
             )
             for position, line in enumerate(lines)
         )
-    _index(listing)
+    else:
+        _index(listing)
 
 
 _CONFIGS = ("english", "french", "spanish", "simple")
 
 
-def _multilingual(param: str, weight: str) -> str:
-    parts = " || ".join(f"to_tsvector('{config}', %({param})s)" for config in _CONFIGS)
+def _multilingual(weight: str) -> str:
+    parts = " || ".join(f"to_tsvector('{config}', %s)" for config in _CONFIGS)
     return f"setweight({parts}, '{weight}')"
 
 
-# Built from constants only; every value is a bound parameter.
-_INDEX_SQL = f"""
-UPDATE opportunities_listing SET search_vector =
-    {_multilingual("title", "A")} || {_multilingual("summary", "B")}
-    || {_multilingual("description", "C")} || {_multilingual("occupations", "D")}
-WHERE id = %(id)s
-"""  # noqa: S608
+# Built from constants only; every value is a bound parameter: the title, the summary,
+# the description and the occupations' titles, each once per configuration (_vector_params).
+_VECTOR_SQL = " || ".join(_multilingual(weight) for weight in "ABCD")
+_INDEX_SQL = f"UPDATE opportunities_listing SET search_vector = {_VECTOR_SQL} WHERE id = %s"  # noqa: S608
 
 
 def _index(listing: Listing) -> None:
-    """Recompute the stored full-text vector.
+    """Recompute the stored full-text vector from the listing's stored lines (see ``_vector_params``)."""
+    codes = list(listing.occupation_lines.values_list("occupation_id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(_INDEX_SQL, [*_vector_params(listing, codes), listing.pk])
+
+
+def _vector_params(listing: Listing, codes: list[str]) -> list[str]:
+    """The text of the full-text vector, in the order of ``_VECTOR_SQL``'s parameters.
 
     Text is indexed under every language configuration, as written and without
     accents, and so are the titles of the listing's occupations in English, French
     and Spanish plus their ESCO job titles: a search for "nurses", "infirmier" or
     "enfermera" finds a listing whose line is 2221 though its text never says so.
     (Queries add a prefix match on their last word, which bridges stems such as
-    Spanish "enfermer" and "enfermeri".)
+    Spanish "enfermer" and "enfermeri".) One statement reads the occupations with
+    their ESCO titles; the ESCO titles follow the ISCO ones, in ESCO code order.
     """
     from opportunities.models import EscoOccupation, Occupation
 
-    codes = list(listing.occupation_lines.values_list("occupation_id", flat=True))
-    occupations = Occupation.objects.filter(code__in=codes)
-    titles = [both_forms(getattr(o, f"title_{lang}")) for o in occupations for lang in ("en", "fr", "es")]
-    titles += [
-        normalise(t) for t in EscoOccupation.objects.filter(occupation_id__in=codes).values_list("title_en", flat=True)
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INDEX_SQL,
-            {
-                "id": listing.pk,
-                "title": both_forms(listing.title),
-                "summary": both_forms(listing.summary),
-                "description": both_forms(listing.description),
-                "occupations": " | ".join(titles),
-            },
-        )
+    esco = EscoOccupation.objects.filter(occupation_id=OuterRef("code")).order_by("esco_code")
+    occupations = Occupation.objects.filter(code__in=codes).annotate(
+        esco_codes=ArraySubquery(esco.values("esco_code")), esco_titles=ArraySubquery(esco.values("title_en"))
+    )
+    titles: list[str] = []
+    esco_titles: list[tuple[str, str]] = []
+    for o in occupations:
+        titles += [both_forms(getattr(o, f"title_{lang}")) for lang in ("en", "fr", "es")]
+        esco_titles += zip(o.esco_codes, o.esco_titles, strict=True)
+    titles += [normalise(title) for _code, title in sorted(esco_titles)]
+    return vector_params(
+        both_forms(listing.title), both_forms(listing.summary), both_forms(listing.description), " | ".join(titles)
+    )
+
+
+def vector_params(title: str, summary: str, description: str, occupations: str) -> list[str]:
+    """``_VECTOR_SQL``'s parameters (``_INDEX_SQL``'s, less the listing id that ends them)."""
+    return [text for text in (title, summary, description, occupations) for _config in _CONFIGS]
 
 
 def _record(listing: Listing, *, actor: Actor | None, action: str, from_status: str, reason: str = "") -> None:
