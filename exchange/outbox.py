@@ -137,13 +137,12 @@ def outbox_tasks_enqueue(tasks: Sequence[tuple[str, dict[str, Any], str]]) -> li
         cursor.execute(_ENQUEUE_SQL.format(values=", ".join([_ENQUEUE_ROW] * len(written))), params)
         inserted = {str(pk) for pk, is_new in cursor.fetchall() if is_new}
     result: list[OutboxTask | None] = []
-    for row in rows:
-        if row is None or str(row.pk) not in inserted:
+    for owed in rows:
+        if owed is None or str(owed.pk) not in inserted:
             result.append(None)
             continue
-        row_id = str(row.pk)
-        transaction.on_commit(functools.partial(outbox_publish, row_id))
-        result.append(row)
+        transaction.on_commit(functools.partial(outbox_publish, str(owed.pk)))
+        result.append(owed)
     return result
 
 

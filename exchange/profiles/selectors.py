@@ -89,7 +89,7 @@ def _attach_skills(profile: MigrationProfile) -> MigrationProfile:
         skill.profile = profile
         skills.append(skill)
     prefetched = profile.skills.all()
-    prefetched._result_cache = skills  # type: ignore[attr-defined]  # as prefetch_related leaves it
+    prefetched._result_cache = skills  # as prefetch_related leaves it
     prefetched._prefetch_done = True  # type: ignore[attr-defined]
     profile._prefetched_objects_cache = {**getattr(profile, "_prefetched_objects_cache", {}), "skills": prefetched}  # type: ignore[attr-defined]
     return profile

@@ -310,3 +310,22 @@ def test_an_overlong_query_is_a_400_naming_q(reader):
 def _member_of(organisation):
     user = member(organisation, "official", email=f"reader@{organisation.slug}.example", full_name="A Reader")
     return user, organisation
+
+
+def test_the_vector_written_with_the_listing_is_the_one_recomputed_from_its_lines(germany_actor):
+    # Writing a listing with its lines puts the vector in the listing's own INSERT or UPDATE
+    # (opportunities.services._apply); recomputing it from the stored lines (_index, which
+    # edits without lines use) must give the same vector, ESCO titles and accents included.
+    from django.db import connection
+
+    from opportunities.services import _index
+
+    lines = [{"isco_code": "2221", "quantity": 30}, {"isco_code": "5322", "quantity": 10}]
+    listing = create_listing(germany_actor, triple_win(title="Pflegekräfte für Kliniken", occupation_lines=lines))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT search_vector::text FROM opportunities_listing WHERE id = %s", [listing.pk])
+        written = cursor.fetchone()[0]
+        assert "nurs" in written and "infirmi" in written and "pflegekraft" in written
+        _index(listing)
+        cursor.execute("SELECT search_vector::text FROM opportunities_listing WHERE id = %s", [listing.pk])
+        assert cursor.fetchone()[0] == written

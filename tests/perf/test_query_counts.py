@@ -287,3 +287,15 @@ def test_an_approval_stays_within_its_query_budget(world: World, db: Any) -> Non
         response, _url = _request(world, case, ROWS[key])
     assert response.status_code == 200, response.content
     assert len(captured) <= APPROVAL_BUDGET, "\n".join(q["sql"][:100] for q in captured.captured_queries)
+
+
+def test_the_statistics_page_costs_at_most_one_statement_per_chart(world: World, db: Any) -> None:
+    # Issue 15: ≤ 1 query per chart. The shell (session, user, memberships, unread badge)
+    # is what the help page, which reads nothing of its own, costs the same reader.
+    page, shell_page = _case("GET exchange:statistics"), _case("GET help")
+    assert page is not None and shell_page is not None and page.role == shell_page.role
+    queries, response = _count(world, page)
+    shell, _response = _count(world, shell_page)
+    charts = [section for section in response.context["sections"] if section["chart"] is not None]
+    assert len(charts) >= 6, "the page draws its charts"
+    assert queries - shell <= len(charts), f"{queries - shell} statements for {len(charts)} charts"
