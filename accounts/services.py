@@ -339,14 +339,14 @@ def token_authenticate(*, secret: str) -> ApiToken | None:
         )
         if token is None or not token.user.is_active or not token.organisation.is_active:
             return None
-        if token.membership_id is None:  # type: ignore[attr-defined]
+        if token.membership_id is None:
             return None
         membership = Membership(
-            id=token.membership_id,  # type: ignore[attr-defined]
+            id=token.membership_id,
             user=token.user,
             organisation=token.organisation,
-            role=token.membership_role,  # type: ignore[attr-defined]
-            created_at=token.membership_created_at,  # type: ignore[attr-defined]
+            role=token.membership_role,
+            created_at=token.membership_created_at,
         )
         membership._state.adding = False
         membership._state.db = token._state.db
