@@ -49,6 +49,9 @@ class UserLanguageMiddleware:
         from django.contrib.auth import get_user
 
         user = get_user(request) if hasattr(request, "session") else None
+        if user is not None:
+            # AuthenticationMiddleware's lazy request.user reads this first: one read of the user per request.
+            request._cached_user = user  # type: ignore[attr-defined]
         code = getattr(user, "language", "") if user is not None and user.is_authenticated else ""
         return code if code in dict(settings.LANGUAGES) else None
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
@@ -330,16 +331,32 @@ def token_authenticate(*, secret: str) -> ApiToken | None:
     if not secret or len(secret) > 200:
         return None
     with unscoped("authentication resolves the tenant from the token"):
+        # One statement: the token, its user and organisation, and the user's membership
+        # of that organisation (at most one: membership_unique), as membership_for_user.
+        memberships = Membership.objects.filter(organisation=OuterRef("organisation_id"), user=OuterRef("user_id"))
         token = (
             ApiToken.objects.select_related("user", "organisation")
+            .annotate(
+                membership_id=Subquery(memberships.values("pk")[:1]),
+                membership_role=Subquery(memberships.values("role")[:1]),
+                membership_created_at=Subquery(memberships.values("created_at")[:1]),
+            )
             .filter(key_hash=hash_secret(secret), revoked_at__isnull=True)
             .first()
         )
         if token is None or not token.user.is_active or not token.organisation.is_active:
             return None
-        membership = membership_for_user(organisation=token.organisation, user=token.user)
-        if membership is None:
+        if token.membership_id is None:
             return None
+        membership = Membership(
+            id=token.membership_id,
+            user=token.user,
+            organisation=token.organisation,
+            role=token.membership_role,
+            created_at=token.membership_created_at,
+        )
+        membership._state.adding = False
+        membership._state.db = token._state.db
         token.membership = membership  # type: ignore[attr-defined]  # the actor's role, so the request need not look it up again
         now = timezone.now()
         # Write at most once a minute per token: a busy integration must not turn

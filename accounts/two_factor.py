@@ -232,7 +232,9 @@ def must_verify(request: HttpRequest) -> bool:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user.is_verified():
         return False
-    return two_factor_required(user=user)
+    from config.web import web_memberships  # the request's own read, shared with the header and the actor
+
+    return two_factor_required(user=user, memberships=web_memberships(request))
 
 
 class TwoFactorEnforcementMiddleware:

@@ -21,8 +21,7 @@ class ExchangeConfig(AppConfig):
 
         # All run inside the listing change's transaction: what they owe commits with it.
         LISTING_OUTBOX.append(events.on_listing_event)
-        LISTING_OUTBOX.append(_rematch)
-        LISTING_OUTBOX.append(_refresh_suggestions)
+        LISTING_OUTBOX.append(_owe_matching)
         services.MATCH_OUTBOX.append(events.on_match_event)
 
 
@@ -31,23 +30,19 @@ class ExchangeConfig(AppConfig):
 MATCHING_EVENTS = {"published", "revised", "closed", "withdrawn", "expired"}
 
 
-def _changes_matching(event: str) -> bool:
-    return event in MATCHING_EVENTS or event.startswith("admitted:")
-
-
-def _rematch(listing: Listing, event: str, reason: str) -> None:
-    """Owe the listing's matching through the task outbox (key ``match:<listing_id>``): a committed
-    publication is matched whatever crashes between commit and publish."""
-    if _changes_matching(event):
-        from exchange.outbox import outbox_task_enqueue
+def _owe_matching(listing: Listing, event: str, reason: str) -> None:
+    """Owe, through the task outbox and in one statement, the listing's matching (key
+    ``match:<listing_id>``: a committed publication is matched whatever crashes between
+    commit and publish) and a suggestions refresh (a listing opening or closing may
+    connect, or stop connecting, two countries' evidence)."""
+    if event in MATCHING_EVENTS or event.startswith("admitted:"):
+        from exchange.outbox import outbox_tasks_enqueue
+        from exchange.tasks import suggestions_refresh_task
 
         listing_id = str(listing.pk)
-        outbox_task_enqueue(task="exchange.match_listing", key=f"match:{listing_id}", kwargs={"listing_id": listing_id})
-
-
-def _refresh_suggestions(listing: Listing, event: str, reason: str) -> None:
-    """A listing opening or closing may connect, or stop connecting, two countries' evidence."""
-    if _changes_matching(event):
-        from exchange.tasks import enqueue_suggestions_refresh
-
-        enqueue_suggestions_refresh(listing_id=str(listing.pk))
+        outbox_tasks_enqueue(
+            [
+                ("exchange.match_listing", {"listing_id": listing_id}, f"match:{listing_id}"),
+                suggestions_refresh_task(listing_id=listing_id),
+            ]
+        )

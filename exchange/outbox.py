@@ -22,15 +22,17 @@ twice, which is why every outboxed task is idempotent.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
-from django.db.models.functions import Least
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from config.request_id import current_request_id
@@ -66,34 +68,82 @@ def outbox_task_enqueue(*, task: str, kwargs: dict[str, Any], key: str = "") -> 
     run in progress may have read the data from before this change). Returns the row
     written, or None when an existing pending row stands for it.
     """
+    return outbox_tasks_enqueue([(task, kwargs, key)])[0]
+
+
+# One statement for any number of tasks: a keyed task whose pending row exists marks that
+# row as asked for again (``requested_at`` now, due now at the latest), any other is inserted. The conflict target
+# is the partial unique index ``outbox_task_pending_key_unique``, so a concurrent twin waits
+# for the other transaction and then updates its row instead of failing.
+_ENQUEUE_SQL = """
+INSERT INTO exchange_outboxtask
+    (id, task, kwargs, key, status, attempts, next_attempt_at, requested_at, last_error, created_at, request_id)
+VALUES {values}
+ON CONFLICT (key) WHERE (status = 'pending' AND NOT (key = ''))
+DO UPDATE SET requested_at = EXCLUDED.requested_at,
+    next_attempt_at = LEAST(exchange_outboxtask.next_attempt_at, EXCLUDED.requested_at)
+RETURNING id, (xmax = 0) AS inserted
+"""
+_ENQUEUE_ROW = "(%s, %s, %s::jsonb, %s, 'pending', 0, %s, %s, '', %s, %s)"
+
+
+def outbox_tasks_enqueue(tasks: Sequence[tuple[str, dict[str, Any], str]]) -> list[OutboxTask | None]:
+    """``outbox_task_enqueue`` for each ``(task, kwargs, key)``, in one statement.
+
+    Returns, in order, the row written for each task, or None where a pending row with
+    its key (already there, or earlier in ``tasks``) stands for it.
+    """
     now = timezone.now()
-    if key and _request_again(key, now):
-        return None
-    try:
-        with transaction.atomic():  # a savepoint: a concurrent twin must not break the caller's transaction
-            row = OutboxTask.objects.create(
-                task=task,
-                kwargs=kwargs,
-                key=key,
-                next_attempt_at=now + timedelta(seconds=_retry_delay(0)),
-                request_id=current_request_id(),
-            )
-    except IntegrityError:
-        # Another transaction wrote the same key and committed meanwhile.
-        _request_again(key, now)
-        return None
-    row_id = str(row.pk)
-    transaction.on_commit(lambda: outbox_publish(row_id))
-    return row
-
-
-def _request_again(key: str, now: Any) -> bool:
-    """Mark the pending row of ``key`` as asked for again; False when there is none."""
-    return bool(
-        OutboxTask.objects.filter(key=key, status=OutboxStatus.PENDING).update(
-            requested_at=now, next_attempt_at=Least(F("next_attempt_at"), now)
+    request_id = current_request_id()
+    rows: list[OutboxTask | None] = []
+    seen: set[str] = set()
+    for task, kwargs, key in tasks:
+        if key and key in seen:
+            rows.append(None)  # one statement cannot touch the same row twice: the first stands for it
+            continue
+        seen.add(key)
+        row = OutboxTask(
+            id=uuid.uuid4(),
+            task=task,
+            kwargs=kwargs,
+            key=key,
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now + timedelta(seconds=_retry_delay(0)),
+            requested_at=now,
+            last_error="",
+            created_at=now,
+            request_id=request_id,
         )
-    )
+        row._state.adding = False
+        row._state.db = "default"
+        rows.append(row)
+    written = [row for row in rows if row is not None]
+    if not written:
+        return rows
+    params: list[Any] = []
+    for row in written:
+        params += [
+            row.pk,
+            row.task,
+            json.dumps(row.kwargs),
+            row.key,
+            row.next_attempt_at,
+            row.requested_at,
+            row.created_at,
+            row.request_id,
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(_ENQUEUE_SQL.format(values=", ".join([_ENQUEUE_ROW] * len(written))), params)
+        inserted = {str(pk) for pk, is_new in cursor.fetchall() if is_new}
+    result: list[OutboxTask | None] = []
+    for owed in rows:
+        if owed is None or str(owed.pk) not in inserted:
+            result.append(None)
+            continue
+        transaction.on_commit(functools.partial(outbox_publish, str(owed.pk)))
+        result.append(owed)
+    return result
 
 
 def outbox_publish(outbox_id: str) -> bool:

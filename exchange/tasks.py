@@ -5,6 +5,8 @@ A task that acts for one organisation uses ``base=OrganisationTask`` and takes i
 so with ``unscoped("why")`` in their services.
 """
 
+from typing import Any
+
 from celery import shared_task
 
 from accounts.tenancy import OrganisationTask
@@ -38,15 +40,20 @@ def refresh_suggestions(
 def enqueue_suggestions_refresh(countries: list[str] | None = None, *, listing_id: str | None = None) -> None:
     """Inside the transaction of the change (a profile published, a listing opened or closed):
     owe a suggestions refresh through the task outbox, published after commit."""
-    from exchange.outbox import outbox_task_enqueue
+    from exchange.outbox import outbox_tasks_enqueue
 
+    outbox_tasks_enqueue([suggestions_refresh_task(countries, listing_id=listing_id)])
+
+
+def suggestions_refresh_task(
+    countries: list[str] | None = None, *, listing_id: str | None = None
+) -> tuple[str, dict[str, Any], str]:
+    """The outbox's ``(task, kwargs, key)`` for a suggestions refresh (``enqueue_suggestions_refresh``)."""
     if listing_id is not None:
         key = f"suggestions:listing:{listing_id}"
     else:
         key = "suggestions:" + (",".join(sorted(countries)) if countries is not None else "all")
-    outbox_task_enqueue(
-        task="exchange.refresh_suggestions", key=key[:200], kwargs={"countries": countries, "listing_id": listing_id}
-    )
+    return "exchange.refresh_suggestions", {"countries": countries, "listing_id": listing_id}, key[:200]
 
 
 # Published to the queue of its channel's type (email, webhooks, inbox) by events.enqueue;

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import models
+from django.db.models import OuterRef, Prefetch, QuerySet
+from django.db.models.functions import JSONObject
 
 from accounts.tenancy import Actor
 from exchange import access
 from exchange.models import MigrationProfile, Observation, ProfileSkill, ProfileStatus
 from exchange.models.profiles import Indicator
+from opportunities.models import Occupation, Sector
 
 
 def profile_list(*, actor: Actor, country: str = "", year: int | None = None) -> QuerySet[MigrationProfile]:
@@ -32,23 +36,71 @@ def profile_list(*, actor: Actor, country: str = "", year: int | None = None) ->
     return profiles.select_related("owner").order_by("country", "-year", "-version")
 
 
-def _with_contents(profiles: QuerySet[MigrationProfile]) -> QuerySet[MigrationProfile]:
+SKILL_ORDER = ("kind", "occupation_id", "time_period")
+
+
+def _with_contents(profiles: QuerySet[MigrationProfile], *, inline_skills: bool = False) -> QuerySet[MigrationProfile]:
+    """The profiles with their figures (and indicators) and skills rows (and their groups).
+
+    ``inline_skills`` (one profile): the skills rows come with the profile's own row, as
+    a JSON array (``_attach_skills`` makes them the prefetched ``profile.skills``), so a
+    profile's page reads the profile and its figures in two statements, not three.
+    """
     figures = Observation.objects.select_related("indicator").order_by(
         "indicator__part", "indicator__position", "indicator_id", "time_period", "sex", "age"
     )
-    skills = ProfileSkill.objects.select_related("occupation", "sector").order_by(
-        "kind", "occupation_id", "time_period"
-    )
-    return profiles.select_related("owner").prefetch_related(
-        Prefetch("observations", queryset=figures), Prefetch("skills", queryset=skills)
-    )
+    profiles = profiles.select_related("owner").prefetch_related(Prefetch("observations", queryset=figures))
+    if inline_skills:
+        rows = ProfileSkill.objects.filter(profile_id=OuterRef("pk")).order_by(*SKILL_ORDER)
+        return profiles.annotate(skill_rows=ArraySubquery(rows.values(row=_json_row())))
+    skills = ProfileSkill.objects.select_related("occupation", "sector").order_by(*SKILL_ORDER)
+    return profiles.prefetch_related(Prefetch("skills", queryset=skills))
+
+
+# Occupation's and Sector's search columns are for the reference search, not for a profile.
+_NOT_INLINED = {"search_document", "search_terms", "search_vector"}
+
+
+def _inlined_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    return [f for f in model._meta.concrete_fields if f.name not in _NOT_INLINED]
+
+
+def _json_row() -> JSONObject:
+    """A skills row with its ISCO group and ISIC group, as one JSON object."""
+    own = {f.attname: f.attname for f in _inlined_fields(ProfileSkill)}
+    occupation = {f.attname: f"occupation__{f.attname}" for f in _inlined_fields(Occupation)}
+    sector = {f.attname: f"sector__{f.attname}" for f in _inlined_fields(Sector)}
+    return JSONObject(**own, occupation=JSONObject(**occupation), sector=JSONObject(**sector))
+
+
+def _instance(model: type[models.Model], data: dict[str, Any]) -> Any:
+    fields = _inlined_fields(model)
+    values = [field.to_python(data[field.attname]) for field in fields]
+    return model.from_db("default", [field.attname for field in fields], values)
+
+
+def _attach_skills(profile: MigrationProfile) -> MigrationProfile:
+    """Make the inlined skills rows (``_with_contents(inline_skills=True)``) ``profile.skills.all()``."""
+    skills = []
+    for data in profile.skill_rows or []:  # type: ignore[attr-defined]
+        skill = _instance(ProfileSkill, data)
+        skill.occupation = _instance(Occupation, data["occupation"])
+        skill.sector = _instance(Sector, data["sector"]) if data["sector_id"] is not None else None
+        skill.profile = profile
+        skills.append(skill)
+    prefetched = profile.skills.all()
+    prefetched._result_cache = skills  # as prefetch_related leaves it
+    prefetched._prefetch_done = True  # type: ignore[attr-defined]
+    profile._prefetched_objects_cache = {**getattr(profile, "_prefetched_objects_cache", {}), "skills": prefetched}  # type: ignore[attr-defined]
+    return profile
 
 
 def profile_detail(*, actor: Actor, pk: Any) -> MigrationProfile:
-    """One version with its figures (and their indicators) and skills rows: three queries. 404 if unreadable."""
+    """One version with its figures (and their indicators) and skills rows: two queries. 404 if unreadable."""
     from django.shortcuts import get_object_or_404
 
-    return get_object_or_404(_with_contents(access.profile_visible_to(actor=actor)), pk=pk)
+    profiles = _with_contents(access.profile_visible_to(actor=actor), inline_skills=True)
+    return _attach_skills(get_object_or_404(profiles, pk=pk))
 
 
 def public_profile_list(*, country: str = "") -> QuerySet[MigrationProfile]:
@@ -63,7 +115,8 @@ def public_profile_detail(*, pk: Any) -> MigrationProfile:
     """A version anyone may read, with its figures and skills rows (as ``profile_detail``). 404 otherwise."""
     from django.shortcuts import get_object_or_404
 
-    return get_object_or_404(_with_contents(access.profile_visible_to(actor=Actor.anonymous())), pk=pk)
+    profiles = _with_contents(access.profile_visible_to(actor=Actor.anonymous()), inline_skills=True)
+    return _attach_skills(get_object_or_404(profiles, pk=pk))
 
 
 def profile_versions(*, actor: Actor, profile: MigrationProfile) -> QuerySet[MigrationProfile]:

@@ -427,8 +427,8 @@ def _more(corridor: dict[str, Any], moderator: Actor, n: int) -> None:
 
 
 CORRIDOR_QUERIES = 11
-API_QUERIES = 13
-PAGE_QUERIES = 17
+API_QUERIES = 12
+PAGE_QUERIES = 15
 
 
 def test_the_corridor_costs_a_fixed_number_of_queries(

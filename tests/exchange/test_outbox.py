@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,13 @@ from celery import shared_task
 from django.core.management import call_command
 from django.db import transaction
 from django.test import TestCase
+from django.utils import timezone
 
 from accounts.models import OutboundEmail
 from accounts.tenancy import tenant_scope, unscoped
 from config.celery import app
 from exchange.models import Delivery, Notification, OutboxTask
-from exchange.outbox import outbox_run, outbox_sweep, outbox_task_enqueue
+from exchange.outbox import outbox_run, outbox_sweep, outbox_task_enqueue, outbox_tasks_enqueue
 from opportunities.models import Listing
 from opportunities.services import listing_transition
 from tests.exchange.conftest import scheme
@@ -125,6 +127,30 @@ def test_the_same_key_is_owed_once_while_it_is_pending() -> None:
 
     assert first is not None and second is None
     assert OutboxTask.objects.filter(key="count:1").count() == 1
+
+
+@pytest.mark.django_db
+def test_several_tasks_are_owed_in_one_statement_whether_new_or_pending(django_assert_num_queries: Any) -> None:
+    tasks = [
+        ("tests.outbox_counts", {"label": "m"}, "count:m"),
+        ("tests.outbox_counts", {"label": "s"}, "count:s"),
+        ("tests.outbox_counts", {"label": "m"}, "count:m"),  # the same work twice in one call
+        ("tests.outbox_counts", {"label": "unkeyed"}, ""),
+    ]
+    with transaction.atomic():
+        with django_assert_num_queries(1):
+            first = outbox_tasks_enqueue(tasks)
+        OutboxTask.objects.filter(key="count:m").update(next_attempt_at=timezone.now() + timedelta(hours=1))
+        with django_assert_num_queries(1):
+            again = outbox_tasks_enqueue(tasks)
+
+    assert [row is not None for row in first] == [True, True, False, True]
+    assert [row is not None for row in again] == [False, False, False, True]  # only the unkeyed task is new
+    assert OutboxTask.objects.filter(key="count:m").count() == OutboxTask.objects.filter(key="count:s").count() == 1
+    pending = OutboxTask.objects.get(key="count:m")
+    assert pending.requested_at > pending.created_at  # asked for again: a run in progress runs once more
+    assert pending.next_attempt_at <= timezone.now()  # and it is due now, not in an hour
+    assert OutboxTask.objects.filter(key="").count() == 2
 
 
 @pytest.mark.django_db

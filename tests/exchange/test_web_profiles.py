@@ -18,13 +18,13 @@ from tests.factories import member
 
 pytestmark = pytest.mark.django_db
 
-# The shell (session, user twice, memberships twice, unread count), then three for the page:
-# the profile, its figures with their indicators, its skills rows with their ISCO and ISIC groups.
-DETAIL_QUERIES = 9
+# The shell (session, user, memberships, unread count), then two for the page: the profile
+# with its skills rows and their ISCO and ISIC groups (inlined), its figures with their indicators.
+DETAIL_QUERIES = 6
 # The shell, the countries for the filter, the count and the page of profiles with their owners.
-LIST_QUERIES = 9
-# The shell, the profile with its figures and skills, the catalogue and the languages.
-EDITOR_QUERIES = 11
+LIST_QUERIES = 7
+# The shell, the profile with its skills (inlined) and its figures, the catalogue and the languages.
+EDITOR_QUERIES = 8
 
 
 def text(response: Any) -> str:
@@ -107,6 +107,7 @@ def test_a_reader_sees_each_part_with_a_chart_and_table_per_indicator(greta_web,
     assert 'data-value="-3500.0000"' in page  # net migration, signed
     # Part 3 lists the skills rows read through the profile.
     assert "7115" in page and "National Employment Agency" in page and "High" in page
+    assert "Carpenters and joiners" in page  # the row's ISCO group, read with the profile
     # A reader does not own it: no edit or publish button.
     assert "Edit this part" not in page and f"/profiles/{published.pk}/publish/" not in page
 

@@ -218,8 +218,9 @@ def test_the_export_costs_the_same_queries_for_3_or_30_listings(spain_actor, mod
     post(3)
     small = _export_queries(charlie_api)
     post(27)
-    # Authentication (2), the actor, the listings, their lines, their pending revisions.
-    assert _export_queries(charlie_api) == small == 5
+    # Authentication (1: the token with its membership), the actor, the listings, their
+    # lines, their pending revisions.
+    assert _export_queries(charlie_api) == small == 4
 
 
 def test_it_neutralises_a_formula_in_the_owners_name(spain, spain_actor, spain_api):

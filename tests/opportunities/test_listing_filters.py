@@ -422,12 +422,12 @@ def _queries(client, url: str, params: dict[str, Any]) -> int:
     return len(captured)
 
 
-# The list: the token (its user and organisation joined), its user's membership
-# (authentication), the capped count, and the page, whose rows carry their owner,
-# contact, occupation lines and pending revision (opportunities.selectors.listing_rows).
+# The list: the token with its user, organisation and its user's membership there
+# (authentication, one statement), the capped count, and the page, whose rows carry their
+# owner, contact, occupation lines and pending revision (opportunities.selectors.listing_rows).
 # The detail: the same without the count.
-LIST_QUERIES = 4
-DETAIL_QUERIES = 3
+LIST_QUERIES = 3
+DETAIL_QUERIES = 2
 
 
 def test_the_list_costs_the_same_queries_for_2_or_25_listings(spain_actor, moderator, reader):
