@@ -34,6 +34,9 @@ def plain_scheme(**overrides: Any) -> dict[str, Any]:
         season_latest_end="",
         fair_recruitment=False,
     )
+    # Some schemes recruit health workers from Senegal (WHO safeguard list): they name the
+    # G2G agreement the safeguard asks for (tests/opportunities/test_safeguards.py tests the gate).
+    payload["government_agreement"] = "Spain–Senegal labour migration agreement (test)"
     payload.update(overrides)
     return payload
 

@@ -9,18 +9,14 @@ is a clear 503 / 502 page, never a 500.
 
 from __future__ import annotations
 
-import threading
 from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from accounts.models import AuditEvent, Membership, Organisation, SingleSignOn, User
-from accounts.sso import services
-from accounts.tenancy import unscoped
 from tests.conftest import as_assertion, signed_in
 from tests.sso.conftest import sign_in_through_provider
 from tests.sso.provider.harness import Provider, free_port
@@ -291,41 +287,6 @@ def test_the_sign_in_page_answer_with_an_offer_stays_within_its_query_budget(
 
 
 # --- Two first sign-ins at once -----------------------------------------------------------------
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_first_sign_ins_at_once_make_one_user_and_one_membership(italy: Organisation, settings: Any) -> None:
-    with unscoped("fixture"):
-        row = SingleSignOn.objects.create(
-            organisation=italy,
-            issuer="https://login.lavoro.gov.example",
-            client_id="corridor",
-            allowed_domains=["lavoro.gov.example"],
-            default_role="official",
-        )
-    claims = {"email": "twice@lavoro.gov.example", "sub": "42", "email_verified": True}
-    barrier = threading.Barrier(2)
-    results: list[Any] = []
-
-    def sign_in() -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(services.sign_in_user(single_sign_on=row, claims=claims).pk)
-        except Exception as exc:
-            results.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sign_in) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert len(results) == 2 and results[0] == results[1], results
-    assert User.objects.filter(email="twice@lavoro.gov.example").count() == 1
-    with as_assertion():
-        assert Membership.objects.filter(user__email="twice@lavoro.gov.example").count() == 1
 
 
 # --- The settings page -------------------------------------------------------------------------
