@@ -99,17 +99,10 @@ def celery_worker(redis_url: str, transactional_db: None, django_db_serialized_r
 
 
 def _reset_connections(app: object) -> None:
-    """Drop pooled broker connections so the next task uses the current broker_url.
+    """Drop pooled broker connections so the next task uses the current broker_url."""
+    from exchange.management.bench_support import reset_broker_connections
 
-    kombu keeps producer pools in a process-wide registry keyed by broker URL, so
-    the registry is reset too: otherwise a pool closed here would be handed out
-    again for the same URL ("Acquire on closed pool").
-    """
-    from kombu import pools
-
-    app._pool = None  # type: ignore[attr-defined]
-    app.amqp._producer_pool = None  # type: ignore[attr-defined]
-    pools.reset()
+    reset_broker_connections(app)
 
 
 class PrivateRedis:
