@@ -2,10 +2,9 @@
 
 Scenario 9 of issue 15, on the synthetic world (``generate_load_data``: its
 subscriptions, of which about 1 % want the listing approved here, with inbox
-channels). The command adds ``--webhooks`` subscriptions (1 % of the world's by
-default) that want the listing, each with a webhook channel to one HTTP receiver it
-runs on loopback (a threaded ``http.server`` answering 200), and starts a real Celery
-worker (``celery -A config worker`` on every queue of ``CELERY_TASK_QUEUE_NAMES``, a
+channels). The command gives each subscription that wants the listing a webhook
+channel to one HTTP receiver it runs on loopback (a threaded ``http.server`` answering
+200), and starts a real Celery worker (``celery -A config worker`` on every queue of ``CELERY_TASK_QUEUE_NAMES``, a
 subprocess on the same database and broker, with ``WEBHOOK_ALLOW_PRIVATE_ADDRESSES``
 so the SSRF guard lets it post to 127.0.0.1).
 
@@ -27,7 +26,8 @@ The listings' windows start after every synthetic listing's end, so matching (wh
 the approval also owes, through the task outbox) finds no candidates: ``match.created``
 events would otherwise send hundreds of deliveries to the world's organisations that
 have nothing to do with this measure. Afterwards everything the command wrote is
-deleted (listings, events and deliveries, outbox rows, organisations, users) except
+deleted (listings, events and deliveries, outbox rows, the webhook channels,
+organisations, users) except
 the audit rows, which the database keeps by design; the worker is stopped, and its
 queues are left empty.
 """
@@ -65,9 +65,10 @@ from exchange.models import (
     OutboxTask,
     Subscription,
 )
+from exchange.notifications.events import subscriptions_for_listing
 from exchange.notifications.webhooks import new_secret
 from opportunities.inputs import ListingWriteSerializer
-from opportunities.models import Listing
+from opportunities.models import Listing, ListingStatus
 from opportunities.services import listing_create, listing_transition
 
 SLUG = "bench-e2e"
@@ -130,9 +131,6 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--approvals", type=int, default=10, help="Approvals of each kind (after a warm-up).")
-        parser.add_argument(
-            "--webhooks", type=int, default=None, help="Webhook subscriptions wanting the listing (default: 1 %%)."
-        )
         parser.add_argument("--concurrency", type=int, default=2, help="The worker's processes.")
         parser.add_argument("--timeout", type=float, default=180, help="Seconds to wait for a run's webhooks.")
         parser.add_argument("--broker", default="", help="Redis URL (default: the configured broker).")
@@ -144,19 +142,24 @@ class Command(BaseCommand):
             raise CommandError("No Redis broker: set REDIS_URL (or pass --broker).")
         with unscoped("the benchmark counts the synthetic world's subscriptions"):
             world = Subscription.objects.count()
-        webhooks = options["webhooks"] if options["webhooks"] is not None else max(10, world // 100)
         self.timeout = options["timeout"]
         self.receiver = Receiver()
         self.log = tempfile.NamedTemporaryFile("w+", prefix="bench-e2e-worker-", suffix=".log")  # noqa: SIM115
         worker: subprocess.Popen[bytes] | None = None
         self.listings: list[str] = []
+        self.channels: list[Any] = []
         try:
-            self.setup = _setup(self.receiver.url, webhooks)
+            self.setup = _setup(self.receiver.url)
+            # The first listing (the warm-up) tells which of the world's subscriptions want it.
+            probe = _submitted(self.setup, "fanout")
+            self.listings.append(str(probe.pk))
+            self.channels = _webhooks_for(probe, self.receiver.url)
+            self.setup["webhooks"] = webhooks = len(self.channels)
             with celery_broker(broker):
                 worker = self._start_worker(broker, options["concurrency"])
                 runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "fanout": []}
                 self._approve("baseline")  # warm-up: the worker has started and is consuming
-                self._approve("fanout")
+                self._approve("fanout", probe)
                 for _n in range(max(1, options["approvals"])):
                     for kind in ("baseline", "fanout"):
                         runs[kind].append(self._approve(kind))
@@ -164,7 +167,7 @@ class Command(BaseCommand):
             if worker is not None:
                 _stop(worker)
             self.receiver.close()
-            _cleanup(self.listings)
+            _cleanup(self.listings, self.channels)
         results = _results(runs, world=world, webhooks=webhooks, concurrency=options["concurrency"])
         write_json(options["json"], results)
         self._report(results)
@@ -204,11 +207,12 @@ class Command(BaseCommand):
             start_new_session=True,
         )
 
-    def _approve(self, kind: str) -> dict[str, Any]:
+    def _approve(self, kind: str, listing: Listing | None = None) -> dict[str, Any]:
         setup = self.setup
-        listing = _submitted(setup, kind)
+        listing = listing or _submitted(setup, kind)
         listing_id = str(listing.pk)
-        self.listings.append(listing_id)
+        if listing_id not in self.listings:
+            self.listings.append(listing_id)
         expected = setup["webhooks"] if kind == "fanout" else 1
         self.receiver.watch(listing_id)
         started = time.perf_counter()
@@ -244,36 +248,43 @@ class Command(BaseCommand):
         )
 
 
-def _setup(url: str, webhooks: int) -> dict[str, Any]:
-    """The owner, the moderator, the receiving government and its subscriptions (committed)."""
+def _setup(url: str) -> dict[str, Any]:
+    """The owner, the moderator, the receiving government and its one subscription (committed)."""
     with unscoped("the benchmark's own organisations and subscriptions"):
         owner = _organisation("owner", OrganisationKind.GOVERNMENT, "IT")
         agency = _organisation("agency", OrganisationKind.AGENCY, "")
         receiving = _organisation("receiver", OrganisationKind.GOVERNMENT, RECEIVING_COUNTRY)
         official = _user("official", owner, Role.OFFICIAL)
         moderator = _user("moderator", agency, Role.MODERATOR)
-        subscriptions = Subscription.objects.bulk_create(
-            [
-                Subscription(organisation=receiving, name=f"Benchmark harvest alerts {n}", isco_prefixes=["9211"])
-                for n in range(webhooks)
-            ]
-            + [Subscription(organisation=receiving, name="Benchmark plumbing alerts", isco_prefixes=["7126"])]
+        subscription = Subscription.objects.create(
+            organisation=receiving, name="Benchmark plumbing alerts", isco_prefixes=["7126"], direction="demand"
         )
-        Channel.objects.bulk_create(
-            Channel(
-                subscription=subscription,
-                organisation=receiving,
-                type=ChannelType.WEBHOOK,
-                url=f"{url}?n={n}",
-                secret=new_secret(),
-            )
-            for n, subscription in enumerate(subscriptions)
-        )
+        _webhook(subscription, url)
     return {
         "official": Actor(user=official, organisation=owner, role=Role.OFFICIAL),
         "moderator": Actor(user=moderator, organisation=agency, role=Role.MODERATOR),
-        "webhooks": webhooks,
     }
+
+
+def _webhook(subscription: Subscription, url: str) -> Channel:
+    return Channel.objects.create(
+        subscription=subscription,
+        organisation_id=subscription.organisation_id,
+        type=ChannelType.WEBHOOK,
+        url=f"{url}?subscription={subscription.pk}",
+        secret=new_secret(),
+    )
+
+
+def _webhooks_for(listing: Listing, url: str) -> list[Any]:
+    """A webhook channel to the receiver on each world subscription that wants ``listing`` once published."""
+    published = Listing.objects.get(pk=listing.pk)
+    published.status = ListingStatus.PUBLISHED  # in memory: who will hear of it, as the approval asks
+    with unscoped("the benchmark adds channels to the world's subscriptions"):
+        wanting = list(subscriptions_for_listing(published))
+        if not wanting:
+            raise CommandError("No subscription of this world wants the listing: run generate_load_data first.")
+        return [_webhook(subscription, url).pk for subscription in wanting]
 
 
 def _organisation(name: str, kind: str, country: str) -> Organisation:
@@ -354,10 +365,11 @@ def _stop(worker: subprocess.Popen[bytes]) -> None:
             worker.wait(10)
 
 
-def _cleanup(listings: list[str]) -> None:
+def _cleanup(listings: list[str], channels: list[Any]) -> None:
     """Delete what the benchmark wrote (the audit rows stay: the table is append-only)."""
     with unscoped("the benchmark deletes its own rows"):
         Event.objects.filter(data__listing_id__in=listings).delete()
+        Channel.objects.filter(pk__in=channels).delete()
         OutboxTask.objects.filter(kwargs__listing_id__in=listings).delete()
         Listing.objects.filter(pk__in=listings).delete()
         User.objects.filter(email__startswith=f"{SLUG}-").delete()
