@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,26 @@ from django.db import connection
 
 class Rollback(Exception):
     """Raised to roll a benchmark's own data back."""
+
+
+class Statements:
+    """Counts the SQL statements this connection runs inside ``with Statements() as counted:``."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._wrapper: Any = None
+
+    def __call__(self, execute: Callable[..., Any], *args: Any) -> Any:
+        self.count += 1
+        return execute(*args)
+
+    def __enter__(self) -> Statements:
+        self._wrapper = connection.execute_wrapper(self)
+        self._wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._wrapper.__exit__(*exc)
 
 
 def percentile(values: Sequence[float], share: float) -> float:

@@ -45,7 +45,7 @@ from accounts.models import Organisation, OrganisationKind, Role, User
 from accounts.services import membership_add
 from accounts.tenancy import Actor, unscoped
 from exchange.loadgen import BENCH_ORGANISATION
-from exchange.management.bench_support import Rollback, write_json
+from exchange.management.bench_support import Rollback, Statements, write_json
 from exchange.matching.services import candidates, candidates_in_python, listing_match
 from opportunities.inputs import ListingWriteSerializer
 from opportunities.models import Listing
@@ -163,16 +163,9 @@ def _sql_ids(listing: Listing) -> set[Any]:
 
 
 def _loop_ids(listing: Listing, world: list[Listing]) -> tuple[set[Any], int]:
-    statements = 0
-
-    def count(execute: Callable[..., Any], *args: Any) -> Any:
-        nonlocal statements
-        statements += 1
-        return execute(*args)
-
-    with connection.execute_wrapper(count):
+    with Statements() as statements:
         found = {other.pk for other in candidates_in_python(listing, world)}
-    return found, statements
+    return found, statements.count
 
 
 def _publish_new_listing() -> Listing:

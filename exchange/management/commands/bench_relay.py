@@ -33,18 +33,17 @@ import statistics
 import subprocess
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, OrganisationKind
 from accounts.tenancy import unscoped
-from exchange.management.bench_support import Rollback, celery_broker, write_json
+from exchange.management.bench_support import Rollback, Statements, celery_broker, write_json
 from exchange.models import Channel, ChannelState, ChannelType, Delivery, DeliveryStatus, Event, Subscription
 from exchange.notifications.events import ENQUEUE_CHUNK, enqueue
 from exchange.tasks import deliver_many
@@ -153,14 +152,7 @@ def _pending_deliveries(count: int) -> list[str]:
 
 def _relay(ids: list[str], broker: str, prefix: str) -> dict[str, Any]:
     """Hand ``ids`` to the broker as production does; count and delete the messages."""
-    statements = 0
-
-    def count(execute: Callable[..., Any], *args: Any) -> Any:
-        nonlocal statements
-        statements += 1
-        return execute(*args)
-
-    with connection.execute_wrapper(count):
+    with Statements() as statements:
         started = time.perf_counter()
         enqueue(ids)  # after the fan-out's commit: one deliver_many message per chunk
         for start in range(0, len(ids), ENQUEUE_CHUNK):
@@ -175,7 +167,7 @@ def _relay(ids: list[str], broker: str, prefix: str) -> dict[str, Any]:
         "per_s": len(ids) / elapsed,
         "messages": messages,
         "message_bytes": message_bytes,
-        "statements": statements,
+        "statements": statements.count,
     }
 
 
