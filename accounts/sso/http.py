@@ -2,9 +2,9 @@
 
 An issuer is a URL an organisation's administrator types, and the server then fetches
 it and the endpoints its discovery document names: the same server-side request
-forgery risk as a webhook URL. So the same defences apply, reused from
-``exchange.notifications.webhooks``: the host is resolved and every address must be
-public (``_forbidden_reason``: loopback, private, link-local, IPv4 inside IPv6, …),
+forgery risk as a webhook URL. So the same guard applies, ``config.egress`` (webhooks
+use it too): the host is resolved and every address must be public
+(``egress.forbidden_reason``: loopback, private, link-local, IPv4 inside IPv6, …),
 the connection then goes to the checked address itself (the host name travels in the
 Host header and as the TLS server name the certificate is checked against), redirects
 are not followed, and at most ``SSO_MAX_RESPONSE_BYTES`` of an answer is read.
@@ -17,7 +17,6 @@ short (``SSO_TIMEOUT_SECONDS``): a person waits on every one of these requests.
 from __future__ import annotations
 
 import json
-import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from accounts.sso.errors import ProviderMisconfigured, ProviderUnavailable
-from exchange.notifications.webhooks import _HOST_NAME, DEFAULT_PORTS, _forbidden_reason, _tls_context
+from config import egress
+from config.egress import DEFAULT_PORTS
 
 USER_AGENT = "Corridor-SSO/1.0"
 
@@ -61,36 +61,31 @@ def resolve(url: str) -> Target:
         raise AddressRefused(_("Use an https:// URL: OpenID Connect providers are only reached encrypted."), "https")
     if parsed.userinfo:
         raise AddressRefused(_("Remove the user name and password from the URL."), "credentials")
-    if not host or not (":" in host or _HOST_NAME.fullmatch(host)):
+    if not host or egress.host_syntax_error(host):
         raise AddressRefused(_("The URL's host name is not valid."), "invalid")
     port = parsed.port or DEFAULT_PORTS[parsed.scheme]
-    allow_private = settings.SSO_ALLOW_PRIVATE_ADDRESSES
-    name = host.rstrip(".")
-    if not allow_private and (name == "localhost" or name.endswith(".localhost")):
-        raise AddressRefused(
-            _("%(host)s is this server itself; an identity provider must be on a public address.") % {"host": host},
-            "private_address",
-        )
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        raise AddressRefused(_("The host %(host)s could not be resolved.") % {"host": host}, "unresolvable") from None
-    addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
-    if not addresses:
-        raise AddressRefused(_("The host %(host)s could not be resolved.") % {"host": host}, "unresolvable")
-    if not allow_private:
-        for address in addresses:
-            reason = _forbidden_reason(address)
-            if reason is not None:
-                raise AddressRefused(
-                    _(
-                        "%(host)s resolves to %(address)s, which is a %(reason)s address; "
-                        "an identity provider must be on a public address."
-                    )
-                    % {"host": host, "address": address, "reason": reason},
-                    "private_address",
-                )
+        addresses = egress.resolve_public(
+            host, port, allow_private=settings.SSO_ALLOW_PRIVATE_ADDRESSES, purpose="identity provider"
+        )
+    except egress.EgressRefused as refused:
+        raise AddressRefused(_refusal_message(refused), refused.code) from None
     return Target(url=parsed, host=host, addresses=addresses)
+
+
+def _refusal_message(refused: egress.EgressRefused) -> str:
+    values = {"host": refused.host, "address": refused.address, "reason": refused.reason}
+    if refused.rule == "localhost":
+        return _("%(host)s is this server itself; an identity provider must be on a public address.") % values
+    if refused.rule == "unresolvable":
+        return _("The host %(host)s could not be resolved.") % values
+    return (
+        _(
+            "%(host)s resolves to %(address)s, which is a %(reason)s address; "
+            "an identity provider must be on a public address."
+        )
+        % values
+    )
 
 
 @dataclass(frozen=True)
@@ -163,7 +158,7 @@ def _send(
     if target.url.scheme == "https":
         extensions["sni_hostname"] = target.host.rstrip(".")
     remaining = max(deadline - time.monotonic(), 0.001)
-    transport = httpx.HTTPTransport(verify=_tls_context(), trust_env=False, retries=0)
+    transport = httpx.HTTPTransport(verify=egress.tls_context(), trust_env=False, retries=0)
     limit = int(settings.SSO_MAX_RESPONSE_BYTES)
     with httpx.Client(
         transport=transport, trust_env=False, follow_redirects=False, timeout=httpx.Timeout(remaining)

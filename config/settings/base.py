@@ -534,6 +534,10 @@ NOTIFICATION_RETRY_JITTER = 0.1
 NOTIFICATION_CLAIM_SECONDS = env_int("NOTIFICATION_CLAIM_SECONDS", 120, minimum=1)
 # Pending deliveries older than this are re-enqueued by the sweeper (beat, every 15 s).
 NOTIFICATION_SWEEP_AFTER_SECONDS = env_int("NOTIFICATION_SWEEP_AFTER_SECONDS", 15, minimum=0)
+# A delivery the sweeper published is not published again before a lease as long as it
+# has been due (at least the above, at most this): a backlog is not fed with duplicates,
+# and a message Redis lost is published again within this long at worst.
+NOTIFICATION_REPUBLISH_MAX_SECONDS = env_int("NOTIFICATION_REPUBLISH_MAX_SECONDS", 900, minimum=1)
 # Consecutive failed deliveries after which a webhook endpoint is paused and its admins told.
 WEBHOOK_PAUSE_AFTER_FAILURES = env_int("WEBHOOK_PAUSE_AFTER_FAILURES", 20, minimum=1)
 # More instant e-mails than this to one recipient within the window are held for the digest.

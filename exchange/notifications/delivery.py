@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -77,7 +78,8 @@ def _claim(delivery_id: str) -> Delivery | None:
             return None
         delivery.attempts += 1
         delivery.claimed_until = now + timedelta(seconds=settings.NOTIFICATION_CLAIM_SECONDS)
-        delivery.save(update_fields=["attempts", "claimed_until"])
+        delivery.published_until = None  # a copy reached a worker: the claim lease governs from here
+        delivery.save(update_fields=["attempts", "claimed_until", "published_until"])
     return delivery
 
 
@@ -221,25 +223,55 @@ def _admins_only(channel: Channel) -> Channel:
 
 
 def deliveries_due(limit: int = 1000) -> list[str]:
-    """Deliveries that should be attempted now: new ones the broker may have lost, and due retries."""
+    """Deliveries that should be published now: new ones the broker may have lost, and due retries.
+
+    A row the sweeper published before is left alone until its ``published_until`` lease
+    has passed: a copy may still be queued behind a slow worker, and publishing it again
+    every sweep fed a backlog with duplicates (docs/reliability.md, "A slow receiver").
+    """
     now = timezone.now()
     grace = now - timedelta(seconds=settings.NOTIFICATION_SWEEP_AFTER_SECONDS)
     with unscoped("the sweeper looks after every organisation's deliveries"):
         return [
             str(pk)
-            for pk in Delivery.objects.filter(status__in=RETRYABLE, next_attempt_at__lte=now)
-            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            for pk in _unclaimed(Delivery.objects.filter(status__in=RETRYABLE, next_attempt_at__lte=now), now)
+            .filter(Q(published_until__isnull=True) | Q(published_until__lte=now))
             .filter(Q(attempts__gt=0) | Q(created_at__lte=grace) | Q(claimed_until__isnull=False))
             .order_by("next_attempt_at")
             .values_list("pk", flat=True)[:limit]
         ]
 
 
+def _unclaimed(deliveries: QuerySet[Delivery], now: datetime) -> QuerySet[Delivery]:
+    return deliveries.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+
+
 def deliveries_sweep() -> int:
+    """Publish the due deliveries, each under a lease that doubles while it waits; return how many.
+
+    The lease is as long as the row has been due (at least ``NOTIFICATION_SWEEP_AFTER_SECONDS``,
+    at most ``NOTIFICATION_REPUBLISH_MAX_SECONDS``): a row waiting behind a backlog is
+    published again after 15 s, 30 s, 1 min, … rather than every sweep, and a message the
+    broker lost (a Redis restart) is still published again once the lease has passed. A
+    worker's claim clears the lease, so a failed attempt's retry is not held back by it.
+    """
     from exchange.notifications.events import enqueue
 
     due = deliveries_due()
-    enqueue(due)
+    if not due:
+        return 0
+    now = timezone.now()
+    waited = ExpressionWrapper(Value(now) - F("next_attempt_at"), output_field=DurationField())
+    lease = Greatest(
+        Least(waited, Value(timedelta(seconds=settings.NOTIFICATION_REPUBLISH_MAX_SECONDS))),
+        Value(timedelta(seconds=settings.NOTIFICATION_SWEEP_AFTER_SECONDS)),
+    )
+    with unscoped("the sweeper looks after every organisation's deliveries"):
+        # Only rows no worker has claimed since they were chosen: a claim clears the lease.
+        leased = _unclaimed(Delivery.objects.filter(pk__in=due, status__in=RETRYABLE), now)
+        leased.update(published_until=ExpressionWrapper(Value(now) + lease, output_field=DateTimeField()))
+        if not enqueue(due):  # the broker is down: the next sweep tries them all again
+            Delivery.objects.filter(pk__in=due, published_until__gt=now).update(published_until=None)
     return len(due)
 
 
@@ -257,7 +289,9 @@ def delivery_replay(*, delivery: Delivery) -> Delivery:
         delivery.attempts = 0
         delivery.next_attempt_at = timezone.now()
         delivery.claimed_until = None
-        delivery.save(update_fields=["status", "attempts", "next_attempt_at", "claimed_until"])
+        # Published below, after commit: the sweeper need not publish it again at once.
+        delivery.published_until = timezone.now() + timedelta(seconds=settings.NOTIFICATION_SWEEP_AFTER_SECONDS)
+        delivery.save(update_fields=["status", "attempts", "next_attempt_at", "claimed_until", "published_until"])
         delivery_id = str(delivery.pk)
 
         def _enqueue() -> None:

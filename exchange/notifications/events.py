@@ -249,8 +249,11 @@ DELIVERY_QUEUES: dict[str, str] = {
 ENQUEUE_CHUNK = 500
 
 
-def enqueue(delivery_ids: Iterable[str]) -> None:
-    """Hand deliveries to the broker; if it is unreachable, the sweeper will do it later."""
+def enqueue(delivery_ids: Iterable[str]) -> bool:
+    """Hand deliveries to the broker; if it is unreachable, the sweeper will do it later.
+
+    Returns False when the broker refused some of them.
+    """
     from exchange.tasks import deliver, deliver_many
 
     ids = list(delivery_ids)
@@ -260,7 +263,8 @@ def enqueue(delivery_ids: Iterable[str]) -> None:
                 deliver_many.delay(ids[start : start + ENQUEUE_CHUNK])
         except Exception:  # the broker is down: the rows are safe in PostgreSQL
             logger.warning("Broker unavailable; %d deliveries left for the sweeper", len(ids), exc_info=True)
-        return
+            return False
+        return True
     # The task runs in the receiving organisation's scope, so it is sent that organisation's
     # id; and on the queue of its channel's kind, so e-mail, webhooks and the inbox scale apart.
     with unscoped("looking up which organisation each delivery being enqueued belongs to"):
@@ -282,7 +286,8 @@ def enqueue(delivery_ids: Iterable[str]) -> None:
             )
         except Exception:  # the broker is down: the rows are safe in PostgreSQL
             logger.warning("Broker unavailable; delivery %s left for the sweeper", delivery_id, exc_info=True)
-            return
+            return False
+    return True
 
 
 # --- Who receives what ---------------------------------------------------------------------------

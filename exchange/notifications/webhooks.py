@@ -31,18 +31,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import json
 import math
 import re
 import secrets
-import socket
-import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from functools import cache
 from typing import Any, Protocol
 
 import httpx
@@ -53,6 +49,9 @@ from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError
 
+from config import egress
+from config.egress import DEFAULT_PORTS
+
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 SECRET_BYTES = 32
 USER_AGENT = "Corridor-Webhooks/1.0"
@@ -61,11 +60,7 @@ USER_AGENT = "Corridor-Webhooks/1.0"
 MAX_RESPONSE_BYTES = 64 * 1024
 ERROR_SNIPPET_CHARS = 200
 MAX_RETRY_AFTER_SECONDS = 24 * 60 * 60
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-_HOST_NAME = re.compile(r"[a-z0-9_.-]+")
 _DIGITS = re.compile(r"\d+", re.ASCII)
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 class SigningChannel(Protocol):
@@ -220,73 +215,33 @@ def _resolve(url: str) -> _Target:
         )
     if not host:
         raise _Refused(_("The URL has no host."), "invalid")
-    if ":" in host:
-        try:
-            if "%" in host:  # an interface (zone) is never a partner's address
-                raise ValueError(host)
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise _Refused(_("The URL's IPv6 address is not valid."), "invalid") from None
-    elif not _HOST_NAME.fullmatch(host):
+    syntax = egress.host_syntax_error(host)
+    if syntax == "ipv6":
+        raise _Refused(_("The URL's IPv6 address is not valid."), "invalid")
+    if syntax == "host_name":
         raise _Refused(_("The URL's host name is not valid."), "invalid")
     port = parsed.port or DEFAULT_PORTS[parsed.scheme]
     if not 0 < port < 65536:
         raise _Refused(_("The URL's port is not valid."), "invalid")
-
-    allow_private = _allow_private()
-    name = host.rstrip(".")
-    if not allow_private and (name == "localhost" or name.endswith(".localhost")):
-        raise _Refused(
-            _("%(host)s is this server itself; webhooks only go to public addresses.") % {"host": host},
-            "private_address",
-        )
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        raise _Refused(_("The host %(host)s could not be resolved.") % {"host": host}, "unresolvable") from None
-    addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
-    if not addresses:
-        raise _Refused(_("The host %(host)s could not be resolved.") % {"host": host}, "unresolvable")
-    if not allow_private:
-        for address in addresses:
-            reason = _forbidden_reason(address)
-            if reason is not None:
-                values = {"host": host, "address": address, "reason": reason}
-                message = (
-                    _("%(address)s is a %(reason)s address; webhooks only go to public addresses.")
-                    if address == host
-                    else _(
-                        "%(host)s resolves to %(address)s, which is a %(reason)s address; "
-                        "webhooks only go to public addresses."
-                    )
-                )
-                raise _Refused(message % values, "private_address")
+        addresses = egress.resolve_public(host, port, allow_private=_allow_private(), purpose="webhook")
+    except egress.EgressRefused as refused:
+        raise _Refused(_refusal_message(refused), refused.code) from None
     return _Target(url=parsed, host=host, addresses=addresses)
 
 
-def _forbidden_reason(address: str) -> str | None:
-    """Why an address may not receive webhooks, or None if it is a public one."""
-    try:
-        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address)
-    except ValueError:
-        return "unrecognised"
-    if isinstance(ip, ipaddress.IPv6Address):
-        # IPv4 carried inside IPv6 is judged as the IPv4 address it reaches.
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and ip in _NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is not None:
-            return _forbidden_reason(str(embedded))
-    checks = (
-        ("loopback", ip.is_loopback),
-        ("unspecified", ip.is_unspecified),
-        ("link-local", ip.is_link_local),
-        ("multicast", ip.is_multicast),
-        ("private", ip.is_private),
-        ("reserved", ip.is_reserved),
-        ("non-public", not ip.is_global),
+def _refusal_message(refused: egress.EgressRefused) -> str:
+    values = {"host": refused.host, "address": refused.address, "reason": refused.reason}
+    if refused.rule == "localhost":
+        return _("%(host)s is this server itself; webhooks only go to public addresses.") % values
+    if refused.rule == "unresolvable":
+        return _("The host %(host)s could not be resolved.") % values
+    if refused.address == refused.host:
+        return _("%(address)s is a %(reason)s address; webhooks only go to public addresses.") % values
+    return (
+        _("%(host)s resolves to %(address)s, which is a %(reason)s address; webhooks only go to public addresses.")
+        % values
     )
-    return next((reason for reason, hit in checks if hit), None)
 
 
 # --- Sending ------------------------------------------------------------------------
@@ -343,7 +298,7 @@ def _send(
     if target.url.scheme == "https":
         extensions["sni_hostname"] = target.host.rstrip(".")
     remaining = max(deadline - time.monotonic(), 0.001)
-    transport = httpx.HTTPTransport(verify=_tls_context(), trust_env=False, retries=0)
+    transport = httpx.HTTPTransport(verify=egress.tls_context(), trust_env=False, retries=0)
     with httpx.Client(
         transport=transport, trust_env=False, follow_redirects=False, timeout=httpx.Timeout(remaining)
     ) as client:
@@ -354,12 +309,6 @@ def _send(
         finally:
             response.close()
     return _result(response, start, now)
-
-
-@cache
-def _tls_context() -> ssl.SSLContext:
-    """The CA bundle httpx verifies against, loaded once per process."""
-    return httpx.create_ssl_context()
 
 
 def _read_start(response: httpx.Response, deadline: float) -> bytes:

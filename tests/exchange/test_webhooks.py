@@ -34,6 +34,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from config import egress
 from exchange.notifications import webhooks
 from exchange.notifications.webhooks import body_for, new_secret, post, signature_headers, validate_url
 
@@ -178,7 +179,7 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) -> 
             ]
         return real(host, port, *args, **kwargs)
 
-    monkeypatch.setattr(webhooks.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return looked_up
 
 
@@ -415,7 +416,7 @@ def test_registration_refuses_a_host_that_does_not_resolve(monkeypatch: pytest.M
     def unresolvable(*args: Any, **kwargs: Any) -> list[Any]:
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    monkeypatch.setattr(webhooks.socket, "getaddrinfo", unresolvable)
+    monkeypatch.setattr(socket, "getaddrinfo", unresolvable)
 
     with pytest.raises(ValidationError) as refused:
         validate_url("https://no-such-host.invalid/")
@@ -718,7 +719,7 @@ def tls_server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
 @pytest.fixture
 def trust_test_ca(monkeypatch: pytest.MonkeyPatch, certificates: Certificates) -> None:
     context = ssl.create_default_context(cafile=str(certificates.ca))
-    monkeypatch.setattr(webhooks, "_tls_context", lambda: context)
+    monkeypatch.setattr(egress, "tls_context", lambda: context)
 
 
 @pytest.mark.usefixtures("allow_private", "trust_test_ca")
