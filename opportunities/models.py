@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import SharedManager
+from opportunities.search import TsFilter
 
 TRANSLATED_LANGUAGES = ("en", "fr", "es")
 
@@ -326,6 +327,15 @@ class Listing(models.Model):
     # indexed array containment answers "occupation 61" at any level.
     isco_prefixes = ArrayField(models.CharField(max_length=4), default=list, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
+    # What a search ranks by (opportunities.selectors.listing_rank): the vector's title, summary
+    # and description (weights A, B, C), without the occupations' titles (D, two thirds of it).
+    # Small enough to stay in the row (STORAGE MAIN, migration 0007), where the full vector is
+    # TOASTed: ranking thousands of matches reads no TOAST pages (issue 15, docs/benchmarks.md).
+    search_rank_vector = models.GeneratedField(
+        expression=TsFilter(models.F("search_vector"), weights="abc"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
