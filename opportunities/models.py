@@ -251,6 +251,10 @@ PUBLISHED_OR_HISTORY = (
 IN_MODERATION = (ListingStatus.SUBMITTED, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED)
 
 
+# The search index's pending list, in kB (PostgreSQL's default is 4096).
+SEARCH_PENDING_LIST_KB = 16384
+
+
 class Listing(models.Model):
     """An opportunity posted by a government: a scheme (demand) or a labour offer (supply).
 
@@ -362,7 +366,12 @@ class Listing(models.Model):
             GinIndex(fields=["partner_countries"], name="listing_partner_countries"),
             GinIndex(fields=["sectors"], name="listing_sectors"),
             GinIndex(fields=["isco_prefixes"], name="listing_isco_prefixes"),
-            GinIndex(fields=["search_vector"], name="listing_search_vector"),
+            # A rewrite of up to ~2,000 listings' vectors stays in the pending list (fastupdate)
+            # instead of merging it into the index mid-statement; autovacuum merges it (the
+            # table's thresholds, migration 0008). docs/benchmarks.md, scenario 7.
+            GinIndex(
+                fields=["search_vector"], name="listing_search_vector", gin_pending_list_limit=SEARCH_PENDING_LIST_KB
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="listing_window_order"),
