@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import SharedManager
+from opportunities.search import TsFilter
 
 TRANSLATED_LANGUAGES = ("en", "fr", "es")
 
@@ -250,6 +251,10 @@ PUBLISHED_OR_HISTORY = (
 IN_MODERATION = (ListingStatus.SUBMITTED, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED)
 
 
+# The search index's pending list, in kB (PostgreSQL's default is 4096).
+SEARCH_PENDING_LIST_KB = 16384
+
+
 class Listing(models.Model):
     """An opportunity posted by a government: a scheme (demand) or a labour offer (supply).
 
@@ -326,6 +331,15 @@ class Listing(models.Model):
     # indexed array containment answers "occupation 61" at any level.
     isco_prefixes = ArrayField(models.CharField(max_length=4), default=list, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
+    # What a search ranks by (opportunities.selectors.listing_rank): the vector's title, summary
+    # and description (weights A, B, C), without the occupations' titles (D, two thirds of it).
+    # Small enough to stay in the row (STORAGE MAIN, migration 0007), where the full vector is
+    # TOASTed: ranking thousands of matches reads no TOAST pages (issue 15, docs/benchmarks.md).
+    search_rank_vector = models.GeneratedField(
+        expression=TsFilter(models.F("search_vector"), weights="abc"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -352,7 +366,12 @@ class Listing(models.Model):
             GinIndex(fields=["partner_countries"], name="listing_partner_countries"),
             GinIndex(fields=["sectors"], name="listing_sectors"),
             GinIndex(fields=["isco_prefixes"], name="listing_isco_prefixes"),
-            GinIndex(fields=["search_vector"], name="listing_search_vector"),
+            # A rewrite of up to ~2,000 listings' vectors stays in the pending list (fastupdate)
+            # instead of merging it into the index mid-statement; autovacuum merges it (the
+            # table's thresholds, migration 0008). docs/benchmarks.md, scenario 7.
+            GinIndex(
+                fields=["search_vector"], name="listing_search_vector", gin_pending_list_limit=SEARCH_PENDING_LIST_KB
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="listing_window_order"),

@@ -13,7 +13,8 @@ Each ``Occupation`` row carries three precomputed columns, rebuilt by
   trigram word similarity (typos, partial words).
 * ``search_terms``: every title and label, normalised, for an exact-match boost.
 
-The module imports no models, so migrations can use it safely.
+The module imports no models, so migrations can use it safely. It also holds
+``TsFilter``, the expression of ``Listing.search_rank_vector`` (a generated column).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from django.contrib.postgres.search import SearchVectorField
+from django.db.models import Expression, Func
 
 TERM_SEPARATOR = " | "
 _WORD = re.compile(r"\w+")
@@ -113,3 +117,16 @@ def search_rows(occupations: Iterable[Mapping[str, Any]], esco: Iterable[Mapping
 def rebuild_occupation_search_index(cursor: Any, occupations: Iterable[Mapping[str, Any]], esco: Iterable[Any]) -> None:
     """Recompute the search columns of the given occupations (one pipelined batch)."""
     cursor.executemany(UPDATE_SQL, search_rows(occupations, esco))
+
+
+class TsFilter(Func):
+    """``ts_filter(vector, '{a,b,c}')``: the vector's lexemes and positions of the given weights only."""
+
+    function = "ts_filter"
+    template = "%(function)s(%(expressions)s, '{%(weights)s}')"
+    output_field = SearchVectorField()
+
+    def __init__(self, expression: Expression | Any, *, weights: str) -> None:
+        if not weights or set(weights) - set("abcd"):
+            raise ValueError(f"weights must be some of a, b, c, d, not {weights!r}")
+        super().__init__(expression, weights=",".join(weights))

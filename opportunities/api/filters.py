@@ -147,5 +147,5 @@ class ListingFilter(django_filters.FilterSet):
             return qs
         qs = qs.filter(search_vector=query)
         if not self.data.get("ordering"):
-            qs = qs.annotate(rank=listing_rank(query)).order_by("-rank", "-published_at", *TIEBREAK)
+            qs = qs.annotate(rank=listing_rank(value)).order_by("-rank", "-published_at", *TIEBREAK)
         return qs

@@ -137,20 +137,33 @@ def test_it_finds_a_nursing_scheme_by_its_occupation_in_spanish(catalogue, reade
     assert search(reader, q=query) == [catalogue["triple_win"]]
 
 
-def test_a_listing_about_nurses_ranks_above_one_that_mentions_them_in_passing(
-    catalogue, reader, spain_actor, moderator
-):
-    care_home = seasonal_scheme(
+def care_home(description: str) -> dict[str, Any]:
+    """A care-assistant scheme (ISCO 5322) whose description mentions nurses in passing."""
+    return seasonal_scheme(
         title="Elderly care assistants, Castilla y León",
         summary="Residential care homes need care assistants.",
-        description="Assistants work in teams led by the home's nurses.",
+        description=description,
         scheme_type="circular",
         sectors=["Q"],
         occupation_lines=[{"isco_code": "5322", "quantity": 60}],
     )
-    mention = publish(create_listing(spain_actor, care_home), spain_actor, moderator)
 
-    assert search(reader, q="nurses") == [catalogue["triple_win"], str(mention.pk)]
+
+@pytest.mark.parametrize(
+    ("description", "query"),
+    [
+        ("Assistants work in teams led by the home's nurses.", "nurses"),
+        # Every word of the query side by side, in passing: the Triple Win scheme recruits
+        # nurses (its occupation) for hospitals (its description) and still leads.
+        ("Assistants are trained by nurses from hospitals nearby.", "nurses hospitals"),
+    ],
+)
+def test_a_listing_about_nurses_ranks_above_one_that_mentions_them_in_passing(
+    catalogue, reader, spain_actor, moderator, description, query
+):
+    mention = publish(create_listing(spain_actor, care_home(description)), spain_actor, moderator)
+
+    assert search(reader, q=query) == [catalogue["triple_win"], str(mention.pk)]
 
 
 def test_a_nursing_scheme_ranks_above_plant_nurseries(catalogue, reader, spain_actor, moderator):
@@ -159,6 +172,14 @@ def test_a_nursing_scheme_ranks_above_plant_nurseries(catalogue, reader, spain_a
     publish(create_listing(spain_actor, growers), spain_actor, moderator)
     for query in ("nurses", "nurse", "nursing", "infirmières", "enfermeras"):
         assert search(reader, q=query)[0] == catalogue["triple_win"]
+
+
+def test_a_listing_naming_the_occupation_in_its_title_ranks_first(catalogue, reader, spain_actor, moderator):
+    # Title over occupation: both recruit nurses, one says so in its title.
+    titled = triple_win(title="Nurses for Spanish hospitals", partner_countries=["MA"])
+    named = publish(create_listing(spain_actor, titled), spain_actor, moderator)
+
+    assert search(reader, q="nurse") == [str(named.pk), catalogue["triple_win"]]
 
 
 def test_it_finds_a_listing_by_a_word_of_its_own_text(catalogue, reader):
