@@ -32,9 +32,11 @@ class Migration(migrations.Migration):
             ],
             # One ALTER TABLE, so the table is rewritten once, with the storage already MAIN
             # (set afterwards, the values computed by the rewrite would stay in TOAST).
+            # The rewrite outlasts the site's statement timeout on a large table: lifted for
+            # this migration's transaction only.
             database_operations=[
                 migrations.RunSQL(
-                    "ALTER TABLE opportunities_listing"
+                    "SET LOCAL statement_timeout = 0; ALTER TABLE opportunities_listing"
                     " ADD COLUMN search_rank_vector tsvector"
                     " GENERATED ALWAYS AS (ts_filter(search_vector, '{a,b,c}')) STORED,"
                     " ALTER COLUMN search_rank_vector SET STORAGE MAIN",
