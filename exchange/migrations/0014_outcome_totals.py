@@ -90,7 +90,10 @@ class Migration(migrations.Migration):
                 (
                     "listing",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="opportunities.listing"
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="opportunities.listing",
                     ),
                 ),
             ],
@@ -99,7 +102,9 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "outcome totals",
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("listing", "origin_country", "period", "stage"), name="outcome_total_key"
+                        fields=("listing", "origin_country", "period", "stage"),
+                        include=("people", "women", "entries"),
+                        name="outcome_total_key",
                     )
                 ],
             },

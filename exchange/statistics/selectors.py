@@ -472,7 +472,7 @@ def _outcome_sums(actor: Actor, period: Period) -> QuerySet[OutcomeTotal, Any]:
     """The kept sums (``exchange.outcomes.totals``) of the schemes counted, for the periods asked."""
     schemes = _visible_listings(actor if is_agency_staff(actor) else Actor.anonymous(), Period())
     return (
-        OutcomeTotal.objects.filter(listing__in=schemes, listing__direction=Direction.DEMAND, entries__gt=0)
+        OutcomeTotal.objects.filter(listing__in=schemes.filter(direction=Direction.DEMAND), entries__gt=0)
         .filter(_entry_period(period))
         .order_by()
         .values("listing_id", "stage", "people", "women")
