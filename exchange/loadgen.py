@@ -569,7 +569,7 @@ def _schemes(orgs: Sequence[Organisation]) -> list[Scheme]:
     schemes = []
     for pk, owner_id, owner_country, partners, starts_on, ends_on, published_at in listings:
         origins = [code for code in partners if code != owner_country]
-        if origins and owner_id in by_id:
+        if origins and owner_id in by_id and published_at is not None:
             schemes.append(
                 Scheme(pk, by_id[owner_id], origins, lines.get(pk, []), _periods(starts_on, ends_on), published_at)
             )

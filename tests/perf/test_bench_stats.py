@@ -32,6 +32,7 @@ def test_bench_stats_reports_each_chart_for_each_reader(db: Any, tmp_path: Path)
         official
     )
     assert "statistics: moderation-turnaround" in report["readers"]["agency"]
+    assert "statistics page" in report["readers"]["anonymous"]
     for charts in report["readers"].values():
         for figures in charts.values():
             assert {"url", "queries", "endpoint_queries", "sql_ms", "slowest_ms"} <= set(figures)
