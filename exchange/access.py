@@ -44,6 +44,7 @@ from exchange.models import (
     MigrationProfile,
     Observation,
     OutcomeEntry,
+    OutcomeTotal,
     Partnership,
     PartnershipDocument,
     PartnershipMember,
@@ -80,6 +81,7 @@ SHARED_MODELS = {
     ProfileSkill: "part of its profile, read through the profile",
     Suggestion: "the two governments it names, and the agencies: suggestion_visible_to",
     OutcomeEntry: "the listing's owner, its admitted origin governments and the agencies: outcome_entries_visible_to",
+    OutcomeTotal: "the ledger's sums, read as its entries are (corridor_outcome_totals, the statistics' schemes)",
     PartnershipAgreement: "its partnership's readers, per field: agreement_visible_to, agreement_audience",
     CommitteeMember: "its partnership's active members: committee_members_visible_to",
     CommitteeMeeting: "its partnership's active members: committee_meetings_visible_to",
@@ -518,11 +520,12 @@ def can_decide_suggestion(actor: Actor, suggestion: Suggestion) -> Decision:
 
 
 @through_access("the corridor's outcome sums, shown per corridor_ledger_audience")
-def corridor_outcome_entries(*, actor: Actor, origin: str, destination: str) -> QuerySet[OutcomeEntry]:
-    """The ledger entries of the corridor's schemes the actor may read (for sums only, never listed):
-    the destination's demand listings the actor may read (``listing_visible_to``), for ``origin``."""
+def corridor_outcome_totals(*, actor: Actor, origin: str, destination: str) -> QuerySet[OutcomeTotal]:
+    """The ledger's sums of the corridor's schemes the actor may read (never its entries): the
+    destination's demand listings the actor may read (``listing_visible_to``), for ``origin``; the
+    sums are of the effective entries, kept by the database (``exchange.outcomes.totals``)."""
     schemes = listing_visible_to(actor=actor).filter(direction=Direction.DEMAND, owner_country=destination)
-    return OutcomeEntry.objects.filter(listing__in=schemes, origin_country=origin)
+    return OutcomeTotal.objects.filter(listing__in=schemes, origin_country=origin, entries__gt=0)
 
 
 def corridor_ledger_audience(actor: Actor, origin: str, destination: str) -> Audience:

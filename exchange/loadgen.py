@@ -13,10 +13,10 @@ import datetime
 import random
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TextIO
+from typing import Any, TextIO
 
 from django.db import connection
 from django.utils import timezone
@@ -26,7 +26,8 @@ from accounts.models import Organisation, OrganisationKind, VerificationStatus
 from accounts.tenancy import unscoped
 from exchange.models import Channel, ChannelType, Subscription
 from exchange.models.profiles import Indicator, MigrationProfile, Observation, ProfileStatus, ProfileVisibility
-from opportunities.models import EscoOccupation, Listing, Occupation, OccupationLine
+from exchange.outcomes.totals import totals_rebuild
+from opportunities.models import PUBLISHED_OR_HISTORY, Direction, EscoOccupation, Listing, Occupation, OccupationLine
 from opportunities.search import both_forms, normalise
 from opportunities.services import _INDEX_SQL  # the services' own vector, so search behaves as in production
 
@@ -196,7 +197,14 @@ class World:
 
 
 def synthetic_world(
-    *, organisations: int, listings: int, subscriptions: int, profiles: int, seed: int, stream: TextIO | None = None
+    *,
+    organisations: int,
+    listings: int,
+    subscriptions: int,
+    profiles: int,
+    seed: int,
+    outcomes: int = 0,
+    stream: TextIO | None = None,
 ) -> World:
     """Write a synthetic world in bulk; the same seed writes the same rows (ids included).
 
@@ -216,8 +224,9 @@ def synthetic_world(
             synthetic_subscriptions(orgs, step, seed=seed + done, share=0.01, offset=done)
             done += step
             progress.advance(step)
-        made, outcomes = _world_profiles(rng, orgs, profiles, stream)
-    return World(orgs, written, subscriptions, made, outcomes)
+        made = _world_profiles(rng, orgs, profiles, stream)
+    entries = synthetic_outcomes(orgs, outcomes, seed=seed, stream=stream) if outcomes else 0
+    return World(orgs, written, subscriptions, made, entries)
 
 
 def _uuid(rng: random.Random) -> uuid.UUID:
@@ -365,9 +374,7 @@ def _listing_row(
     return listing, lines
 
 
-def _world_profiles(
-    rng: random.Random, orgs: Sequence[Organisation], count: int, stream: TextIO | None
-) -> tuple[int, int]:
+def _world_profiles(rng: random.Random, orgs: Sequence[Organisation], count: int, stream: TextIO | None) -> int:
     """``count`` published migration profiles (one per country and year) with observations."""
     governments = [o for o in orgs if o.kind == OrganisationKind.GOVERNMENT]
     indicators = list(Indicator.objects.order_by("code").values_list("code", flat=True))
@@ -401,7 +408,7 @@ def _world_profiles(
             for code in indicators
         )
         progress.advance(len(profiles))
-    return len(slots), 0
+    return len(slots)
 
 
 # --- The benchmarks' caller -------------------------------------------------------------
@@ -410,17 +417,214 @@ BENCH_EMAIL = "load-official@corridor.invalid"  # not bench_fanout's own "bench@
 BENCH_ORGANISATION = "load-0"  # a destination government (DESTINATIONS[0]) of the synthetic world
 
 
-def bench_token() -> tuple[Organisation, str]:
-    """A fresh API token for the benchmark's official of ``BENCH_ORGANISATION`` (made on first use)."""
-    from accounts.models import Role, User
+def bench_token(
+    *, slug: str = BENCH_ORGANISATION, email: str = BENCH_EMAIL, role: str = "official"
+) -> tuple[Organisation, str]:
+    """A fresh API token for the benchmark's caller (by default the official of ``BENCH_ORGANISATION``;
+    bench_stats also asks for an agency's viewer), made on first use."""
+    from accounts.models import User
     from accounts.services import membership_add, token_issue
 
     with unscoped("the benchmark's caller, in the synthetic world"):
-        organisation = Organisation.objects.get(slug=BENCH_ORGANISATION)
-        user = User.objects.filter(email=BENCH_EMAIL).first()
+        organisation = Organisation.objects.get(slug=slug)
+        user = User.objects.filter(email=email).first()
         if user is None:
-            user = User.objects.create_user(email=BENCH_EMAIL, password=None, full_name="Benchmark official")
+            user = User.objects.create_user(email=email, password=None, full_name="Benchmark caller")
         if not user.memberships.filter(organisation=organisation).exists():
-            membership_add(organisation=organisation, user=user, role=Role.OFFICIAL)
+            membership_add(organisation=organisation, user=user, role=role)
         _token, secret = token_issue(user=user, organisation=organisation, name="benchmark")
     return organisation, secret
+
+
+# --- Outcome ledgers (generate_load_data --outcomes) ------------------------------------
+
+# The columns COPY writes, in this order (exchange.models.OutcomeEntry).
+OUTCOME_COLUMNS = (
+    "id",
+    "listing_id",
+    "match_id",
+    "origin_country",
+    "isco_code",
+    "period",
+    "stage",
+    "sex",
+    "count",
+    "corrects_id",
+    "reason",
+    "organisation_id",
+    "reported_by_id",
+    "reported_by_email",
+    "created_at",
+)
+# A cohort's way through the pipeline (withdrawn comes beside it), and each stage's share of
+# the stage before it: (low, high) of a uniform draw.
+PIPELINE = (
+    ("allocated", None, (1.0, 1.0)),
+    ("nominated", "allocated", (0.6, 1.0)),
+    ("selected", "nominated", (0.5, 0.95)),
+    ("visa_issued", "selected", (0.8, 1.0)),
+    ("arrived", "visa_issued", (0.9, 1.0)),
+    ("completed", "arrived", (0.7, 1.0)),
+    ("returned", "arrived", (0.5, 1.0)),
+    ("re_engaged", "returned", (0.3, 0.8)),
+)
+# The stages the origin government reports, as in the demo ledgers; the owner reports the rest.
+ORIGIN_REPORTS = frozenset({"nominated", "selected", "returned", "re_engaged"})
+CORRECTION_REASONS = (
+    "Counted twice in the weekly return.",
+    "The consulate's figure replaces the estimate.",
+    "Late withdrawals were counted as arrivals.",
+    "A typing error in the original entry.",
+)
+OUTCOME_BATCH = 10_000
+TOTALS_TRIGGER = "exchange_outcometotal_apply"  # migration 0014
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """What a synthetic ledger needs of its listing."""
+
+    id: uuid.UUID
+    owner: Organisation
+    origins: list[str]  # the countries it admits (its partners; never the owner's)
+    lines: list[str]
+    periods: list[str]
+    published_at: datetime.datetime
+
+
+def synthetic_outcomes(orgs: Sequence[Organisation], count: int, *, seed: int, stream: TextIO | None = None) -> int:
+    """Write ``count`` ledger entries over the world's schemes with COPY; the same seed and world, the same rows.
+
+    The schemes are the published (or once published) demand listings that admit an
+    origin, read back from the database in id order. Each gets a share of ``count``
+    (skewed: a few busy schemes, many quiet ones) and a ledger as both its governments
+    would report it (``_ledger``): cohorts of each origin, period and line (or none)
+    through a prefix of the pipeline, every stage's total within the earlier stages'
+    (``exchange.outcomes.inputs.BOUNDED_BY``), women and men counted apart (allocations
+    and a few cohorts "not recorded"), the origin's stages reported by its government,
+    and about one cohort in thirty corrected (its last entry restated lower, with a
+    reason). The listings carry no allocations, so no quota bounds them. ``created_at``
+    runs from the listing's publication to now in ledger order (a correction after
+    what it corrects); the reporter is the organisation, its e-mail kept as a deleted
+    account's would be (the world has no officials' accounts).
+    """
+    rng = random.Random(f"outcomes-{seed}")  # noqa: S311 - its own stream: the listings stay the same
+    with unscoped("synthetic load data: the world's schemes, read back to give them ledgers"):
+        schemes = _schemes(orgs)
+    if not schemes or count <= 0:
+        return 0
+    governments: dict[str, Organisation] = {}
+    for org in orgs:  # the first government of each country reports for it
+        if org.kind == OrganisationKind.GOVERNMENT:
+            governments.setdefault(str(org.country), org)
+    weights = [rng.lognormvariate(0, 1) for _scheme in schemes]
+    total_weight = sum(weights)
+    now = timezone.now()
+    progress = Progress(stream, "outcomes", count)
+    written, cumulative, pending = 0, 0.0, 0
+    with connection.cursor() as cursor:
+        # The kept sums are rebuilt once at the end, not row by row (exchange.outcomes.totals).
+        cursor.execute(f"ALTER TABLE exchange_outcomeentry DISABLE TRIGGER {TOTALS_TRIGGER}")
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY exchange_outcomeentry ({', '.join(OUTCOME_COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for scheme, weight in zip(schemes, weights, strict=True):
+            cumulative += weight
+            share = round(count * cumulative / total_weight) - written
+            if share <= 0:
+                continue
+            span = now - scheme.published_at
+            for position, row in enumerate(_ledger(rng, scheme, governments)):
+                if position == share:
+                    break
+                when = scheme.published_at + span * ((position + 1) / (share + 1))
+                copy.write_row((*row, when))
+            written += share
+            pending += share
+            if pending >= OUTCOME_BATCH or written == count:
+                progress.advance(pending)
+                pending = 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE exchange_outcomeentry ENABLE TRIGGER {TOTALS_TRIGGER}")
+    totals_rebuild()
+    return written
+
+
+def _schemes(orgs: Sequence[Organisation]) -> list[Scheme]:
+    by_id = {org.pk: org for org in orgs}
+    listings = (
+        Listing.objects.filter(direction=Direction.DEMAND, status__in=PUBLISHED_OR_HISTORY)
+        .exclude(partner_countries=[])
+        .order_by("pk")
+        .values_list("pk", "owner_id", "owner_country", "partner_countries", "starts_on", "ends_on", "published_at")
+    )
+    lines: dict[uuid.UUID, list[str]] = {}
+    for listing_id, code in (
+        OccupationLine.objects.filter(listing__direction=Direction.DEMAND, listing__status__in=PUBLISHED_OR_HISTORY)
+        .order_by("listing_id", "position")
+        .values_list("listing_id", "occupation_id")
+    ):
+        lines.setdefault(listing_id, []).append(code)
+    schemes = []
+    for pk, owner_id, owner_country, partners, starts_on, ends_on, published_at in listings:
+        origins = [code for code in partners if code != owner_country]
+        if origins and owner_id in by_id and published_at is not None:
+            schemes.append(
+                Scheme(pk, by_id[owner_id], origins, lines.get(pk, []), _periods(starts_on, ends_on), published_at)
+            )
+    return schemes
+
+
+def _periods(starts_on: datetime.date, ends_on: datetime.date) -> list[str]:
+    return [str(year) for year in range(starts_on.year, ends_on.year + 1)]
+
+
+def _ledger(rng: random.Random, scheme: Scheme, governments: dict[str, Organisation]) -> Iterator[tuple[Any, ...]]:
+    """A scheme's ledger, entry after entry, without end (the caller stops at the scheme's share).
+
+    Each round adds one cohort to every group (origin, line or none, period): a prefix
+    of the pipeline, each stage a share of the one it follows, so every group's totals
+    keep the pipeline order however many cohorts it has.
+    """
+    origins = rng.sample(scheme.origins, min(len(scheme.origins), rng.randint(1, 3)))
+    periods = scheme.periods
+    if rng.random() < 0.3:  # a monthly reporter: the months of its first year
+        periods = [f"{periods[0]}-{month:02d}" for month in range(1, 13)]
+    lines: list[str | None] = list(scheme.lines) if scheme.lines and rng.random() < 0.5 else [None]
+    women = rng.betavariate(2, 3)  # the scheme's share of women
+    groups = [(origin, line, period) for period in periods for origin in origins for line in lines]
+    while True:
+        for origin, line, period in groups:
+            reporters = {False: scheme.owner, True: governments.get(origin, scheme.owner)}
+            recorded = rng.random() >= 0.05  # one cohort in twenty: sex not recorded
+            last: tuple[Any, ...] | None = None
+            for stage, count, sex in _cohort(rng, women, recorded):
+                org = reporters[stage in ORIGIN_REPORTS]
+                last = (_uuid(rng), scheme.id, None, origin, line, period, stage, sex, count, None, "",
+                        org.pk, None, f"{org.slug}@corridor.invalid")  # fmt: skip
+                yield last
+            if last is not None and rng.random() < 1 / 30:
+                lower = max(0, last[8] - rng.randint(1, max(1, last[8] // 10)))
+                yield (_uuid(rng), *last[1:8], lower, last[0], rng.choice(CORRECTION_REASONS), *last[11:])
+
+
+def _cohort(rng: random.Random, women: float, recorded: bool) -> Iterator[tuple[str, int, str]]:
+    """One cohort's entries: (stage, count, sex), the allocation first and not split by sex."""
+    totals: dict[str, int] = {}
+    depth = rng.randint(1, len(PIPELINE))
+    for stage, after, (low, high) in PIPELINE[:depth]:
+        totals[stage] = (
+            rng.choice((20, 50, 100, 200, 500, 1000)) if after is None else int(totals[after] * rng.uniform(low, high))
+        )
+    if depth >= 2 and rng.random() < 0.3:
+        totals["withdrawn"] = int((totals["nominated"] - totals.get("selected", 0)) * rng.uniform(0, 0.5))
+    for stage, total in totals.items():
+        if stage == "allocated" or not recorded:
+            if total:
+                yield stage, total, "X"
+            continue
+        female = round(total * women)
+        for sex, n in (("F", female), ("M", total - female)):
+            if n:
+                yield stage, n, sex

@@ -361,6 +361,8 @@ class Listing(models.Model):
             models.Index(fields=["-published_at", "-created_at", "id"], name="listing_default_order"),
             models.Index(fields=["owner", "status"], name="listing_owner_status"),
             models.Index(fields=["owner_country"], name="listing_owner_country"),
+            # The public schemes the statistics' outcome totals and open data count, without the heap.
+            models.Index(fields=["visibility", "direction", "status"], include=["id"], name="listing_visibility"),
             models.Index(fields=["application_deadline"], name="listing_deadline"),
             models.Index(fields=["starts_on", "ends_on"], name="listing_window"),
             GinIndex(fields=["partner_countries"], name="listing_partner_countries"),

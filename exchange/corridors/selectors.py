@@ -4,7 +4,7 @@ Every part starts from the access layer: listings from
 ``opportunities.access.listing_visible_to`` (directions decided with
 ``open_to_country``), matches from ``exchange.access.match_visible_to``,
 partnerships from ``partnership_visible_to``, the ledger's sums from
-``corridor_outcome_entries`` shown per ``corridor_ledger_audience``, profiles
+``corridor_outcome_totals`` shown per ``corridor_ledger_audience``, profiles
 from ``profile_visible_to`` and suggestions from ``suggestion_visible_to``.
 Counts are summed in SQL: the corridor costs a fixed number of queries however
 many listings, matches or ledger entries it has.
@@ -37,7 +37,7 @@ from exchange.models import (
     SuggestionState,
 )
 from exchange.models.profiles import TOTAL_AGE, Indicator, Sex, SkillKind
-from exchange.outcomes.ledger import effective_entries, small_cell
+from exchange.outcomes.ledger import small_cell
 from exchange.profiles.suggestions import meeting_group
 from opportunities.access import LIVE, PUBLISHED_ONCE, Audience, listing_visible_to, open_to_country
 from opportunities.models import Direction, Listing, Occupation, OccupationLine
@@ -146,10 +146,11 @@ class Pipeline:
 
 
 def outcome_pipeline(*, actor: Actor, origin: str, destination: str) -> Pipeline:
-    """Effective ledger entries (corrections replace what they correct) by stage, in one query; exact for the
-    corridor's two governments and the agencies, through ``small_cell`` for everyone else."""
-    entries = effective_entries(access.corridor_outcome_entries(actor=actor, origin=origin, destination=destination))
-    sums = {row["stage"]: row["total"] for row in entries.values("stage").annotate(total=Sum("count")).order_by()}
+    """Effective ledger entries (corrections replace what they correct) by stage, in one query over the kept
+    sums (``exchange.outcomes.totals``); exact for the corridor's two governments and the agencies, through
+    ``small_cell`` for everyone else."""
+    kept = access.corridor_outcome_totals(actor=actor, origin=origin, destination=destination)
+    sums = {row["stage"]: row["total"] for row in kept.values("stage").annotate(total=Sum("people")).order_by()}
     exact = access.corridor_ledger_audience(actor, origin, destination) is Audience.INSIDER
     stages = []
     for stage in OutcomeStage:

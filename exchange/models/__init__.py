@@ -13,7 +13,7 @@ from exchange.models.notifications import (
     Subscription,
 )
 from exchange.models.outbox import OutboxStatus, OutboxTask
-from exchange.models.outcomes import OutcomeEntry, OutcomeImport, OutcomeSex, OutcomeStage
+from exchange.models.outcomes import OutcomeEntry, OutcomeImport, OutcomeSex, OutcomeStage, OutcomeTotal
 from exchange.models.partnerships import (
     DocumentType,
     MemberState,
@@ -68,6 +68,7 @@ __all__ = [
     "OutcomeImport",
     "OutcomeSex",
     "OutcomeStage",
+    "OutcomeTotal",
     "Partnership",
     "PartnershipDocument",
     "PartnershipKind",

@@ -126,3 +126,41 @@ class OutcomeImport(ImportJob):
 
     def __str__(self) -> str:
         return f"outcome import {self.id} ({self.status})"
+
+
+class OutcomeTotal(models.Model):
+    """The ledger's effective entries summed per listing, origin, period and stage: what the figures read.
+
+    Derived data, never written by Python: the trigger of migration 0014
+    (``exchange_outcometotal_apply``) adds each new entry to its row and takes the entry it
+    corrects off that one's, in the transaction that writes the entry; ``entries`` counts
+    the effective entries behind a row (0: none is left, and the row counts for nothing).
+    ``exchange.outcomes.totals`` rebuilds it from the entries and compares the two.
+    """
+
+    # Indexed by the key below (listing first).
+    listing = models.ForeignKey("opportunities.Listing", on_delete=models.CASCADE, related_name="+", db_index=False)
+    origin_country = CountryField(_("origin country"))
+    period = models.CharField(_("period"), max_length=7)
+    stage = models.CharField(_("stage"), max_length=12, choices=OutcomeStage.choices)
+    people = models.BigIntegerField(_("people"))
+    women = models.BigIntegerField(_("women"))
+    entries = models.IntegerField(_("effective entries"))
+
+    # The ledger's own readers: read through exchange.access, as the entries are.
+    objects = SharedManager["OutcomeTotal"](access="exchange.access")
+
+    class Meta:
+        verbose_name = _("outcome total")
+        verbose_name_plural = _("outcome totals")
+        constraints = [
+            # The sums ride in the key's index: the figures read a scheme's rows without the heap.
+            models.UniqueConstraint(
+                fields=["listing", "origin_country", "period", "stage"],
+                include=["people", "women", "entries"],
+                name="outcome_total_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} {self.origin_country} {self.period} {self.stage} = {self.people}"

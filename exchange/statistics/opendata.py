@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import Actor, through_access
 from config.web import csv_cell
-from exchange.models import OutcomeEntry, OutcomeStage
+from exchange.models import OutcomeEntry, OutcomeStage, OutcomeTotal
 from exchange.outcomes.ledger import effective_entries, small_cell
 from exchange.statistics.selectors import _fetch, _sql
 from opportunities.access import listing_visible_to
@@ -71,20 +71,27 @@ def _public_scheme_entries() -> QuerySet[OutcomeEntry]:
     return effective_entries(OutcomeEntry.objects.filter(listing__in=schemes)).order_by()
 
 
+@through_access("open data: the ledger's sums (its effective entries) of public published schemes")
+def _public_scheme_sums() -> QuerySet[OutcomeTotal]:
+    schemes = listing_visible_to(actor=Actor.anonymous()).filter(direction=Direction.DEMAND).values("pk")
+    return OutcomeTotal.objects.filter(listing__in=schemes, entries__gt=0).order_by()
+
+
 def outcome_rows() -> list[tuple[Any, ...]]:
-    """One row per public published scheme with entries (one SQL aggregate); counts as ``small_cell``."""
-    entries, params = _sql(_public_scheme_entries().values("listing_id", "stage", "sex", "count"))
+    """One row per public published scheme with entries (one SQL aggregate over the kept sums,
+    ``exchange.outcomes.totals``); counts as ``small_cell``."""
+    sums, params = _sql(_public_scheme_sums().values("listing_id", "stage", "people", "women"))
     rows = _fetch(
-        f"WITH e AS ({entries}) "  # noqa: S608 (our own SQL around a compiled queryset)
+        f"WITH e AS ({sums}) "  # noqa: S608 (our own SQL around a compiled queryset)
         "SELECT li.id, li.title, li.owner_country, li.scheme_type, "
         "  (SELECT COALESCE(SUM((a.value ->> 'places')::int), 0) "
         "   FROM jsonb_array_elements(li.allocations) a) AS quota, "
-        f"  COALESCE(SUM(e.count) FILTER (WHERE e.stage = '{OutcomeStage.SELECTED}'), 0) AS selected, "
-        f"  COALESCE(SUM(e.count) FILTER (WHERE e.stage = '{OutcomeStage.SELECTED}' AND e.sex = 'F'), 0) AS women, "
-        f"  COALESCE(SUM(e.count) FILTER (WHERE e.stage = '{OutcomeStage.ARRIVED}'), 0) AS arrived, "
-        f"  COALESCE(SUM(e.count) FILTER (WHERE e.stage = '{OutcomeStage.RETURNED}'), 0) AS returned, "
-        f"  ROUND(100.0 * SUM(e.count) FILTER (WHERE e.stage = '{OutcomeStage.RETURNED}') "
-        f"    / NULLIF(SUM(e.count) FILTER (WHERE e.stage = '{OutcomeStage.ARRIVED}'), 0), 1) AS return_rate "
+        f"  COALESCE(SUM(e.people) FILTER (WHERE e.stage = '{OutcomeStage.SELECTED}'), 0) AS selected, "
+        f"  COALESCE(SUM(e.women) FILTER (WHERE e.stage = '{OutcomeStage.SELECTED}'), 0) AS women, "
+        f"  COALESCE(SUM(e.people) FILTER (WHERE e.stage = '{OutcomeStage.ARRIVED}'), 0) AS arrived, "
+        f"  COALESCE(SUM(e.people) FILTER (WHERE e.stage = '{OutcomeStage.RETURNED}'), 0) AS returned, "
+        f"  ROUND(100.0 * SUM(e.people) FILTER (WHERE e.stage = '{OutcomeStage.RETURNED}') "
+        f"    / NULLIF(SUM(e.people) FILTER (WHERE e.stage = '{OutcomeStage.ARRIVED}'), 0), 1) AS return_rate "
         "FROM e JOIN opportunities_listing li ON li.id = e.listing_id "
         "GROUP BY li.id ORDER BY li.owner_country, li.title, li.id",
         params,

@@ -8,7 +8,8 @@ Every table counts only what its reader may see (docs/statistics.md):
 * the matches funnel counts matches whose two listings the reader may see;
 * moderation turnaround is the agencies' (``is_agency_staff``), over every listing;
 * outcome totals count the ledger's effective entries (``exchange.outcomes.ledger``)
-  of public published schemes, or of every published scheme for the agencies.
+  of public published schemes, or of every published scheme for the agencies, through
+  the sums the database keeps of them (``exchange.outcomes.totals``).
 
 Counts of people, and of matches, reach readers other than the agencies through
 ``small_cell`` (fewer than 5 shows as ``"<5"``), and a share or rate whose
@@ -32,8 +33,8 @@ from django_countries import countries
 
 from accounts.access import is_agency_staff
 from accounts.tenancy import Actor, through_access
-from exchange.models import MatchState, OutcomeEntry, OutcomeStage
-from exchange.outcomes.ledger import effective_entries, small_cell
+from exchange.models import MatchState, OutcomeStage, OutcomeTotal
+from exchange.outcomes.ledger import small_cell
 from opportunities.access import PUBLISHED_ONCE, listing_visible_to
 from opportunities.models import Direction, Listing, SchemeType, active_language
 
@@ -466,14 +467,15 @@ def provisions(*, actor: Actor, period: Period) -> Table:
 # --- Outcomes ----------------------------------------------------------------------------------
 
 
-@through_access("outcome totals: effective ledger entries of the schemes the reader's totals count")
-def _outcome_entries(actor: Actor, period: Period) -> QuerySet[OutcomeEntry, Any]:
+@through_access("outcome totals: the ledger's sums (its effective entries) of the schemes the reader's totals count")
+def _outcome_sums(actor: Actor, period: Period) -> QuerySet[OutcomeTotal, Any]:
+    """The kept sums (``exchange.outcomes.totals``) of the schemes counted, for the periods asked."""
     schemes = _visible_listings(actor if is_agency_staff(actor) else Actor.anonymous(), Period())
     return (
-        effective_entries(OutcomeEntry.objects.filter(listing__in=schemes, listing__direction=Direction.DEMAND))
+        OutcomeTotal.objects.filter(listing__in=schemes.filter(direction=Direction.DEMAND), entries__gt=0)
         .filter(_entry_period(period))
         .order_by()
-        .values("listing_id", "stage", "sex", "count")
+        .values("listing_id", "stage", "people", "women")
     )
 
 
@@ -486,12 +488,11 @@ def outcome_totals(*, actor: Actor, period: Period) -> Table:
     denominator is 0 (or a small cell, for readers outside the agencies). Schemes are the
     public published ones, or every published one for the agencies.
     """
-    entries, params = _sql(_outcome_entries(actor, period))
+    sums, params = _sql(_outcome_sums(actor, period))
     stages = ", ".join(f"('{stage}', {position})" for position, stage in enumerate(OutcomeStage.values))
     rows = _fetch(
-        f"WITH e AS ({entries}), "  # noqa: S608
-        "s AS (SELECT stage, SUM(count) AS people, SUM(count) FILTER (WHERE sex = 'F') AS women "
-        "      FROM e GROUP BY stage), "
+        f"WITH e AS ({sums}), "  # noqa: S608
+        "s AS (SELECT stage, SUM(people) AS people, SUM(women) AS women FROM e GROUP BY stage), "
         "q AS (SELECT COALESCE(SUM((a.value ->> 'places')::int), 0) AS quota "
         "      FROM opportunities_listing l CROSS JOIN LATERAL jsonb_array_elements(l.allocations) a "
         "      WHERE l.id IN (SELECT listing_id FROM e)), "
