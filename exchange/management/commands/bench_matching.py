@@ -238,8 +238,17 @@ def _growth(listing: Listing, factor: int, rounds: int) -> dict[str, Any]:
         table = connection.ops.quote_name("opportunities_listing")
         cursor.execute(f"CREATE SCHEMA {SUBSET_SCHEMA}")
         cursor.execute(f"CREATE TABLE {SUBSET_SCHEMA}.{table} (LIKE {schema}.{table} INCLUDING ALL)")
+        # Every stored column but the generated ones (the copy computes those itself).
         cursor.execute(
-            f"INSERT INTO {SUBSET_SCHEMA}.{table} SELECT * FROM {schema}.{table} ORDER BY id LIMIT %s",  # noqa: S608 - constants
+            "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position)"
+            " FROM information_schema.columns WHERE table_schema = %s AND table_name = 'opportunities_listing'"
+            " AND is_generated = 'NEVER'",
+            [schema],
+        )
+        (columns,) = cursor.fetchone()
+        cursor.execute(
+            f"INSERT INTO {SUBSET_SCHEMA}.{table} ({columns}) SELECT {columns} FROM {schema}.{table}"  # noqa: S608 - catalogue names
+            " ORDER BY id LIMIT %s",
             [size],
         )
         # Settled as VACUUM leaves an index: the GIN pending lists merged (cf. generate_load_data).
