@@ -368,7 +368,7 @@ def token_authenticate(*, secret: str) -> ApiToken | None:
         )
         membership._state.adding = False
         membership._state.db = token._state.db
-        token.membership = membership  # type: ignore[attr-defined]  # the actor's role, so the request need not look it up again
+        token.membership = membership  # the actor's role, so the request need not look it up again
         now = timezone.now()
         # Write at most once a minute per token: a busy integration must not turn
         # every read into a write.
