@@ -13,9 +13,12 @@ The listing search, the listing form and the subscription form use the same pick
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from typing import Any
 
 from django import forms
+from django.utils import translation
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -112,8 +115,60 @@ class SectorField(forms.CharField):
         return labels.get(str(value or "").strip().upper(), value)
 
 
+# Rendered country selects kept per process: about 12 KB each; the selections are the
+# readers', so the number kept is bounded.
+MAX_RENDERED_SELECTS = 256
+_rendered_selects: OrderedDict[tuple[Any, ...], SafeString] = OrderedDict()
+
+
+class RenderedOnce:
+    """A select rendered once per language, name, attributes, choices and selection.
+
+    For selects whose choices are fixed lists (the key reads them on every render).
+
+    The 249 countries are the same for every reader of a language (django-countries'
+    names, sorted in it), so the HTML of their select depends on nothing but that key;
+    rendering it option by option through the widget templates was most of the listing
+    pages' time (issue 15). The first render of a key is Django's own, later ones reuse it.
+    """
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        widget: Any = self
+        try:
+            key = (
+                type(self).__name__,
+                translation.get_language(),
+                name,
+                tuple(widget.format_value(value)),
+                tuple(sorted(widget.build_attrs(widget.attrs, attrs).items())),
+                widget.is_required,
+                type(renderer),
+                tuple((str(code), str(label)) for code, label in widget.choices),
+            )
+            hash(key)
+        except TypeError:  # an attribute that cannot be a key: render as usual
+            return super().render(name, value, attrs, renderer)  # type: ignore[misc]
+        html = _rendered_selects.get(key)
+        if html is None:
+            html = _rendered_selects[key] = super().render(name, value, attrs, renderer)  # type: ignore[misc]
+            if len(_rendered_selects) > MAX_RENDERED_SELECTS:
+                _rendered_selects.popitem(last=False)
+        return html
+
+
+class CountriesSelect(RenderedOnce, forms.SelectMultiple):
+    """Several of the 249 countries (``CountriesField``)."""
+
+
+class CachedSelect(RenderedOnce, forms.Select):
+    """A select of fixed choices (the countries, a list of statuses): never a queryset's,
+    which the key would read on every render."""
+
+
 class CountriesField(forms.MultipleChoiceField):
     """Several countries; a native multiple select (keyboard: arrows, Shift/Ctrl+Space)."""
+
+    widget = CountriesSelect
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)

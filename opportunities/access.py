@@ -117,6 +117,16 @@ def listing_visible_to(*, actor: Actor) -> QuerySet[Listing]:
     return Listing.objects.filter(_readable(actor.org, moderates=actor.role == Role.MODERATOR))
 
 
+def listing_read_key(actor: Actor) -> tuple[Any, ...]:
+    """Everything of the actor that ``listing_visible_to`` (and the tenant scope it runs in)
+    reads: actors with the same key get the same SQL, so a statement compiled for one
+    serves the others (``config.statements``; the listing detail). Change it with the rule."""
+    org = actor.organisation
+    if org is None:
+        return (actor.is_authenticated,)
+    return (actor.is_authenticated, org.pk, org.kind, str(org.country), org.is_active, actor.role)
+
+
 @through_access("the listing read rule, for one organisation")
 def listings_readable_by_organisation(organisation: Organisation) -> QuerySet[Listing]:
     """What an organisation reads through any of its members (for matching: its most able role)."""

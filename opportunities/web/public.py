@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
 
-from config.forms import OccupationField, sector_options
+from config.forms import CachedSelect, OccupationField, sector_options
 from config.web import csv_response, paginate, public_page
 from opportunities import translations
 from opportunities.api.filters import TIEBREAK, ListingFilter
@@ -51,13 +51,14 @@ class PublicSearchForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-    direction = forms.ChoiceField(label=gettext_lazy("Direction"), required=False)
-    scheme_type = forms.ChoiceField(label=gettext_lazy("Scheme type"), required=False)
+    direction = forms.ChoiceField(label=gettext_lazy("Direction"), required=False, widget=CachedSelect)
+    scheme_type = forms.ChoiceField(label=gettext_lazy("Scheme type"), required=False, widget=CachedSelect)
     owner_country = forms.ChoiceField(label=gettext_lazy("Published by the government of"), required=False)
     partner_country = forms.ChoiceField(
         label=gettext_lazy("Open to people from"),
         help_text=gettext_lazy("Listings naming this country as a partner, or open to every country."),
         required=False,
+        widget=CachedSelect,
     )
     occupation = OccupationField(
         label=gettext_lazy("Occupation (ISCO-08)"),

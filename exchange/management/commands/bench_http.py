@@ -41,7 +41,10 @@ from exchange.loadgen import BENCH_EMAIL, bench_token
 from opportunities.models import Listing
 
 LIST = "/api/v1/listings/?occupation=92&partner_country=MA&page_size=50"
-PORTS = {"candidate": 8761, "baseline": 8762}
+# BENCH_HTTP_PORT moves both servers (the candidate on it, the baseline on the next port), for
+# two benchmarks on one machine.
+_PORT = int(os.environ.get("BENCH_HTTP_PORT", "8761"))
+PORTS = {"candidate": _PORT, "baseline": _PORT + 1}
 
 
 def scenarios(listing_id: str) -> dict[str, dict[str, Any]]:

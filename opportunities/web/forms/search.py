@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from config.filters import StrictBooleanFilter
-from config.forms import CountriesField, OccupationField, SectorField
+from config.forms import CachedSelect, CountriesField, OccupationField, SectorField
 from opportunities.access import open_to_country
 from opportunities.api.filters import ListingFilter
 from opportunities.models import Direction, Listing, ListingStatus, SchemeType
@@ -51,12 +51,14 @@ class ListingSearchFilter(ListingFilter):
         widget=forms.TextInput(attrs={"type": "search"}),
     )
     direction = django_filters.ChoiceFilter(
-        choices=Direction.choices, label=_("Direction"), empty_label=_("Demand and supply")
+        choices=Direction.choices, label=_("Direction"), empty_label=_("Demand and supply"), widget=CachedSelect
     )
     scheme_type = django_filters.ChoiceFilter(
-        choices=SchemeType.choices, label=_("Scheme type"), empty_label=_("Any scheme type")
+        choices=SchemeType.choices, label=_("Scheme type"), empty_label=_("Any scheme type"), widget=CachedSelect
     )
-    status = django_filters.ChoiceFilter(choices=ListingStatus.choices, label=_("Status"), empty_label=_("Any status"))
+    status = django_filters.ChoiceFilter(
+        choices=ListingStatus.choices, label=_("Status"), empty_label=_("Any status"), widget=CachedSelect
+    )
     mine = django_filters.BooleanFilter(
         method="filter_mine", label=_("Only my organisation's listings"), widget=forms.CheckboxInput
     )
@@ -79,7 +81,7 @@ class ListingSearchFilter(ListingFilter):
     open = StrictBooleanFilter(
         method="filter_open",
         label=_("Applications"),
-        widget=forms.Select(choices=[("", _("Open or closed")), ("true", _("Still open")), ("false", _("Closed"))]),
+        widget=CachedSelect(choices=[("", _("Open or closed")), ("true", _("Still open")), ("false", _("Closed"))]),
     )
     window_start = django_filters.DateFilter(method="filter_window", label=_("Window from"), widget=DateInput)
     window_end = django_filters.DateFilter(
@@ -91,12 +93,12 @@ class ListingSearchFilter(ListingFilter):
     fair_recruitment = StrictBooleanFilter(
         field_name="fair_recruitment",
         label=_("Workers pay no recruitment fees"),
-        widget=forms.Select(choices=YES_NO_ANY),
+        widget=CachedSelect(choices=YES_NO_ANY),
     )
     pension_portability = StrictBooleanFilter(
         field_name="pension_portability",
         label=_("Pension portability"),
-        widget=forms.Select(choices=YES_NO_ANY),
+        widget=CachedSelect(choices=YES_NO_ANY),
     )
     ordering = ListingFilter.base_filters["ordering"].__class__(
         fields=["published_at", "application_deadline", "total_quantity"],
@@ -107,6 +109,7 @@ class ListingSearchFilter(ListingFilter):
         },
         label=_("Sort by"),
         empty_label=_("Best match, then newest"),
+        widget=CachedSelect,
     )
 
     ORDER = ("q", "mine", "direction", "scheme_type", "status", "occupation", "sector", "owner_country")
