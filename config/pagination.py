@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -63,17 +63,47 @@ class CappedPaginator(Paginator):
         return self.count >= self.limit
 
 
+class IdsFirstPaginator(CappedPaginator):
+    """A capped paginator that chooses the page's ids first, then reads those rows.
+
+    ``WHERE … AND id IN (SELECT id … ORDER BY … LIMIT n OFFSET m) ORDER BY …``: the
+    subquery names only the filters' and the order's columns, so PostgreSQL can answer
+    it from an index that carries them (an index-only walk, ``opportunities.models``'
+    ``listing_newest_first``), and reads the wide rows, their lines and translations for
+    the page alone. Same rows in the same order as the plain slice. Not for an order on
+    an annotation (a search's rank): the page would compute it twice.
+    """
+
+    def page(self, number: Any) -> Page[Any]:
+        rows = self.object_list
+        if not isinstance(rows, QuerySet) or _orders_by_annotation(rows):
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return Page(rows.filter(pk__in=rows.values("pk")[bottom:top]), number, self)
+
+
+def _orders_by_annotation(queryset: QuerySet[Any]) -> bool:
+    names = {name.lstrip("-") for name in queryset.query.order_by if isinstance(name, str)}
+    return bool(names & set(queryset.query.annotations))
+
+
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    paginator_class = CappedPaginator
+
     def django_paginator_class(self, object_list: Any, per_page: int) -> CappedPaginator:  # type: ignore[override]
-        paginator = CappedPaginator(object_list, per_page)
+        paginator = self.paginator_class(object_list, per_page)
         page = self._requested_page
         paginator.limit = max(COUNT_CAP, page * per_page) + 1
         return paginator
 
-    def get_page_size(self, request: Request) -> int:
+    def get_page_size(self, request: Request) -> int | None:
         size = _positive_int(request, self.page_size_query_param)
         return min(size, self.max_page_size) if size else self.page_size
 
@@ -86,7 +116,7 @@ class Pagination(PageNumberPagination):
 
     def get_paginated_response(self, data: Any) -> Response:
         response = super().get_paginated_response(data)
-        if getattr(self.page.paginator, "capped", False):
+        if self.page is not None and getattr(self.page.paginator, "capped", False):
             response["X-Count-Capped"] = "true"
         return response
 
@@ -97,3 +127,10 @@ class Pagination(PageNumberPagination):
             if parameter["name"] == self.page_size_query_param:
                 parameter["description"] = f"Results per page (at most {self.max_page_size}; larger values are capped)."
         return parameters
+
+
+class IdsFirstPagination(Pagination):
+    """``Pagination`` whose page is read by its ids first (``IdsFirstPaginator``): for a long list
+    walked in an indexed order under a selective filter (the API's listings)."""
+
+    paginator_class = IdsFirstPaginator

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.postgres.lookups import Overlap
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,7 @@ from accounts.tenancy import Actor, through_access
 from opportunities import safeguards
 from opportunities.models import (
     IN_MODERATION,
+    OPEN_TO_ALL,
     PUBLISHED_OR_HISTORY,
     ConsentStatus,
     Direction,
@@ -69,6 +71,7 @@ from opportunities.models import (
     OriginConsent,
     RevisionStatus,
     Visibility,
+    open_countries,
 )
 
 if TYPE_CHECKING:
@@ -194,11 +197,7 @@ def live_listings() -> QuerySet[Listing]:
 def open_to_country(code: str) -> Q:
     """A listing open to a country: named among its partners, or open to all; never its owner's own;
     and, when it recruits only with the origin government's agreement, agreed to by that country."""
-    return (
-        (Q(partner_countries__contains=[code]) | Q(partner_countries=[]))
-        & ~Q(owner_country=code)
-        & consent_admits(code)
-    )
+    return Q(Overlap(open_countries(), [code, OPEN_TO_ALL])) & ~Q(owner_country=code) & consent_admits(code)
 
 
 # --- Origin-government consent (as in Germany's Triple Win) -------------------------------------

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext_lazy as _
 
-from opportunities.models import Listing
+from opportunities.models import NEWEST_FIRST, Listing
 from opportunities.selectors import public_listing_list
 from opportunities.translations import for_listing, reader_language
 
@@ -36,7 +36,7 @@ class PublicListingsFeed(Feed):
         return reverse("listings-feed")
 
     def items(self) -> QuerySet[Listing]:
-        return public_listing_list().order_by("-published_at")[:FEED_SIZE]
+        return public_listing_list().order_by(*NEWEST_FIRST)[:FEED_SIZE]
 
     # Each entry in the reader's language (Accept-Language) when the listing has it, else
     # the authoritative text; a translation says so (opportunities.translations).

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import django_filters
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Q, QuerySet
+from django.db.models import F, OrderBy, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -41,8 +41,14 @@ TIEBREAK = ("-created_at", "id")
 
 class StableOrderingFilter(django_filters.OrderingFilter):
     def filter(self, qs: QuerySet[Listing], value: list[str] | None) -> QuerySet[Listing]:
-        ordering = [self.get_ordering_value(param) for param in value or [] if param]
+        ordering = [_never_published_last(self.get_ordering_value(param)) for param in value or [] if param]
         return qs.order_by(*ordering, *TIEBREAK) if ordering else qs
+
+
+def _never_published_last(ordering: str) -> str | OrderBy:
+    """Listings never published come last both ways, as in the default order (``NEWEST_FIRST``,
+    whose index then serves ``-published_at`` too); ascending puts them last already."""
+    return F("published_at").desc(nulls_last=True) if ordering == "-published_at" else ordering
 
 
 class ListingFilter(django_filters.FilterSet):

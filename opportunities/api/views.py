@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from accounts.tenancy import Actor
 from config.api import ActorViewSet
 from config.db_router import read_from_replica
+from config.pagination import IdsFirstPagination
 from config.statements import precompiled
 from config.web import csv_rows
 from opportunities import access, inputs, services
@@ -88,6 +89,7 @@ class ListingViewSet(
 ):
     serializer_class = s.ListingSerializer
     filterset_class = ListingFilter
+    pagination_class = IdsFirstPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     renderer_classes = [OrjsonRenderer, *ActorViewSet.renderer_classes[1:]]
 

@@ -30,8 +30,8 @@ from django_countries import countries
 from config.forms import CachedSelect, OccupationField, sector_options
 from config.web import csv_response, paginate, public_page
 from opportunities import translations
-from opportunities.api.filters import TIEBREAK, ListingFilter
-from opportunities.models import Direction, Language, Listing, SchemeType
+from opportunities.api.filters import ListingFilter
+from opportunities.models import NEWEST_FIRST, Direction, Language, Listing, SchemeType
 from opportunities.selectors import public_listing_list
 
 FILTERS = ("q", "direction", "scheme_type", "owner_country", "partner_country", "occupation")
@@ -80,7 +80,7 @@ class PublicSearchForm(forms.Form):
 def search(request: HttpRequest) -> tuple[PublicSearchForm, QuerySet[Listing]]:
     """The form (with any errors) and the public listings its valid fields select."""
     form = PublicSearchForm(request.GET or None)
-    listings = public_listing_list().order_by("-published_at", *TIEBREAK)
+    listings = public_listing_list().order_by(*NEWEST_FIRST, "id")
     if form.is_bound:
         form.is_valid()
         data = {name: form.cleaned_data[name] for name in FILTERS if form.cleaned_data.get(name)}

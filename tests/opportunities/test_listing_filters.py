@@ -11,8 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.tenancy import Actor, tenant_scope
+from accounts.tenancy import Actor, tenant_scope, unscoped
 from opportunities import reference
+from opportunities.access import open_to_country
+from opportunities.models import Listing
 from opportunities.services import listing_transition
 from tests.conftest import token_client
 from tests.factories import OrganisationFactory, member
@@ -119,6 +121,45 @@ def test_without_filters_the_reader_sees_every_published_listing_newest_first(li
     assert ordered(reader) == [listings["past"], listings["nurses"], listings["offer"], listings["harvest"]]
 
 
+def test_an_owners_unpublished_listings_come_after_the_published_ones(listings, spain_actor, rosa, spain, moderator):
+    """The default order is the newest published first; a listing never published (a draft, one
+    in moderation) follows every published one, newest created first, whichever way
+    ``published_at`` is ordered (the owner finds them first with ``status``)."""
+    draft = str(create_listing(spain_actor, plain_scheme(title="Draft: olive pruning")).pk)
+    submitted = create_listing(spain_actor, plain_scheme(title="Awaiting moderation"))
+    with tenant_scope(spain_actor):
+        listing_transition(actor=spain_actor, listing=submitted, action="submit")
+    owner = token_client(rosa, spain)
+    published = [listings["past"], listings["nurses"], listings["offer"], listings["harvest"]]
+    unpublished = [str(submitted.pk), draft]
+    assert ordered(owner) == published + unpublished
+    assert ordered(owner, ordering="-published_at") == published + unpublished
+    assert ordered(owner, ordering="published_at") == published[::-1] + unpublished
+    assert ordered(owner, status="draft") == [draft]
+
+
+def test_paging_through_a_filtered_list_shows_each_listing_once_in_the_order_of_one_page(
+    listings, spain_actor, moderator, reader
+):
+    """Each page's ids are chosen first, then read (config.pagination.IdsFirstPagination): the
+    pages put together are the one long page, in the same order."""
+    for n in range(5):
+        create_listing(spain_actor, plain_scheme(title=f"Draft {n}"))  # not the reader's: never on a page
+        scheme = create_listing(spain_actor, plain_scheme(title=f"Scheme {n}", partner_countries=["MA"]))
+        publish(scheme, spain_actor, moderator)
+    for params in ({}, {"partner_country": "MA"}, {"partner_country": "MA", "occupation": "92"}):
+        whole = ordered(reader, **params)
+        pages = []
+        for page in (1, 2, 3, 4, 5):
+            response = reader.get(URL, {**params, "page_size": 2, "page": page})
+            if response.status_code == 404:
+                break
+            assert response.json()["count"] == len(whole)
+            pages += [row["id"] for row in response.json()["results"]]
+        assert pages == whole
+    assert len(ordered(reader, partner_country="MA", occupation="92")) == 7  # harvest, past and the five
+
+
 # --- direction, scheme type, status -------------------------------------------------------------
 
 
@@ -182,6 +223,18 @@ def test_a_listing_open_to_all_counts_as_open_to_every_partner_country(listings,
     assert found(reader, partner_country="sn") == pick(listings, "harvest", "offer")
     assert found(reader, partner_country="PH") == pick(listings, "nurses", "offer")
     assert found(reader, partner_country="BR") == pick(listings, "offer")
+
+
+def test_open_to_a_country_is_the_expression_its_index_holds(listings):
+    """``open_to_country`` asks the very expression ``listing_isco_open_countries`` indexes (its
+    partners, or "*" when open to all): anything else, and PostgreSQL reads every listing."""
+    with unscoped("the plan of the filter alone"), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plans = [
+            Listing.objects.filter(open_to_country("MA")).explain(),
+            Listing.objects.filter(open_to_country("MA"), isco_prefixes__contains=["92"]).explain(),
+        ]
+    assert all("listing_isco_open_countries" in plan for plan in plans), plans
 
 
 # --- occupation ---------------------------------------------------------------------------------
@@ -468,6 +521,4 @@ def test_the_detail_costs_a_fixed_number_of_queries(spain_actor, moderator, read
 
 
 def _get(listing_id: str):
-    from opportunities.models import Listing
-
     return Listing.objects.get(pk=listing_id)
