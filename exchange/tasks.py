@@ -11,7 +11,6 @@ from celery import shared_task
 
 from accounts.tenancy import OrganisationTask
 from exchange.matching.services import listing_match
-from exchange.notifications.events import ENQUEUE_INLINE
 from exchange.outbox import outbox_run
 
 
@@ -71,11 +70,14 @@ def deliver(delivery_id: str, *, organisation_id: str) -> str:
 
 @shared_task(name="exchange.deliver_many", queue="default")
 def deliver_many(delivery_ids: list[str]) -> int:
-    """Split a large fan-out into one ``deliver`` message per delivery, from a worker."""
-    from exchange.notifications.events import enqueue
+    """Split a large fan-out into one ``deliver`` message per delivery, from a worker.
 
-    for start in range(0, len(delivery_ids), ENQUEUE_INLINE):
-        enqueue(delivery_ids[start : start + ENQUEUE_INLINE])
+    The chunk's rows are read in one statement and its messages reach Redis in one
+    pipeline (``deliveries_publish``); if the broker fails, the sweeper publishes them later.
+    """
+    from exchange.notifications.events import deliveries_publish
+
+    deliveries_publish(delivery_ids)
     return len(delivery_ids)
 
 

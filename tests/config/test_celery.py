@@ -92,3 +92,13 @@ def test_worker_children_are_recycled_as_the_settings_say_and_zero_turns_recycli
 
     assert configured("0", "0") == "None None"
     assert configured("50", "250000") == "50 250000"
+
+
+def test_the_settings_read_on_every_publish_keep_celerys_defaults():
+    from celery.app.defaults import DEFAULTS
+
+    from config.celery import READ_PER_PUBLISH
+
+    for key in READ_PER_PUBLISH:
+        assert key in app.conf.changes, key  # found at the first lookup, not after misses
+        assert app.conf[key] == DEFAULTS[key], key

@@ -4,8 +4,9 @@ Scenario 8 of issue 15. A delivery reaches the broker in two steps
 (``exchange.notifications.events.enqueue``): after the fan-out commits, its pending
 deliveries are handed over in chunks of ``ENQUEUE_CHUNK`` (one ``exchange.deliver_many``
 message each); a worker splits each chunk into one ``exchange.deliver`` message per
-delivery, on its channel's queue, reading the chunk's channel types ``ENQUEUE_INLINE``
-at a time. The sweeper (``deliveries_sweep``) hands over due rows the same way.
+delivery, on its channel's queue (``deliveries_publish``: the chunk's rows in one
+statement, its messages in one Redis pipeline). The sweeper (``deliveries_sweep``) hands
+over due rows the same way.
 
 The benchmark writes ``--deliveries`` pending deliveries (the world's inbox channels,
 as many events as needed), then times both steps in this process: ``enqueue`` of all
@@ -16,7 +17,7 @@ chunk), through the real Celery and kombu publishing path to the real Redis.
 The baseline is ``redis-benchmark -t lpush -d 1024 -n N -q`` against the same Redis
 server and database, run between the relay's rounds (``--clients`` connections, 50 by
 default as redis-benchmark's own default; one connection too, for reference: the relay
-publishes from one connection without pipelining).
+publishes from one connection, one pipeline per chunk).
 
 Nothing is left behind: the deliveries are written in a transaction that is rolled
 back; the messages go to queues under a key prefix of this run's own (kombu's
