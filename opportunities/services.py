@@ -14,7 +14,13 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.search import SearchVectorField
 from django.db import connection, transaction
+from django.db.models import BooleanField, CharField, F, Func, JSONField, OuterRef, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,11 +30,13 @@ from config.errors import StateConflict
 from opportunities import access, safeguards
 from opportunities.models import (
     ConsentStatus,
+    EscoOccupation,
     Listing,
     ListingRevision,
     ListingStatus,
     ListingTransition,
     ListingTranslation,
+    Occupation,
     OccupationLine,
     OriginConsent,
     RevisionStatus,
@@ -67,7 +75,12 @@ SCALAR_EXCLUDE = ("occupation_lines", "contact", "translations")
 
 
 def _apply(listing: Listing, data: dict[str, Any]) -> None:
-    """Copy validated data onto the listing and replace its lines; recompute derived columns."""
+    """Copy validated data onto the listing and replace its lines; recompute derived columns.
+
+    The search vector is written by the listing's own INSERT or UPDATE (``_vector``).
+    Lines equal to the ones read with the listing under its lock (``_locked``) are left
+    as they are rather than deleted and inserted again.
+    """
     for field, value in data.items():
         if field in SCALAR_EXCLUDE:
             continue
@@ -78,28 +91,23 @@ def _apply(listing: Listing, data: dict[str, Any]) -> None:
         listing.contact_id = listing.owner.focal_point_id
     listing.owner_country = str(listing.owner.country)
     lines = data.get("occupation_lines")
+    rows = None if lines is None else [_line_values(position, line) for position, line in enumerate(lines)]
     if lines is not None:
         listing.total_quantity = sum(line["quantity"] for line in lines)
         listing.isco_prefixes = sorted(
             {line["isco_code"][:n] for line in lines for n in range(1, len(line["isco_code"]) + 1)}
         )
-    listing.save()
-    if lines is not None:
-        listing.occupation_lines.all().delete()
-        OccupationLine.objects.bulk_create(
-            OccupationLine(
-                listing=listing,
-                position=position,
-                occupation_id=line["isco_code"],
-                quantity=line["quantity"],
-                skill_level=line["skill_level"],
-                min_experience_years=line.get("min_experience_years"),
-                languages=[dict(item) for item in line.get("languages") or []],
-                qualification_notes=line.get("qualification_notes") or "",
-            )
-            for position, line in enumerate(lines)
-        )
     translations = data.get("translations")
+    codes = _line_codes(listing) if rows is None else [row["occupation_id"] for row in rows]
+    listing.search_vector = _vector(
+        listing, translation_dicts(listing) if translations is None else translations, codes
+    )
+    listing.save()
+    # Not the expression: a later read of the attribute loads the stored vector.
+    listing.__dict__.pop("search_vector", None)
+    if rows is not None and rows != getattr(listing, "line_json", None):
+        listing.occupation_lines.all().delete()
+        OccupationLine.objects.bulk_create(OccupationLine(listing=listing, **row) for row in rows)
     if translations is not None and _same_translations(listing, translations):
         pass  # as they are (an approved revision that did not touch them): nothing to write
     elif translations is not None:
@@ -112,7 +120,29 @@ def _apply(listing: Listing, data: dict[str, Any]) -> None:
                 )
                 for item in translations
             )
-    _index(listing, translations)
+
+
+def _line_values(position: int, line: dict[str, Any]) -> dict[str, Any]:
+    """An occupation line's columns (``OccupationLine``'s keyword arguments) from a validated line."""
+    return {
+        "position": position,
+        "occupation_id": line["isco_code"],
+        "quantity": line["quantity"],
+        "skill_level": line["skill_level"],
+        "min_experience_years": line.get("min_experience_years"),
+        "languages": [dict(item) for item in line.get("languages") or []],
+        "qualification_notes": line.get("qualification_notes") or "",
+    }
+
+
+def _line_codes(listing: Listing) -> list[str]:
+    """The ISCO codes of the listing's stored lines: as read with it under its lock, else one read."""
+    current = getattr(listing, "line_json", None)
+    if current is not None:
+        return [row["occupation_id"] for row in current]
+    if listing._state.adding:
+        return []
+    return list(listing.occupation_lines.values_list("occupation_id", flat=True))
 
 
 def _same_translations(listing: Listing, translations: list[dict[str, Any]]) -> bool:
@@ -131,55 +161,104 @@ def _same_translations(listing: Listing, translations: list[dict[str, Any]]) -> 
 _CONFIGS = ("english", "french", "spanish", "simple")
 
 
-def _multilingual(param: str, weight: str) -> str:
-    parts = " || ".join(f"to_tsvector('{config}', %({param})s)" for config in _CONFIGS)
+def _multilingual(column: str, weight: str) -> str:
+    parts = " || ".join(f"to_tsvector('{config}', v.{column})" for config in _CONFIGS)
     return f"setweight({parts}, '{weight}')"
 
 
-# Built from constants only; every value is a bound parameter.
+def _vector_sql(placeholders: tuple[str, str, str, str]) -> str:
+    """The listing's tsvector from its four texts, each bound once: the title (weight A),
+    the summary (B), the description (C) and its occupations' titles (D)."""
+    title, summary, description, occupations = placeholders
+    vector = " || ".join(
+        _multilingual(column, weight)
+        for column, weight in (("title", "A"), ("summary", "B"), ("description", "C"), ("occupations", "D"))
+    )
+    texts = f"{title}::text AS title, {summary}::text AS summary, {description}::text AS description"
+    return f"(SELECT {vector} FROM (SELECT {texts}, {occupations}::text AS occupations) AS v)"  # noqa: S608
+
+
+# Built from constants only; every value is a bound parameter. _INDEX_SQL rewrites one
+# listing's vector from its stored lines (_index, the load data); _VECTOR_SQL is the same
+# expression inside the listing's own INSERT or UPDATE (_vector).
 _INDEX_SQL = f"""
 UPDATE opportunities_listing SET search_vector =
-    {_multilingual("title", "A")} || {_multilingual("summary", "B")}
-    || {_multilingual("description", "C")} || {_multilingual("occupations", "D")}
+    {_vector_sql(("%(title)s", "%(summary)s", "%(description)s", "%(occupations)s"))}
 WHERE id = %(id)s
 """  # noqa: S608
+_VECTOR_SQL = _vector_sql(("%s", "%s", "%s", "%s"))
 
 
-def _index(listing: Listing, translations: list[dict[str, Any]] | None = None) -> None:
-    """Recompute the stored full-text vector.
+def _texts(listing: Listing, translations: list[dict[str, Any]]) -> dict[str, str]:
+    """The listing's text fields with their translations', as the vector indexes them.
 
     The translations' text is indexed with the listing's own, field by field under the
-    same weights, so a search in any of the listing's languages finds it
-    (``translations``: the ones just written; ``None`` reads them).
-
-    Text is indexed under every language configuration, as written and without
-    accents, and so are the titles of the listing's occupations in English, French
-    and Spanish plus their ESCO job titles: a search for "nurses", "infirmier" or
-    "enfermera" finds a listing whose line is 2221 though its text never says so.
-    (Queries add a prefix match on their last word, which bridges stems such as
-    Spanish "enfermer" and "enfermeri".)
+    same weights, so a search in any of the listing's languages finds it. Text is
+    indexed under every language configuration, as written and without accents.
     """
-    from opportunities.models import EscoOccupation, Occupation
-
-    codes = list(listing.occupation_lines.values_list("occupation_id", flat=True))
-    occupations = Occupation.objects.filter(code__in=codes)
-    titles = [both_forms(getattr(o, f"title_{lang}")) for o in occupations for lang in ("en", "fr", "es")]
-    titles += [
-        normalise(t) for t in EscoOccupation.objects.filter(occupation_id__in=codes).values_list("title_en", flat=True)
-    ]
-    if translations is None:
-        translations = translation_dicts(listing)
-    texts = {
+    return {
         name: " | ".join(
             both_forms(value) for value in [getattr(listing, name), *(t.get(name) or "" for t in translations)] if value
         )
         for name in TEXT_FIELDS
     }
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INDEX_SQL,
-            {"id": listing.pk, **texts, "occupations": " | ".join(titles)},
+
+
+def _titles_rows(codes: Any) -> tuple[QuerySet[Occupation, Any], QuerySet[EscoOccupation, Any]]:
+    """The own titles (English, French, Spanish) of the occupations ``codes`` names, in code
+    order, and their ESCO job titles, in ESCO code order (``codes``: a list or a subquery)."""
+    own = (
+        Occupation.objects.filter(code__in=codes)
+        .order_by("code")
+        .values_list(
+            Func(F("title_en"), F("title_fr"), F("title_es"), template="ARRAY[%(expressions)s]", output_field=_TITLES),
         )
+    )
+    esco = EscoOccupation.objects.filter(occupation_id__in=codes).order_by("esco_code").values_list("title_en")
+    return own, esco
+
+
+_TITLES = ArrayField(CharField())
+
+
+def _occupation_text(own: list[list[str]], esco: list[str]) -> str:
+    """The occupations' part of the vector: their titles in English, French and Spanish, as
+    written and without accents, then their ESCO job titles: a search for "nurses",
+    "infirmier" or "enfermera" finds a listing whose line is 2221 though its text never
+    says so. (Queries add a prefix match on their last word, which bridges stems such as
+    Spanish "enfermer" and "enfermeri".)"""
+    return " | ".join([*(both_forms(title) for titles in own for title in titles), *(normalise(t) for t in esco)])
+
+
+def _occupation_titles(listing: Listing, codes: list[str]) -> str:
+    """``_occupation_text`` for ``codes``: as read with the listing under its lock when they are
+    its stored lines' (``_locked``), else in one statement."""
+    if getattr(listing, "line_json", None) is not None and set(codes) == set(_line_codes(listing)):
+        return _occupation_text(getattr(listing, "own_titles", []), getattr(listing, "esco_titles", []))
+    if not codes:
+        return ""
+    own, esco = (rows.query.sql_with_params() for rows in _titles_rows(list(dict.fromkeys(codes))))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ARRAY({own[0]}), ARRAY({esco[0]})", [*own[1], *esco[1]])
+        own_titles, esco_titles = cursor.fetchone()
+    return _occupation_text(own_titles, esco_titles)
+
+
+def _vector(listing: Listing, translations: list[dict[str, Any]], codes: list[str]) -> RawSQL:
+    """The listing's search vector as an expression of its INSERT or UPDATE (its text, its
+    translations' and the titles of the occupations ``codes`` names): what ``_index`` writes."""
+    texts = _texts(listing, translations)
+    params = [texts["title"], texts["summary"], texts["description"], _occupation_titles(listing, codes)]
+    return RawSQL(_VECTOR_SQL, params, output_field=SearchVectorField())  # noqa: S611 - constant SQL, bound values
+
+
+def _index(listing: Listing, translations: list[dict[str, Any]] | None = None) -> None:
+    """Recompute the stored full-text vector from the stored lines, in a statement of its own
+    (the load data's path; the services write it with the listing, ``_vector``)."""
+    texts = _texts(listing, translation_dicts(listing) if translations is None else translations)
+    codes = list(listing.occupation_lines.values_list("occupation_id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(_INDEX_SQL, {"id": listing.pk, **texts, "occupations": _occupation_titles(listing, codes)})
 
 
 def _record(listing: Listing, *, actor: Actor | None, action: str, from_status: str, reason: str = "") -> None:
@@ -199,6 +278,69 @@ def _record(listing: Listing, *, actor: Actor | None, action: str, from_status: 
         organisation=actor.organisation if actor and actor.organisation else listing.owner,
         changes={"from": from_status, "to": listing.status, **({"reason": reason} if reason else {})},
     )
+
+
+# The columns of a line that _line_values writes (all but the id and the listing).
+_LINE_COLUMNS = (
+    "position",
+    "occupation_id",
+    "quantity",
+    "skill_level",
+    "min_experience_years",
+    "languages",
+    "qualification_notes",
+)
+
+
+def _locked(listing: Listing | QuerySet[Listing]) -> Listing:
+    """The listing, locked (``FOR UPDATE OF`` its row alone), with what a write compares itself
+    against, read in the same statement: its translations (``translation_json``), its lines
+    (``line_json``, as ``_line_values`` writes them), their occupations' titles (``own_titles``,
+    ``esco_titles``: the vector's) and its pending revision (``pending_revision``: id and data).
+
+    ``listing``: the listing, or the caller's scoped queryset narrowed to it (then the read that
+    finds it for the caller and the lock are one statement; ``Listing.DoesNotExist`` if it is not
+    visible to them).
+
+    Under READ COMMITTED a statement that waited for the lock returns the row as the writer
+    it waited for left it, but its subqueries still see the data as it was when the statement
+    began. Every write of a listing's lines and translations updates its row under this lock,
+    so a row changed since (``as_read`` false) is read again, now that the lock is held: one
+    more statement, only after such a wait. A revision's decision, which leaves the row as it
+    is, is checked by its own UPDATE (``_decide_revision``).
+    """
+    rows = listing if isinstance(listing, QuerySet) else Listing.objects.filter(pk=listing.pk)
+    lines = OccupationLine.objects.filter(listing=OuterRef("pk")).order_by("position")
+    line_json = lines.values(json=JSONObject(**{name: name for name in _LINE_COLUMNS}))
+    own, esco = _titles_rows(OccupationLine.objects.filter(listing=OuterRef(OuterRef("pk"))).values("occupation_id"))
+    pending = (
+        access.feedback_rows()[1]
+        .filter(listing=OuterRef("pk"), status=RevisionStatus.PENDING)
+        .order_by("-created_at")
+        .values(json=JSONObject(id="id", data="data"))[:1]
+    )
+    locked = (
+        translated(rows.prefetch_related(None).select_related("owner"))
+        .select_for_update(of=("self",))
+        .defer("search_vector")
+        .annotate(
+            line_json=ArraySubquery(line_json),
+            own_titles=ArraySubquery(own),
+            esco_titles=ArraySubquery(esco),
+            pending_revision=Subquery(pending, output_field=JSONField()),
+            as_read=RawSQL(_AS_READ_SQL, (), output_field=BooleanField()),  # noqa: S611 - constant SQL
+        )
+    )
+    found = locked.get()
+    return found if found.as_read else locked.get()
+
+
+# The locked row is the version the statement's snapshot saw (no writer changed it while the
+# statement waited for the lock): its xmin is the one a read of the same row in that snapshot finds.
+_AS_READ_SQL = (
+    '"opportunities_listing"."xmin" = '
+    '(SELECT r."xmin" FROM "opportunities_listing" r WHERE r."id" = "opportunities_listing"."id")'
+)
 
 
 # --- Create, edit, delete -------------------------------------------------------------------------
@@ -225,7 +367,7 @@ def listing_update(*, actor: Actor, listing: Listing, data: dict[str, Any], payl
     JSON), which moderators approve while the published version stays live; a
     newer edit supersedes the pending one.
     """
-    listing = translated(Listing.objects.select_for_update()).get(pk=listing.pk)
+    listing = _locked(listing)
     access.can_edit(actor, listing).check()  # who, then the state as it is under the lock
     if listing.status in (ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED):
         _apply(listing, data)
@@ -254,7 +396,7 @@ def listing_delete(*, actor: Actor, listing: Listing) -> None:
 
 @through_access("a service writes the history of a listing its caller resolved through opportunities.access")
 @transaction.atomic
-def listing_transition(*, actor: Actor, listing: Listing, action: str, reason: str = "") -> Listing:
+def listing_transition(*, actor: Actor, listing: Listing | QuerySet[Listing], action: str, reason: str = "") -> Listing:
     """Move a listing along the workflow.
 
     Owners' admins and officials submit, withdraw and close; agency moderators
@@ -262,12 +404,13 @@ def listing_transition(*, actor: Actor, listing: Listing, action: str, reason: s
     sees). On a published listing with a pending revision, the moderators' three
     actions decide the revision instead, and the listing stays published.
     Raises PermissionDenied (wrong role), InvalidTransition (wrong state) and
-    ValidationError (missing reason).
+    ValidationError (missing reason). ``listing`` may be the caller's scoped queryset
+    narrowed to the listing (``_locked``: ``Listing.DoesNotExist`` if it is not there).
     """
     from django.core.exceptions import ValidationError
 
     step = access.WORKFLOW[action]
-    listing = translated(Listing.objects.select_for_update().select_related("owner")).get(pk=listing.pk)
+    listing = _locked(listing)
     access.can_transition(actor, listing, action).check()  # who, then the state as it is under the lock
     reason = (reason or "").strip()
     if step.needs_reason and not reason:
@@ -299,24 +442,32 @@ def listing_transition(*, actor: Actor, listing: Listing, action: str, reason: s
 def _decide_revision(*, actor: Actor, listing: Listing, action: str, reason: str) -> Listing:
     from opportunities.inputs import ListingWriteSerializer
 
-    revision = listing.revisions.select_for_update().filter(status=RevisionStatus.PENDING).first()
-    if revision is None:
+    # Read in the lock's statement; the decision's UPDATE below confirms it is still pending.
+    pending = getattr(listing, "pending_revision", None)
+    if pending is None:
         raise InvalidTransition(_("This listing is published and has no pending revision to decide."))
     now = timezone.now()
+    serializer = None
     if action == "approve":
         # The rules are checked against the listing's owner, not the moderator approving it.
-        serializer = ListingWriteSerializer(data=revision.data, context={"owner": listing.owner})
+        serializer = ListingWriteSerializer(data=pending["data"], context={"owner": listing.owner})
         serializer.is_valid(raise_exception=True)
         # The WHO-list rule holds for the listing as the revision would make it.
         access.can_publish_under_safeguards(safeguards.flag_values(serializer.validated_data)).check()
+    status = {"approve": RevisionStatus.APPROVED, "request_changes": RevisionStatus.CHANGES_REQUESTED}.get(
+        action, RevisionStatus.REJECTED
+    )
+    # Decided once: the UPDATE sees what another decision or a newer edit committed while this
+    # one waited for the lock (which the read of the pending revision, in the lock's statement, may not).
+    decided = listing.revisions.filter(pk=pending["id"], status=RevisionStatus.PENDING).update(
+        status=status, decided_by=actor.user, decided_at=now, reason=reason
+    )
+    if not decided:
+        raise InvalidTransition(_("This listing is published and has no pending revision to decide."))
+    if serializer is not None:
         _apply(listing, serializer.validated_data)
         _request_consents(listing, actor=actor)
-        revision.status = RevisionStatus.APPROVED
         _after_commit(listing, "revised")
-    else:
-        revision.status = RevisionStatus.CHANGES_REQUESTED if action == "request_changes" else RevisionStatus.REJECTED
-    revision.decided_by, revision.decided_at, revision.reason = actor.user, now, reason
-    revision.save(update_fields=["status", "decided_by", "decided_at", "reason"])
     _record(listing, actor=actor, action=f"revision_{action}", from_status=listing.status, reason=reason)
     _after_commit(listing, f"moderated:revision_{action}", reason)
     return listing

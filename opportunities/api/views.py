@@ -49,9 +49,13 @@ def _transition_action(name: str, summary: str, *, with_reason: bool = False) ->
             body = inputs.ReasonSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             reason = body.validated_data["reason"]
-        listing = services.listing_transition(
-            actor=self.actor, listing=self._listing_to_change(), action=name, reason=reason
-        )
+        try:
+            # The scoped queryset, not a listing read first: the service finds and locks it in one statement.
+            listing = services.listing_transition(
+                actor=self.actor, listing=self._listings_to_change(), action=name, reason=reason
+            )
+        except Listing.DoesNotExist:
+            raise Http404 from None
         return Response(self._read(listing))
 
     # The router maps the URL to the method by its name, so name it before decorating.
@@ -163,6 +167,14 @@ class ListingViewSet(
         listing = get_object_or_404(self.get_queryset().prefetch_related(None), pk=self._lookup())
         self.check_object_permissions(self.request, listing)
         return listing
+
+    def _listings_to_change(self) -> QuerySet[Listing]:
+        """What ``_listing_to_change`` reads, as a queryset for a service to read under its lock.
+
+        The viewset's permission classes have no rule per object (``IsAuthenticated``): who may
+        change the listing is ``opportunities.access``'s to say, which the service asks.
+        """
+        return self.get_queryset().filter(pk=self._lookup())
 
     def _read(self, listing: Listing) -> dict[str, Any]:
         # What the detail answers, after a write: in one statement (lean.py), as ListingSerializer.

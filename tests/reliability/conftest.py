@@ -72,15 +72,20 @@ def reference_snapshot(django_db_setup: None, django_db_blocker: Any) -> dict[st
         return snapshot
 
 
-@pytest.fixture(autouse=True)
-def _reference_data(reference_snapshot: dict[str, bytes], django_db_blocker: Any) -> None:
+def restore_reference_data(snapshot: dict[str, bytes]) -> None:
     """Put the reference data back if a flush took it (foreign keys are deferred until commit)."""
-    with django_db_blocker.unblock(), transaction.atomic(), connection.cursor() as cursor:
-        for table, rows in reference_snapshot.items():
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table, rows in snapshot.items():
             if _has_rows(cursor, table):
                 continue
             with cursor.connection.cursor().copy(f'COPY "{table}" FROM STDIN') as copy:
                 copy.write(rows)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(reference_snapshot: dict[str, bytes], django_db_blocker: Any) -> None:
+    with django_db_blocker.unblock():
+        restore_reference_data(reference_snapshot)
 
 
 @pytest.fixture(autouse=True)
