@@ -39,6 +39,28 @@ from tests.factories import AgencyFactory, OrganisationFactory, member
 pytest_plugins: list[str] = []
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A serialized rollback first clears the content types a flush may have recreated.
+
+    A transactional test without ``serialized_rollback`` ends with a flush that runs
+    ``post_migrate``, which creates the content types and permissions again under new ids;
+    a later test with ``serialized_rollback`` then restores the snapshot's rows under their
+    old ids and collides on ``(app_label, model)``. Which of the two a worker runs first
+    depends on xdist's split, so it failed now and then. The snapshot brings both tables
+    back whole, with their ids; ``django_admin_log`` (their only other referrer) is empty in it.
+    """
+    from django.db.backends.base.creation import BaseDatabaseCreation
+
+    restore = BaseDatabaseCreation.deserialize_db_from_string
+
+    def deserialize_db_from_string(self: BaseDatabaseCreation, data: str) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute("TRUNCATE auth_permission, django_content_type CASCADE")
+        restore(self, data)
+
+    BaseDatabaseCreation.deserialize_db_from_string = deserialize_db_from_string  # type: ignore[method-assign]
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Any:
     """Fixtures build data across tenants, so their setup runs unscoped.
