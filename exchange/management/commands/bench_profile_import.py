@@ -92,7 +92,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         rows, rounds = options["rows"], options["rounds"]
+        # The latest year the throwaway Moldovan profile can take: a synthetic world
+        # (generate_load_data --profiles) may already hold Moldova's recent profiles.
+        with unscoped("which years already have a Moldovan profile"):
+            taken = set(MigrationProfile.objects.filter(country="MD").values_list("year", flat=True))
         year = timezone.localdate().year - 1
+        while year in taken:
+            year -= 1
         text = generated_file(rows, year=year)
         ways: dict[str, Callable[[Actor, MigrationProfile, str], None]] = {
             "import": _import,
