@@ -194,6 +194,12 @@ def live_listings() -> QuerySet[Listing]:
     return Listing.objects.filter(LIVE)
 
 
+def naming_country(code: str) -> Q:
+    """A listing a country takes part in by name: its owner's country, or one of its partners
+    (not the listings open to all: a corridor is between two named countries)."""
+    return Q(owner_country=code) | Q(partner_countries__contains=[code])
+
+
 def open_to_country(code: str) -> Q:
     """A listing open to a country: named among its partners, or open to all; never its owner's own;
     and, when it recruits only with the origin government's agreement, agreed to by that country."""

@@ -39,7 +39,7 @@ from exchange.models import (
 from exchange.models.profiles import TOTAL_AGE, Indicator, Sex, SkillKind
 from exchange.outcomes.ledger import small_cell
 from exchange.profiles.suggestions import meeting_group
-from opportunities.access import LIVE, PUBLISHED_ONCE, Audience, listing_visible_to, open_to_country
+from opportunities.access import LIVE, PUBLISHED_ONCE, Audience, listing_visible_to, naming_country, open_to_country
 from opportunities.models import Direction, Listing, Occupation, OccupationLine
 
 # The profile indicators shown side by side: the stocks, then the remittances.
@@ -273,9 +273,9 @@ def reader_corridors(*, actor: Actor) -> list[dict[str, Any]]:
         return []
     visible = listing_visible_to(actor=actor).filter(LIVE)
     pairs: dict[tuple[str, str], int] = defaultdict(int)
-    for direction, owner, partners in visible.filter(
-        Q(owner_country=code) | Q(partner_countries__contains=[code])
-    ).values_list("direction", "owner_country", "partner_countries"):
+    for direction, owner, partners in visible.filter(naming_country(code)).values_list(
+        "direction", "owner_country", "partner_countries"
+    ):
         others = [c for c in partners if c != owner] if partners else []
         if owner == code:
             for other in others:
